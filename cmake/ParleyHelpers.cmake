@@ -1,0 +1,20 @@
+# parley_library(<name> SOURCES a.cc b.cc DEPS parley_core ...)
+#   One static library per module, so the build enforces the layering of DESIGN.md §4.
+function(parley_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# parley_test(<name> SOURCES a_test.cc DEPS parley_core ...)
+#   One GoogleTest binary per module; each TEST becomes its own ctest entry.
+function(parley_test name)
+  if(NOT PARLEY_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit)
+endfunction()

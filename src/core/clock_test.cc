@@ -1,0 +1,39 @@
+#include "core/clock.h"
+
+#include <gtest/gtest.h>
+
+namespace parley {
+namespace {
+
+TEST(ClockTest, FormatsAndParsesRfc3339) {
+  TimePoint t = FromUnixMillis(1'763'707'200'123);
+  std::string s = FormatRfc3339(t);
+  EXPECT_EQ(s, "2025-11-21T06:40:00.123Z");
+  auto back = ParseRfc3339(s);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, t);
+}
+
+TEST(ClockTest, ParsesOffsets) {
+  auto a = ParseRfc3339("2025-11-21T08:40:00+02:00");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(FormatRfc3339(*a), "2025-11-21T06:40:00.000Z");
+}
+
+TEST(ClockTest, RejectsMalformedTimestamps) {
+  EXPECT_FALSE(ParseRfc3339("").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-13-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-11-21 06:40:00Z").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-11-21T06:40:00").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-11-21T06:40:00Zjunk").ok());
+}
+
+TEST(FakeClockTest, AdvancesOnlyWhenTold) {
+  FakeClock clock(FromUnixMillis(1000));
+  EXPECT_EQ(ToUnixMillis(clock.Now()), 1000);
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(ToUnixMillis(clock.Now()), 1000 + 3'600'000);
+}
+
+}  // namespace
+}  // namespace parley
