@@ -42,6 +42,8 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
       s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, se)) {
     return InvalidArgument("timestamp is not RFC 3339");
   }
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262.
+  if (y < 1970 || y > 2200) return InvalidArgument("timestamp year must be 1970..2200");
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) {
     return InvalidArgument("timestamp is out of range");
   }

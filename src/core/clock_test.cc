@@ -26,6 +26,8 @@ TEST(ClockTest, RejectsMalformedTimestamps) {
   EXPECT_FALSE(ParseRfc3339("2025-11-21 06:40:00Z").ok());
   EXPECT_FALSE(ParseRfc3339("2025-11-21T06:40:00").ok());
   EXPECT_FALSE(ParseRfc3339("2025-11-21T06:40:00Zjunk").ok());
+  EXPECT_FALSE(ParseRfc3339("9999-01-01T00:00:00Z").ok());  // beyond system_clock's range
+  EXPECT_FALSE(ParseRfc3339("1969-12-31T23:59:59Z").ok());
 }
 
 TEST(FakeClockTest, AdvancesOnlyWhenTold) {

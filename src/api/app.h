@@ -1,0 +1,35 @@
+// src/api/app.h
+//
+// What the API handlers share: the composition root (src/main.cc) builds one App and the
+// route tables (routes.h) take it by reference.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "bus/bus.h"
+#include "channels/registry.h"
+#include "core/clock.h"
+#include "delivery/dispatcher.h"
+#include "delivery/stream_hub.h"
+#include "delivery/tenant_keys.h"
+#include "http/metrics.h"
+#include "store/store.h"
+
+namespace parley::api {
+
+// Every pointer outlives the server.
+struct App {
+  store::Store* store = nullptr;
+  delivery::TenantKeys* keys = nullptr;
+  channels::Registry* registry = nullptr;
+  bus::EventBus* bus = nullptr;
+  delivery::StreamHub* stream = nullptr;
+  const Clock* clock = nullptr;
+  http::Metrics* metrics = nullptr;
+  std::string admin_token;                  // operator token (never logged)
+  std::string openapi_json;                 // served at /v1/openapi.json
+  std::chrono::seconds max_grace{604800};   // endpoint secret rotation grace, at most
+};
+
+}  // namespace parley::api

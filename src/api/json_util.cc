@@ -1,0 +1,70 @@
+#include "api/json_util.h"
+
+#include <fmt/format.h>
+#include <charconv>
+
+#include "core/message_json.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+Result<json::object> BodyObject(const http::Request& request) {
+  if (request.body.empty()) return json::object();
+  PARLEY_ASSIGN_OR_RETURN(json::value v, ParseBoundedJson(request.body));
+  if (!v.is_object()) return InvalidArgument("body: must be a JSON object");
+  return std::move(v.get_object());
+}
+
+Result<std::string> StringField(const json::object& obj, std::string_view key, size_t max,
+                                bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) {
+    if (required) return InvalidArgument(fmt::format("{}: required", key));
+    return std::string();
+  }
+  if (!it->value().is_string()) return InvalidArgument(fmt::format("{}: must be a string", key));
+  std::string_view s = it->value().get_string();
+  if (required && s.empty()) return InvalidArgument(fmt::format("{}: must not be empty", key));
+  if (s.size() > max) return InvalidArgument(fmt::format("{}: longer than {} bytes", key, max));
+  return std::string(s);
+}
+
+Result<json::object> ObjectField(const json::object& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->value().is_null()) return json::object();
+  if (!it->value().is_object()) return InvalidArgument(fmt::format("{}: must be an object", key));
+  return it->value().get_object();
+}
+
+Result<store::Page> PageFromQuery(const http::Request& request) {
+  store::Page page;
+  if (auto it = request.query.find("limit"); it != request.query.end()) {
+    int limit = 0;
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc() || ptr != it->second.data() + it->second.size() || limit < 1 ||
+        limit > 500) {
+      return InvalidArgument("limit: must be an integer from 1 to 500");
+    }
+    page.limit = limit;
+  }
+  if (auto it = request.query.find("after"); it != request.query.end()) {
+    if (it->second.size() > 64) return InvalidArgument("after: malformed cursor");
+    page.after = it->second;
+  }
+  return page;
+}
+
+http::Response ListResponse(json::array items, const store::Page& page, std::string last_id) {
+  json::object out;
+  bool full = static_cast<int>(items.size()) >= page.limit;
+  out["data"] = std::move(items);
+  out["next_cursor"] = full && !last_id.empty() ? json::value(last_id) : json::value(nullptr);
+  return Json(200, out);
+}
+
+http::Response Json(int status, const json::value& value) {
+  return http::JsonResponse(status, json::serialize(value));
+}
+
+}  // namespace parley::api

@@ -1,0 +1,48 @@
+// Service routes: liveness, readiness, metrics and the OpenAPI document.
+#include <boost/asio/awaitable.hpp>
+
+#include "api/handlers.h"
+#include "api/json_util.h"
+#include "store/async.h"
+
+namespace parley::api {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+
+namespace {
+
+awaitable<Response> Healthz(Request) { co_return http::JsonResponse(200, R"({"status":"ok"})"); }
+
+awaitable<Response> Readyz(App* app, Request) {
+  // Ready when a reader answers: the store is open and its threads are running.
+  std::function<Result<int64_t>(store::Reader&)> read_fn109 =
+      [](store::Reader& r) { return r.CountOutbox(); };
+  auto count = co_await store::Read<int64_t>(*app->store, std::move(read_fn109));
+  if (!count.ok()) co_return http::ErrorResponse(Unavailable("store not ready"));
+  co_return http::JsonResponse(200, R"({"status":"ready"})");
+}
+
+awaitable<Response> MetricsRoute(App* app, Request) {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = app->metrics->RenderPrometheus();
+  co_return r;
+}
+
+awaitable<Response> OpenApi(App* app, Request) {
+  co_return http::JsonResponse(200, app->openapi_json);
+}
+
+}  // namespace
+
+void RegisterServiceApi(http::Router& router, App& app) {
+  App* a = &app;
+  router.Add("GET", "/healthz", [](Request q) { return Healthz(std::move(q)); });
+  router.Add("GET", "/readyz", [a](Request q) { return Readyz(a, std::move(q)); });
+  router.Add("GET", "/metrics", [a](Request q) { return MetricsRoute(a, std::move(q)); });
+  router.Add("GET", "/v1/openapi.json", [a](Request q) { return OpenApi(a, std::move(q)); });
+}
+
+}  // namespace parley::api

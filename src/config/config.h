@@ -1,0 +1,132 @@
+// src/config/config.h
+//
+// Parley's typed configuration: documented defaults, overridden by an optional TOML file,
+// then by PARLEY_* environment variables, then by command-line flags (applied by the CLI).
+// Every value is checked; errors name the TOML path or the variable, never the secret.
+//
+//   PARLEY_ASSIGN_OR_RETURN(config::Config cfg,
+//                           config::Load(path_flag, config::Environment::FromProcess()));
+//   if (listen_flag) PARLEY_RETURN_IF_ERROR(config::ApplyListen(cfg, *listen_flag));
+//   PARLEY_RETURN_IF_ERROR(config::Validate(cfg));
+//
+// Environment variables:
+//   PARLEY_<SECTION>__<KEY>  any key; section dots become '_' (PARLEY_SERVER__MAX_BODY_BYTES,
+//                            PARLEY_CHANNELS_CUSTOM__REPLAY_WINDOW_S); top-level keys are
+//                            PARLEY_<KEY> (PARLEY_DATA_DIR).
+//   Shorthands: PARLEY_LISTEN (server.listen), PARLEY_ADMIN_TOKEN (security.admin_token),
+//               PARLEY_MASTER_KEY_FILE (security.master_key_file), PARLEY_LOG_LEVEL (log.level).
+//   PARLEY_MASTER_KEY        the master key itself, 64 hex characters (environment only).
+// A shorthand and its long form set together is an error. A PARLEY_ name containing "__"
+// that names no key is an error (a typo must not be ignored); other PARLEY_ names without
+// "__" are left to their owners (e.g. the CLI's PARLEY_CONFIG).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/environment.h"
+#include "config/listen_address.h"
+#include "config/secret.h"
+#include "core/log.h"
+#include "core/result.h"
+#include "core/status.h"
+
+namespace parley::config {
+
+// [server]. Ranges are inclusive; TOML keys in quotes.
+struct ServerConfig {
+  ListenAddress listen;                           // "listen" = "127.0.0.1:8080"
+  int io_threads = 2;                             // 1..64
+  size_t max_header_bytes = 8192;                 // 1024..65536
+  size_t max_body_bytes = 1048576;                // 1024..67108864
+  std::chrono::milliseconds read_timeout{10000};  // "read_timeout_ms" 100..600000: one request
+  std::chrono::milliseconds idle_timeout{60000};  // "idle_timeout_ms" 1000..3600000: keep-alive
+  std::string tls_cert_file;                      // both set => TLS listener (TLS 1.2+);
+  std::string tls_key_file;                       //   set together or not at all
+  std::string public_url;  // "" or http(s)://host[:port][/path], no trailing '/', ≤ 2048 bytes
+
+  bool tls_enabled() const { return !tls_cert_file.empty(); }
+};
+
+// [security]
+struct SecurityConfig {
+  // Operator token for /v1/admin; empty = admin API disabled. 16..1024 printable ASCII
+  // characters, no spaces. Precedence: PARLEY_ADMIN_TOKEN > admin_token_file > admin_token;
+  // setting both admin_token and admin_token_file in the file is an error. Load reads the
+  // file (trailing CR/LF stripped) and stores the token here.
+  Secret admin_token;
+  std::string admin_token_file;
+  std::string master_key_file;  // "" = <data_dir>/master.key; see MasterKeyFile()
+  // From PARLEY_MASTER_KEY only: 64 hex characters. When set, master_key_file is not used.
+  Secret master_key;
+  bool require_master_key = false;  // production: refuse to generate a master key
+};
+
+// [store]
+struct StoreConfig {
+  std::string url = "sqlite";  // only "sqlite" for now
+  int max_batch = 256;         // 1..10000 writes per group-commit transaction
+};
+
+// [delivery]
+struct DeliveryConfig {
+  std::chrono::seconds max_retry_age{86400};         // "max_retry_age_s" 60..604800
+  std::chrono::milliseconds initial_backoff{1000};   // "initial_backoff_ms" 10..3600000
+  std::chrono::milliseconds max_backoff{3600000};    // "max_backoff_ms" 1000..86400000, ≥ initial
+  int batch_size = 50;                               // 1..500 events per webhook POST
+  std::chrono::milliseconds request_timeout{10000};  // "request_timeout_ms" 100..300000
+  std::chrono::seconds dead_letter_ttl{259200};      // "dead_letter_ttl_s" 3600..2592000
+};
+
+// [channels.custom]
+struct CustomChannelConfig {
+  std::chrono::seconds replay_window{300};  // "replay_window_s" 30..3600
+};
+
+struct ChannelsConfig {
+  CustomChannelConfig custom;
+};
+
+// [log]
+struct LogConfig {
+  log::Level level = log::Level::kInfo;  // trace, debug, info, warn, error, off
+  std::string file;                      // "" = stderr
+};
+
+struct Config {
+  std::string data_dir = "./parley-data";  // non-empty
+  ServerConfig server;
+  SecurityConfig security;
+  StoreConfig store;
+  DeliveryConfig delivery;
+  ChannelsConfig channels;
+  LogConfig log;
+};
+
+// Reads the TOML file at `path` (if given; at most 1 MiB), then applies `env`, then checks
+// everything (Validate). Errors: kNotFound (the file does not exist), kInvalidArgument
+// (unreadable file, TOML syntax, unknown keys or sections, wrong types, values out of range,
+// bad environment values, unreadable admin_token_file) — all problems found, one per
+// "; "-separated entry: "server.max_body_bytes: must be between 1024 and 67108864 (got 12)".
+Result<Config> Load(const std::optional<std::string>& path, const Environment& env);
+
+// The same with the TOML text given directly; `source_name` prefixes syntax errors.
+Result<Config> LoadFromString(std::string_view toml, const Environment& env,
+                              std::string_view source_name = "config");
+
+// Checks every value and the rules between values (TLS pair, backoff order) of a config
+// built or changed in code. Errors: kInvalidArgument, reported by TOML path.
+Status Validate(const Config& config);
+
+// Command-line overrides (--listen, --data-dir), applied after Load.
+// Errors: kInvalidArgument ("--listen: expected HOST:PORT").
+Status ApplyListen(Config& config, std::string_view host_port);
+Status ApplyDataDir(Config& config, std::string_view data_dir);
+
+// security.master_key_file, or <data_dir>/master.key when that is empty.
+std::string MasterKeyFile(const Config& config);
+
+}  // namespace parley::config

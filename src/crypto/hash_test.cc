@@ -1,0 +1,98 @@
+#include "crypto/hash.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/encoding.h"
+
+namespace parley::crypto {
+namespace {
+
+std::string Unhex(std::string_view hex) {
+  auto r = HexDecode(hex);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : std::string();
+}
+
+TEST(Sha256Test, MatchesFips180Abc) {
+  EXPECT_EQ(HexEncode(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256Test, MatchesEmptyString) {
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(HmacSha256Test, MatchesRfc4231Case1) {
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+}
+
+TEST(HmacSha256Test, MatchesRfc4231Case2) {
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(HmacSha256Test, PartsEqualConcatenation) {
+  EXPECT_EQ(HmacSha256("Jefe", {"what do ya ", "", "want for nothing?"}),
+            HmacSha256("Jefe", "what do ya want for nothing?"));
+}
+
+TEST(HmacSha256Test, EmptyKeyDoesNotReusePreviousKey) {
+  const std::string with_key = HmacSha256("Jefe", "data");
+  const std::string empty_key = HmacSha256(std::string_view(), "data");
+  EXPECT_NE(with_key, empty_key);
+  // Known answer for HMAC-SHA256 with an empty key over "data".
+  EXPECT_EQ(empty_key, HmacSha256("", "data"));
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST(HmacSha256Test, ConcurrentThreadsGetCorrectResults) {
+  const std::string expected = HmacSha256("Jefe", "what do ya want for nothing?");
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        // Interleave another key so a stale per-thread context would show.
+        (void)HmacSha256(std::to_string(i), "x");
+        ok[t] += HmacSha256("Jefe", "what do ya want for nothing?") == expected;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int n : ok) EXPECT_EQ(n, 500);
+}
+
+TEST(ConstantTimeEqualTest, ComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEqual("", ""));
+  EXPECT_TRUE(ConstantTimeEqual("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEqual("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEqual("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEqual("", "a"));
+}
+
+TEST(HkdfTest, MatchesRfc5869Case1) {
+  const std::string ikm(22, '\x0b');
+  const std::string salt = Unhex("000102030405060708090a0b0c");
+  const std::string info = Unhex("f0f1f2f3f4f5f6f7f8f9");
+  EXPECT_EQ(HexEncode(Hkdf(ikm, salt, info, 42)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST(HkdfTest, MatchesRfc5869Case3WithoutSaltOrInfo) {
+  EXPECT_EQ(HexEncode(Hkdf(std::string(22, '\x0b'), "", "", 42)),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+TEST(HkdfTest, DifferentInfoGivesDifferentKeys) {
+  EXPECT_NE(Hkdf("key", "", "a", 32), Hkdf("key", "", "b", 32));
+}
+
+}  // namespace
+}  // namespace parley::crypto

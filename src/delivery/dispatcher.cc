@@ -1,0 +1,512 @@
+#include "delivery/dispatcher.h"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <map>
+#include <random>
+
+#include "core/log.h"
+#include "core/message_json.h"
+#include "crypto/random.h"
+#include "crypto/signing.h"
+#include "delivery/event_recorder.h"
+#include "http/io_runtime.h"
+#include "store/async.h"
+
+namespace parley::delivery {
+
+namespace asio = boost::asio;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+struct Dispatcher::Shared {
+  Shared(const DispatcherDeps& d, const DispatcherOptions& o)
+      : deps(d), options(o), strand(asio::make_strand(*d.io)), timer(strand) {}
+  DispatcherDeps deps;
+  DispatcherOptions options;
+  Strand strand;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> wake_pending{true};
+  // Strand-only state: outbox rows being delivered (or acknowledged and not yet deleted),
+  // and the lanes with a delivery in flight.
+  std::set<int64_t> busy;
+  std::set<std::string> busy_lanes;
+  int sends_in_flight = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+  http::Counter* deliveries = nullptr;
+  http::Counter* failures = nullptr;
+  http::Counter* messages_out = nullptr;
+  std::atomic<int64_t>* depth = nullptr;
+
+  void Wake() {
+    wake_pending = true;
+    asio::post(strand, [this] { timer.cancel(); });
+  }
+};
+
+namespace {
+
+constexpr Millis kIdleScan{1000};
+constexpr Millis kMinScanGap{2};
+
+std::string LaneKey(const store::OutboxRecord& r) {
+  return r.kind == store::OutboxKind::kWebhook ? "wh:" + r.target_id
+                                               : "cs:" + r.target_id + "|" + r.conversation_id;
+}
+
+std::vector<int64_t> Seqs(const std::vector<store::OutboxRecord>& rows) {
+  std::vector<int64_t> seqs;
+  seqs.reserve(rows.size());
+  for (const auto& r : rows) seqs.push_back(r.seq);
+  return seqs;
+}
+
+// Reschedules failed rows, or turns those past the retry age into dead letters.
+Status RetryOrBury(store::Writer& w, const std::vector<store::OutboxRecord>& rows, TimePoint now,
+                   const DispatcherOptions& options, std::string_view error,
+                   const std::vector<Millis>& delays, std::vector<bool>* buried) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    int attempts = r.attempts + 1;
+    if (now - r.created_at >= options.max_retry_age) {
+      store::DeadLetterRecord dl;
+      dl.id = DeadLetterId::New(now);
+      dl.tenant = r.tenant;
+      dl.kind = r.kind;
+      dl.target_id = r.target_id;
+      dl.ref_id = r.ref_id;
+      dl.conversation_id = r.conversation_id;
+      dl.attempts = attempts;
+      dl.last_error = std::string(error);
+      dl.created_at = r.created_at;
+      dl.failed_at = now;
+      PARLEY_RETURN_IF_ERROR(w.InsertDeadLetter(dl));
+      PARLEY_RETURN_IF_ERROR(w.DeleteOutbox({r.seq}));
+      if (buried) buried->push_back(true);
+    } else {
+      PARLEY_RETURN_IF_ERROR(w.RescheduleOutbox(r.seq, attempts, now + delays[i], error));
+      if (buried) buried->push_back(false);
+    }
+  }
+  return OkStatus();
+}
+
+struct WebhookLoad {
+  store::EndpointRecord endpoint;
+  std::vector<store::OutboxRecord> present;  // rows whose event still exists
+  std::vector<std::string> sealed_payloads;
+  std::vector<int64_t> orphaned;             // rows whose event is gone
+  bool endpoint_gone = false;
+};
+
+}  // namespace
+
+Millis Dispatcher::Backoff(int attempt, Millis initial, Millis max, uint64_t random) {
+  int64_t d = initial.count();
+  for (int i = 1; i < attempt && d < max.count(); ++i) d *= 2;
+  d = std::min<int64_t>(d, max.count());
+  int64_t half = d / 2;
+  return Millis(half + static_cast<int64_t>(random % static_cast<uint64_t>(d - half + 1)));
+}
+
+namespace {
+
+asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
+                                     std::vector<store::OutboxRecord> rows) {
+  const DispatcherDeps& deps = sh->deps;
+  const TenantId tenant = rows.front().tenant;
+  const std::string target = rows.front().target_id;
+  std::vector<int64_t> seqs = Seqs(rows);
+  auto finish = [&] {
+    for (int64_t s : seqs) sh->busy.erase(s);
+    sh->busy_lanes.erase("wh:" + target);
+    sh->Wake();
+  };
+
+  auto key = co_await deps.keys->Get(tenant);
+  if (!key.ok()) {
+    // The tenant is gone (crypto-shredded): its deliveries can never be opened again.
+    store::Store::WriteFn write_fn24 =
+        [seqs](store::Writer& w) { return w.DeleteOutbox(seqs); };
+    co_await store::Write(*deps.store, std::move(write_fn24));
+    finish();
+    co_return;
+  }
+  std::function<Result<WebhookLoad>(store::Reader&)> read_fn25 =
+      [tenant, target, rows](store::Reader& r) -> Result<WebhookLoad> {
+        WebhookLoad load;
+        auto endpoint = r.GetEndpoint(tenant, EndpointId::FromTrusted(target));
+        if (!endpoint.ok()) {
+          if (endpoint.status().code() != StatusCode::kNotFound) return endpoint.status();
+          load.endpoint_gone = true;
+          return load;
+        }
+        load.endpoint = std::move(*endpoint);
+        for (const auto& row : rows) {
+          auto event = r.GetEvent(tenant, EventId::FromTrusted(row.ref_id));
+          if (event.ok()) {
+            load.present.push_back(row);
+            load.sealed_payloads.push_back(std::move(event->payload_sealed));
+          } else if (event.status().code() == StatusCode::kNotFound) {
+            load.orphaned.push_back(row.seq);
+          } else {
+            return event.status();
+          }
+        }
+        return load;
+      };
+  auto loaded = co_await store::Read<WebhookLoad>(*deps.store, std::move(read_fn25));
+  if (!loaded.ok()) {
+    log::Warn("delivery.load_failed", {{"endpoint", target}, {"code", StatusCodeName(loaded.status().code())}});
+    finish();
+    co_return;
+  }
+  if (loaded->endpoint_gone || !loaded->orphaned.empty()) {
+    std::vector<int64_t> drop = loaded->endpoint_gone ? seqs : loaded->orphaned;
+    store::Store::WriteFn write_fn26 =
+        [drop](store::Writer& w) { return w.DeleteOutbox(drop); };
+    co_await store::Write(*deps.store, std::move(write_fn26));
+    if (loaded->endpoint_gone || loaded->present.empty()) {
+      finish();
+      co_return;
+    }
+  }
+  const std::vector<store::OutboxRecord>& present = loaded->present;
+  const store::EndpointRecord& endpoint = loaded->endpoint;
+  TimePoint now = deps.clock->Now();
+
+  std::vector<std::string> secrets;
+  bool ok = true;
+  auto secret = (*key)->Open(endpoint.secret_sealed, place::EndpointSecret(tenant, target));
+  if (secret.ok()) secrets.push_back(std::move(*secret)); else ok = false;
+  if (!endpoint.previous_secret_sealed.empty() && endpoint.previous_secret_expires_at &&
+      *endpoint.previous_secret_expires_at > now) {
+    auto previous = (*key)->Open(endpoint.previous_secret_sealed,
+                                 place::EndpointPreviousSecret(tenant, target));
+    if (previous.ok()) secrets.push_back(std::move(*previous));
+  }
+  std::string body = "{\"events\":[";
+  int max_attempts = 0;
+  for (size_t i = 0; ok && i < present.size(); ++i) {
+    auto payload = (*key)->Open(loaded->sealed_payloads[i],
+                                place::EventPayload(tenant, present[i].ref_id));
+    if (!payload.ok()) {
+      ok = false;
+      break;
+    }
+    if (i) body += ',';
+    body += *payload;
+    max_attempts = std::max(max_attempts, present[i].attempts);
+  }
+  body += "]}";
+  if (!ok) {
+    log::Error("delivery.unseal_failed", {{"endpoint", target}});
+    finish();
+    co_return;
+  }
+
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = endpoint.url;
+  request.headers = {
+      {"Content-Type", "application/json"},
+      {"User-Agent", "Parley/0.1"},
+      {"Parley-Signature", crypto::SignatureHeader(secrets, ToUnixSeconds(now), body)},
+      {"Parley-Delivery-Attempt", std::to_string(max_attempts + 1)},
+  };
+  request.body = std::move(body);
+  request.timeout = sh->options.request_timeout;
+  Result<http::ClientResponse> response = co_await deps.client->Send(std::move(request));
+  std::vector<int64_t> present_seqs = Seqs(present);
+  if (response.ok() && response->status >= 200 && response->status < 300) {
+    sh->deliveries->Inc({"webhook", "ok"}, present.size());
+    store::Store::WriteFn write_fn27 =
+        [present_seqs](store::Writer& w) {
+      return w.DeleteOutbox(present_seqs);
+    };
+    Status s = co_await store::Write(*deps.store, std::move(write_fn27));
+    if (!s.ok()) log::Error("delivery.ack_failed", {{"endpoint", target}});
+    finish();
+    co_return;
+  }
+  std::string error = response.ok() ? fmt::format("http_{}", response->status)
+                                    : std::string(StatusCodeName(response.status().code()));
+  sh->failures->Inc({"webhook"});
+  log::Warn("delivery.failed", {{"endpoint", target}, {"error", error},
+                                {"events", static_cast<int64_t>(present.size())},
+                                {"attempt", static_cast<int64_t>(max_attempts + 1)}});
+  std::vector<Millis> delays;
+  for (const auto& r : present) {
+    delays.push_back(Dispatcher::Backoff(r.attempts + 1, sh->options.initial_backoff,
+                                         sh->options.max_backoff, sh->rng()));
+  }
+  DispatcherOptions options = sh->options;
+  now = deps.clock->Now();
+  store::Store::WriteFn write_fn28 =
+      [present, now, options, error, delays](store::Writer& w) {
+        return RetryOrBury(w, present, now, options, error, delays, nullptr);
+      };
+  Status s = co_await store::Write(*deps.store, std::move(write_fn28));
+  if (!s.ok()) log::Error("delivery.reschedule_failed", {{"endpoint", target}});
+  finish();
+}
+
+struct SendLoad {
+  store::MessageRecord message;
+  store::ConversationRecord conversation;
+  store::CustomerRecord customer;
+  store::ConnectionRecord connection;
+  std::string reply_to_sealed;  // body of the message answered, if any and still held
+  std::string reply_to_id;
+};
+
+asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
+                                    store::OutboxRecord row) {
+  const DispatcherDeps& deps = sh->deps;
+  const TenantId tenant = row.tenant;
+  const std::string lane = LaneKey(row);
+  auto finish = [&] {
+    sh->busy.erase(row.seq);
+    sh->busy_lanes.erase(lane);
+    --sh->sends_in_flight;
+    sh->Wake();
+  };
+  const int64_t seq = row.seq;
+  store::Store::WriteFn drop = [seq](store::Writer& w) { return w.DeleteOutbox({seq}); };
+
+  auto key = co_await deps.keys->Get(tenant);
+  if (!key.ok()) {
+    co_await store::Write(*deps.store, std::move(drop));
+    finish();
+    co_return;
+  }
+  std::function<Result<SendLoad>(store::Reader&)> read_fn30 =
+      [tenant, row](store::Reader& r) -> Result<SendLoad> {
+        SendLoad load;
+        PARLEY_ASSIGN_OR_RETURN(load.message,
+                                r.GetMessage(tenant, MessageId::FromTrusted(row.ref_id)));
+        PARLEY_ASSIGN_OR_RETURN(load.conversation,
+                                r.GetConversation(tenant, load.message.conversation));
+        PARLEY_ASSIGN_OR_RETURN(load.customer, r.GetCustomer(tenant, load.conversation.customer));
+        PARLEY_ASSIGN_OR_RETURN(load.connection,
+                                r.GetConnection(tenant, load.conversation.connection));
+        return load;
+      };
+  auto loaded = co_await store::Read<SendLoad>(*deps.store, std::move(read_fn30));
+  if (!loaded.ok()) {
+    if (loaded.status().code() == StatusCode::kNotFound) {
+      co_await store::Write(*deps.store, std::move(drop));  // the message, customer or connection was deleted meanwhile
+    } else {
+      log::Warn("send.load_failed", {{"message", row.ref_id}});
+    }
+    finish();
+    co_return;
+  }
+  const crypto::DataKey& k = **key;
+  auto body = k.Open(loaded->message.body_sealed, place::MessageBody(tenant, row.ref_id));
+  auto contact = k.Open(loaded->customer.contact_sealed,
+                        place::CustomerContact(tenant, loaded->customer.id.str()));
+  auto credentials = k.Open(loaded->connection.credentials_sealed,
+                            place::ConnectionCredentials(tenant, loaded->connection.id.str()));
+  Result<Message> message = body.ok() ? ParseMessage(*body) : Result<Message>(body.status());
+  if (!message.ok() || !contact.ok() || !credentials.ok()) {
+    log::Error("send.unseal_failed", {{"message", row.ref_id}});
+    finish();
+    co_return;
+  }
+  channels::ConnectionContext context;
+  context.tenant = tenant;
+  context.id = loaded->connection.id;
+  context.kind = loaded->connection.kind;
+  boost::system::error_code ec;
+  auto settings = boost::json::parse(loaded->connection.settings_json, ec);
+  if (!ec && settings.is_object()) context.settings = settings.get_object();
+  auto creds = boost::json::parse(*credentials, ec);
+  if (!ec && creds.is_object()) context.credentials = creds.get_object();
+
+  channels::SendOutcome outcome;
+  channels::ChannelAdapter* adapter = deps.registry->Find(context.kind);
+  if (!adapter) {
+    outcome.kind = channels::SendOutcome::Kind::kPermanentFailure;
+    outcome.error = {"unknown_channel", "no adapter for this channel kind"};
+  } else {
+    channels::OutboundRequest request;
+    request.message = *message;
+    request.contact_id = *contact;
+    request.reply_to_provider_id = message->reply_to_provider_id;
+    outcome = co_await adapter->Send(std::move(request), std::move(context));
+  }
+
+  using Kind = channels::SendOutcome::Kind;
+  TimePoint now = deps.clock->Now();
+  Millis delay = outcome.retry_after.count() > 0
+                     ? outcome.retry_after
+                     : Dispatcher::Backoff(row.attempts + 1, sh->options.initial_backoff,
+                                           sh->options.max_backoff, sh->rng());
+  if (outcome.kind == Kind::kSent) {
+    sh->messages_out->Inc({loaded->connection.kind});
+    sh->deliveries->Inc({"channel_send", "ok"});
+  } else {
+    sh->failures->Inc({"channel_send"});
+    log::Warn("send.failed", {{"message", row.ref_id}, {"error", outcome.error.code},
+                              {"attempt", static_cast<int64_t>(row.attempts + 1)}});
+  }
+  auto recorder = std::make_shared<EventRecorder>(*key, *deps.clock);
+  DispatcherOptions options = sh->options;
+  MessageId message_id = message->id;
+  ConversationId conversation = message->conversation;
+  store::Store::WriteFn write_fn31 =
+      [=](store::Writer& w) -> Status {
+        recorder->Clear();
+        MessageStatusData status;
+        status.message = message_id;
+        status.conversation = conversation;
+        status.at = now;
+        if (outcome.kind == Kind::kRetry) {
+          std::vector<bool> buried;
+          PARLEY_RETURN_IF_ERROR(
+              RetryOrBury(w, {row}, now, options, outcome.error.code, {delay}, &buried));
+          if (!buried.front()) return OkStatus();
+          status.status = DeliveryStatus::kFailed;
+          status.error = outcome.error;
+        } else {
+          PARLEY_RETURN_IF_ERROR(w.DeleteOutbox({row.seq}));
+          if (outcome.kind == Kind::kSent) {
+            status.status = DeliveryStatus::kSent;
+            status.provider_message_id = outcome.provider_message_id;
+          } else {
+            status.status = DeliveryStatus::kFailed;
+            status.error = outcome.error;
+          }
+        }
+        PARLEY_RETURN_IF_ERROR(
+            w.UpdateMessageStatus(tenant, message_id, WireName(status.status), now));
+        return recorder->Record(w, tenant, status, conversation).status();
+      };
+  Status s = co_await store::Write(*deps.store, std::move(write_fn31));
+  if (s.ok()) {
+    recorder->Publish(*deps.bus);
+  } else {
+    log::Error("send.record_failed", {{"message", row.ref_id}});
+  }
+  finish();
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
+    : deps_(deps), options_(options), shared_(std::make_shared<Shared>(deps, options)) {
+  shared_->deliveries = &deps.metrics->AddCounter(
+      "parley_deliveries_total", "Deliveries acknowledged, by kind.", {"kind", "result"});
+  shared_->failures = &deps.metrics->AddCounter(
+      "parley_delivery_failures_total", "Failed delivery attempts, by kind.", {"kind"});
+  shared_->messages_out = &deps.metrics->AddCounter(
+      "parley_messages_out_total", "Outbound messages accepted by their channel.", {"channel"});
+  shared_->depth = &depth_;
+  deps.metrics->AddGauge("parley_outbox_depth", "Pending deliveries in the outbox.",
+                         [this] { return static_cast<double>(depth_.load()); });
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  http::Spawn(shared_->strand, Loop(shared_), "dispatcher");
+}
+
+void Dispatcher::Stop() {
+  if (shared_->stopped.exchange(true)) return;
+  auto sh = shared_;
+  asio::post(sh->strand, [sh] { sh->timer.cancel(); });
+}
+
+void Dispatcher::Wake() { shared_->Wake(); }
+
+asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
+  const int scan_limit = sh->options.scan_limit;
+  TimePoint last_count{};
+  while (!sh->stopped) {
+    sh->wake_pending = false;
+    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> read_fn110 =
+        [scan_limit](store::Reader& r) {
+          return r.ListOutbox(store::OutboxKind::kWebhook, scan_limit);
+        };
+    auto webhooks = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store, std::move(read_fn110));
+    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> read_fn111 =
+        [scan_limit](store::Reader& r) {
+          return r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit);
+        };
+    auto sends = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store, std::move(read_fn111));
+    if (!webhooks.ok() || !sends.ok()) {
+      log::Error("delivery.scan_failed",
+                 {{"code", StatusCodeName(webhooks.ok() ? sends.status().code()
+                                                        : webhooks.status().code())}});
+    }
+    TimePoint now = sh->deps.clock->Now();
+    TimePoint next_due = now + kIdleScan;
+    std::set<std::string> blocked;  // (lane/conversation) keys that must wait this round
+
+    if (webhooks.ok()) {
+      std::map<std::string, std::vector<store::OutboxRecord>> batches;
+      for (auto& row : *webhooks) {
+        std::string order_key = row.target_id + "|" + row.conversation_id;
+        if (blocked.contains(order_key)) continue;
+        bool wait = sh->busy.contains(row.seq) || sh->busy_lanes.contains(LaneKey(row));
+        if (!wait && row.next_attempt_at > now) {
+          wait = true;
+          next_due = std::min(next_due, row.next_attempt_at);
+        }
+        auto& batch = batches[row.target_id];
+        if (wait || static_cast<int>(batch.size()) >= sh->options.batch_size) {
+          blocked.insert(order_key);
+          continue;
+        }
+        batch.push_back(std::move(row));
+      }
+      for (auto& [target, rows] : batches) {
+        if (rows.empty()) continue;
+        sh->busy_lanes.insert("wh:" + target);
+        for (const auto& r : rows) sh->busy.insert(r.seq);
+        http::Spawn(sh->strand, DeliverWebhook(sh, std::move(rows)), "deliver_webhook");
+      }
+    }
+    if (sends.ok()) {
+      for (auto& row : *sends) {
+        std::string lane = LaneKey(row);
+        if (blocked.contains(lane)) continue;
+        bool wait = sh->busy.contains(row.seq) || sh->busy_lanes.contains(lane) ||
+                    sh->sends_in_flight >= sh->options.max_concurrent_sends;
+        if (!wait && row.next_attempt_at > now) {
+          wait = true;
+          next_due = std::min(next_due, row.next_attempt_at);
+        }
+        blocked.insert(lane);  // one send per conversation at a time, in order
+        if (wait) continue;
+        sh->busy_lanes.insert(lane);
+        sh->busy.insert(row.seq);
+        ++sh->sends_in_flight;
+        http::Spawn(sh->strand, SendToChannel(sh, std::move(row)), "send_to_channel");
+      }
+    }
+    if (now - last_count > std::chrono::seconds(5)) {
+      last_count = now;
+      std::function<Result<int64_t>(store::Reader&)> read_fn112 =
+          [](store::Reader& r) { return r.CountOutbox(); };
+      auto depth = co_await store::Read<int64_t>(*sh->deps.store, std::move(read_fn112));
+      if (depth.ok()) sh->depth->store(*depth);
+    }
+    if (sh->stopped) break;
+    auto wait = sh->wake_pending ? kMinScanGap
+                                 : std::max(kMinScanGap, std::chrono::duration_cast<Millis>(
+                                                             next_due - sh->deps.clock->Now()));
+    sh->timer.expires_after(wait);
+    co_await sh->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+}  // namespace parley::delivery

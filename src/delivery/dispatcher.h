@@ -1,0 +1,84 @@
+// src/delivery/dispatcher.h
+//
+// The dispatcher drains the durable outbox: events to the client application's webhook
+// endpoints (signed, batched, retried with backoff and jitter, then dead letters) and
+// outbound messages to their channels through the channel adapters. Deliveries of one
+// conversation leave in commit order: a conversation whose oldest pending delivery is
+// waiting for a retry holds back its later ones.
+//
+//   Dispatcher dispatcher(deps, options);
+//   store.SetCommitListener([&] { dispatcher.Wake(); });
+//   dispatcher.Start();
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "bus/bus.h"
+#include "channels/registry.h"
+#include "core/clock.h"
+#include "delivery/tenant_keys.h"
+#include "http/client.h"
+#include "http/metrics.h"
+#include "store/store.h"
+
+namespace parley::delivery {
+
+struct DispatcherOptions {
+  std::chrono::seconds max_retry_age{86400};
+  Millis initial_backoff{1000};
+  Millis max_backoff{3600 * 1000};
+  int batch_size = 50;  // events per webhook POST
+  Millis request_timeout{10000};
+  int max_concurrent_sends = 64;  // channel sends in flight
+  int scan_limit = 500;           // outbox rows looked at per scan (1..500)
+};
+
+// Everything the dispatcher uses; all outlive it.
+struct DispatcherDeps {
+  boost::asio::io_context* io = nullptr;
+  store::Store* store = nullptr;
+  TenantKeys* keys = nullptr;
+  http::Client* client = nullptr;
+  channels::Registry* registry = nullptr;
+  bus::EventBus* bus = nullptr;
+  const Clock* clock = nullptr;
+  http::Metrics* metrics = nullptr;
+};
+
+// Thread safety: Wake() may be called from any thread; Start/Stop from one.
+class Dispatcher {
+ public:
+  Dispatcher(DispatcherDeps deps, DispatcherOptions options);
+  ~Dispatcher();
+
+  void Start();
+  // Stops scanning; deliveries in flight finish or are abandoned (they stay in the outbox).
+  void Stop();
+  // Asks for a scan soon (new outbox rows were committed).
+  void Wake();
+
+  // The backoff before attempt `attempt` (1-based) with full jitter in [d/2, d].
+  static Millis Backoff(int attempt, Millis initial, Millis max, uint64_t random);
+
+  // Outbox rows last counted (for the metrics gauge).
+  int64_t last_depth() const { return depth_.load(); }
+
+  struct Shared;  // state shared with delivery coroutines, which may outlive a Stop()
+
+ private:
+  boost::asio::awaitable<void> Loop(std::shared_ptr<Shared> shared);
+  DispatcherDeps deps_;
+  DispatcherOptions options_;
+  std::shared_ptr<Shared> shared_;
+  std::atomic<int64_t> depth_{0};
+};
+
+}  // namespace parley::delivery

@@ -1,0 +1,53 @@
+#include "delivery/event_recorder.h"
+
+#include "core/message_json.h"
+#include "delivery/tenant_keys.h"
+
+namespace parley::delivery {
+
+Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& tenant,
+                                      EventData data,
+                                      std::optional<ConversationId> conversation) {
+  Event event;
+  event.id = EventId::New(clock_);
+  event.tenant = tenant;
+  event.created_at = clock_.Now();
+  event.data = std::move(data);
+  std::string json = Serialize(event);
+
+  store::EventRecord row;
+  row.id = event.id;
+  row.tenant = tenant;
+  row.conversation = conversation;
+  row.type = std::string(WireName(TypeOf(event)));
+  row.payload_sealed = key_->Seal(json, place::EventPayload(tenant, event.id.str()));
+  row.created_at = event.created_at;
+  PARLEY_ASSIGN_OR_RETURN(int64_t seq, writer.InsertEvent(row));
+
+  // The tenant's endpoints are read once per write, inside it, so a write never fans out to
+  // an endpoint deleted before it committed.
+  if (!endpoints_) {
+    PARLEY_ASSIGN_OR_RETURN(auto endpoints, writer.ListEndpoints(tenant));
+    endpoints_ = std::move(endpoints);
+  }
+  for (const store::EndpointRecord& endpoint : *endpoints_) {
+    store::OutboxRecord out;
+    out.kind = store::OutboxKind::kWebhook;
+    out.tenant = tenant;
+    out.target_id = endpoint.id.str();
+    out.ref_id = event.id.str();
+    out.conversation_id = conversation ? conversation->str() : std::string();
+    out.created_at = event.created_at;
+    out.next_attempt_at = event.created_at;
+    PARLEY_RETURN_IF_ERROR(writer.InsertOutbox(out).status());
+  }
+  pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(json)});
+  return event.id;
+}
+
+void EventRecorder::Publish(bus::EventBus& bus) {
+  for (const bus::BusEvent& e : pending_) bus.Publish(e);
+  pending_.clear();
+}
+
+}  // namespace parley::delivery

@@ -1,0 +1,48 @@
+// src/delivery/event_recorder.h
+//
+// Records events inside one store write: the sealed event row (the stream's resumable
+// record), one outbox row per webhook endpoint of the tenant, and the bus event to publish
+// once the write is committed.
+//
+//   auto recorder = std::make_shared<EventRecorder>(key, clock);
+//   co_await store::Write(store, [=](store::Writer& w) {
+//     return recorder->Record(w, tenant, ConversationStartedData{…}, conversation).status();
+//   });
+//   recorder->Publish(bus);  // after the commit succeeded
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "bus/bus.h"
+#include "core/message.h"
+#include "crypto/keys.h"
+#include "store/store.h"
+
+namespace parley::delivery {
+
+// Not thread-safe: one recorder belongs to one write.
+class EventRecorder {
+ public:
+  // `key` is the tenant's data key; `clock` outlives the recorder.
+  EventRecorder(std::shared_ptr<const crypto::DataKey> key, const Clock& clock)
+      : key_(std::move(key)), clock_(clock) {}
+
+  Result<EventId> Record(store::Writer& writer, const TenantId& tenant, EventData data,
+                         std::optional<ConversationId> conversation);
+
+  // Forget what was recorded (the write's savepoint rolled back).
+  void Clear() { pending_.clear(); }
+
+  // Publishes what was recorded, in order. Call only after the commit succeeded.
+  void Publish(bus::EventBus& bus);
+
+ private:
+  std::shared_ptr<const crypto::DataKey> key_;
+  const Clock& clock_;
+  std::optional<std::vector<store::EndpointRecord>> endpoints_;
+  std::vector<bus::BusEvent> pending_;
+};
+
+}  // namespace parley::delivery

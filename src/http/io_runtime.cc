@@ -1,0 +1,57 @@
+// src/http/io_runtime.cc
+#include "http/io_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <exception>
+#include <string>
+
+#include "core/status.h"
+
+namespace parley::http {
+
+IoRuntime::IoRuntime() = default;
+
+IoRuntime::~IoRuntime() { Stop(); }
+
+void IoRuntime::Start(int threads) {
+  PARLEY_CHECK(threads >= 1);
+  std::lock_guard lock(mu_);
+  PARLEY_CHECK(!started_);
+  started_ = true;
+  // Without the guard a thread that starts before any work is queued returns at once and
+  // its sockets would hang (ENGINEERING-NOTES trap 1).
+  guard_.emplace(context_.get_executor());
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { context_.run(); });
+  }
+}
+
+void IoRuntime::Stop() {
+  std::lock_guard lock(mu_);
+  guard_.reset();
+  context_.stop();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+}
+
+void Spawn(boost::asio::any_io_executor executor, boost::asio::awaitable<void> task,
+           std::string_view what) {
+  boost::asio::co_spawn(std::move(executor), std::move(task),
+                        [what = std::string(what)](std::exception_ptr error) {
+                          if (!error) return;
+                          try {
+                            std::rethrow_exception(error);
+                          } catch (const std::exception& e) {
+                            spdlog::error("coroutine '{}' ended with exception: {}", what,
+                                          e.what());
+                          } catch (...) {
+                            spdlog::error("coroutine '{}' ended with unknown exception", what);
+                          }
+                        });
+}
+
+}  // namespace parley::http

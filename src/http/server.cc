@@ -1,0 +1,151 @@
+// src/http/server.cc
+//
+// The listener side of Server: TLS context, bind, accept loop and Stop. The per-connection
+// protocol lives in session.cc so Beast is compiled in one place.
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <utility>
+
+#include "http/io_runtime.h"
+#include "http/server_state.h"
+
+namespace parley::http {
+namespace internal {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+ServerState::ServerState(asio::io_context& io, ServerOptions opts, const Router& r, Metrics& m)
+    : io_context(io),
+      options(std::move(opts)),
+      router(r),
+      requests(m.AddCounter("parley_http_requests_total", "HTTP requests answered.",
+                            {"method", "route", "status_class"})),
+      latency(m.AddHistogram("parley_http_request_duration_seconds",
+                             "Time from the first request byte to the last response byte.",
+                             {"method", "route", "status_class"}, DefaultLatencyBuckets())) {}
+
+uint64_t ServerState::Register(std::shared_ptr<ConnectionControl> control) {
+  std::lock_guard lock(mu_);
+  const uint64_t id = next_id_++;
+  connections_.emplace(id, std::move(control));
+  return id;
+}
+
+void ServerState::Unregister(uint64_t id) {
+  std::lock_guard lock(mu_);
+  connections_.erase(id);
+}
+
+void ServerState::CloseConnections() {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, control] : connections_) {
+    // The control's fields belong to its strand, so decide there.
+    asio::post(control->strand, [control = control] {
+      if ((!control->busy || control->websocket) && control->close_now) control->close_now();
+    });
+  }
+}
+
+namespace {
+
+asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
+  while (true) {
+    asio::any_io_executor strand = asio::make_strand(state->io_context);
+    auto [ec, socket] =
+        co_await state->acceptor->async_accept(strand, asio::as_tuple(asio::use_awaitable));
+    if (state->stopping || !state->acceptor->is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning on the error.
+      spdlog::warn("http accept failed: {}", ec.message());
+      asio::steady_timer timer(state->acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    state->accepted.fetch_add(1);
+    StartSession(state, std::move(socket));
+  }
+}
+
+Status LoadTls(ServerState& state) {
+  const auto& options = state.options;
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return OkStatus();
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return InvalidArgument("tls_cert_file and tls_key_file must be set together");
+  }
+  asio::ssl::context context(asio::ssl::context::tls_server);
+  context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+  if (SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION) != 1) {
+    return Internal("cannot set the minimum TLS version");
+  }
+  boost::system::error_code ec;
+  context.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) return InvalidArgument("cannot load tls_cert_file: " + ec.message());
+  context.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) return InvalidArgument("cannot load tls_key_file: " + ec.message());
+  if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    return InvalidArgument("tls_key_file does not match tls_cert_file");
+  }
+  state.tls.emplace(std::move(context));
+  return OkStatus();
+}
+
+}  // namespace
+}  // namespace internal
+
+Server::Server(boost::asio::io_context& io_context, ServerOptions options, const Router& router,
+               Metrics& metrics)
+    : state_(std::make_shared<internal::ServerState>(io_context, std::move(options), router,
+                                                     metrics)) {}
+
+Server::~Server() { Stop(); }
+
+Result<uint16_t> Server::Start() {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  if (state_->started.exchange(true)) return FailedPrecondition("server already started");
+  PARLEY_RETURN_IF_ERROR(internal::LoadTls(*state_));
+
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(state_->options.listen_host, ec);
+  if (ec) return InvalidArgument("listen_host is not an IP address");
+  const tcp::endpoint endpoint(address, state_->options.listen_port);
+
+  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(state_->io_context));
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Unavailable("cannot listen on " + state_->options.listen_host + ":" +
+                             std::to_string(state_->options.listen_port) + ": " + ec.message());
+  const uint16_t port = acceptor->local_endpoint(ec).port();
+  if (ec) return Unavailable("cannot read the bound port: " + ec.message());
+
+  state_->acceptor = std::move(acceptor);
+  Spawn(state_->acceptor->get_executor(), internal::AcceptLoop(state_), "http accept loop");
+  return port;
+}
+
+void Server::Stop() {
+  if (state_->stopping.exchange(true)) return;
+  if (state_->acceptor) {
+    boost::asio::post(state_->acceptor->get_executor(), [state = state_] {
+      boost::system::error_code ignored;
+      state->acceptor->close(ignored);
+    });
+  }
+  state_->CloseConnections();
+}
+
+uint64_t Server::connections_accepted() const { return state_->accepted.load(); }
+
+}  // namespace parley::http

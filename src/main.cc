@@ -1,0 +1,198 @@
+// The composition root: the one place that knows every concrete type. `parley serve`
+// builds the embedded default (SQLite store, in-process bus) and wires the layers together.
+#include <sys/stat.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+
+#include "api/handlers.h"
+#include "bus/in_process_bus.h"
+#include "channels/registry.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "crypto/keys.h"
+#include "crypto/random.h"
+#include "delivery/dispatcher.h"
+#include "delivery/stream_hub.h"
+#include "http/client.h"
+#include "http/io_runtime.h"
+#include "http/server.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace parley {
+extern const char* const kOpenApiJson;  // generated from docs/openapi.json
+}
+
+namespace {
+
+using namespace parley;
+
+int Fail(const std::string& what) {
+  std::cerr << "parley: " << what << "\n";
+  return 2;
+}
+
+Status EnsurePrivateDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return FailedPrecondition("cannot create data directory " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return OkStatus();
+}
+
+// The operator token: configured, or (embedded default) generated once into the data
+// directory with mode 0600 so the CLI on this machine can use it.
+Result<std::string> AdminToken(const config::Config& cfg) {
+  if (!cfg.security.admin_token.empty()) return cfg.security.admin_token.reveal();
+  std::string path = cfg.data_dir + "/admin.token";
+  std::ifstream in(path);
+  std::string token;
+  if (in && std::getline(in, token) && !token.empty()) return token;
+  token = "pat_" + crypto::RandomToken(32);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return FailedPrecondition("cannot create " + path + ": " + std::strerror(errno));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok) return FailedPrecondition("cannot write " + path);
+  log::Warn("admin_token.generated", {{"path", path}});
+  return token;
+}
+
+Result<crypto::MasterKey> LoadMasterKey(const config::Config& cfg) {
+  if (!cfg.security.master_key.empty()) return crypto::MasterKey::FromHex(cfg.security.master_key.reveal());
+  if (!cfg.security.master_key_file.empty()) {
+    return crypto::MasterKey::FromFile(cfg.security.master_key_file);
+  }
+  bool generated = false;
+  auto key = crypto::MasterKey::LoadOrCreate(cfg.data_dir, !cfg.security.require_master_key,
+                                             &generated);
+  if (key.ok() && generated) {
+    log::Warn("master_key.generated",
+              {{"path", cfg.data_dir + "/master.key"},
+               {"advice", "back this file up and keep it off the data volume in production; "
+                          "without it the data cannot be read"}});
+  }
+  return key;
+}
+
+int Serve(const cli::ServeFlags& flags) {
+  auto loaded = config::Load(flags.config_file, config::Environment::FromProcess());
+  if (!loaded.ok()) return Fail(loaded.status().message());
+  config::Config cfg = std::move(*loaded);
+  if (flags.listen) {
+    Status s = config::ApplyListen(cfg, *flags.listen);
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (flags.data_dir) {
+    Status s = config::ApplyDataDir(cfg, *flags.data_dir);
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (flags.require_master_key) cfg.security.require_master_key = true;
+  if (Status s = config::Validate(cfg); !s.ok()) return Fail(s.message());
+  log::Init(log::LogOptions{cfg.log.level, cfg.log.file});
+
+  if (Status s = EnsurePrivateDir(cfg.data_dir); !s.ok()) return Fail(s.message());
+  auto master = LoadMasterKey(cfg);
+  if (!master.ok()) return Fail(master.status().message());
+  auto admin_token = AdminToken(cfg);
+  if (!admin_token.ok()) return Fail(admin_token.status().message());
+
+  const Clock& clock = SystemClock::Instance();
+  store::sqlite::SqliteOptions store_options;
+  store_options.path = cfg.data_dir + "/parley.db";
+  store_options.max_batch = cfg.store.max_batch;
+  store_options.clock = &clock;
+  auto store = store::sqlite::SqliteStore::Open(store_options);
+  if (!store.ok()) return Fail("cannot open the store: " + store.status().message());
+
+  http::IoRuntime runtime;
+  runtime.Start(cfg.server.io_threads);
+  crypto::KeyRing ring(std::move(*master));
+  delivery::TenantKeys keys(ring, **store);
+  http::Metrics metrics;
+  http::Client client(runtime.context(), http::ClientOptions{});
+  channels::AdapterDeps adapter_deps;
+  adapter_deps.client = &client;
+  adapter_deps.clock = &clock;
+  adapter_deps.send_timeout = cfg.delivery.request_timeout;
+  adapter_deps.replay_window = cfg.channels.custom.replay_window;
+  channels::Registry registry(adapter_deps);
+  bus::InProcessBus bus;
+  delivery::StreamHub hub(**store, keys, bus, delivery::StreamOptions{});
+  metrics.AddGauge("parley_open_streams", "Live /v1/stream connections.",
+                   [&hub] { return static_cast<double>(hub.open_streams()); });
+
+  delivery::DispatcherDeps dispatcher_deps{&runtime.context(), store->get(), &keys, &client,
+                                           &registry,          &bus,         &clock, &metrics};
+  delivery::DispatcherOptions dispatcher_options;
+  dispatcher_options.max_retry_age = cfg.delivery.max_retry_age;
+  dispatcher_options.initial_backoff = cfg.delivery.initial_backoff;
+  dispatcher_options.max_backoff = cfg.delivery.max_backoff;
+  dispatcher_options.batch_size = cfg.delivery.batch_size;
+  dispatcher_options.request_timeout = cfg.delivery.request_timeout;
+  delivery::Dispatcher dispatcher(dispatcher_deps, dispatcher_options);
+  (*store)->SetCommitListener([&dispatcher] { dispatcher.Wake(); });
+
+  api::App app;
+  app.store = store->get();
+  app.keys = &keys;
+  app.registry = &registry;
+  app.bus = &bus;
+  app.stream = &hub;
+  app.clock = &clock;
+  app.metrics = &metrics;
+  app.admin_token = *admin_token;
+  app.openapi_json = kOpenApiJson;
+  api::Auth auth(app);
+  http::Router router;
+  api::RegisterServiceApi(router, app);
+  api::RegisterAdminApi(router, app, auth);
+  api::RegisterClientApi(router, app, auth);
+  api::RegisterWebhookApi(router, app);
+
+  http::ServerOptions server_options;
+  server_options.listen_host = cfg.server.listen.host;
+  server_options.listen_port = cfg.server.listen.port;
+  server_options.max_header_bytes = cfg.server.max_header_bytes;
+  server_options.max_body_bytes = cfg.server.max_body_bytes;
+  server_options.read_timeout = cfg.server.read_timeout;
+  server_options.idle_timeout = cfg.server.idle_timeout;
+  server_options.tls_cert_file = cfg.server.tls_cert_file;
+  server_options.tls_key_file = cfg.server.tls_key_file;
+  http::Server server(runtime.context(), server_options, router, metrics);
+  auto port = server.Start();
+  if (!port.ok()) {
+    runtime.Stop();
+    return Fail("cannot listen on " + cfg.server.listen.ToString() + ": " + port.status().message());
+  }
+  dispatcher.Start();
+  log::Info("server.listening", {{"host", cfg.server.listen.host},
+                                 {"port", static_cast<int64_t>(*port)},
+                                 {"tls", cfg.server.tls_enabled()},
+                                 {"data_dir", cfg.data_dir}});
+
+  std::promise<int> stop;
+  boost::asio::signal_set signals(runtime.context(), SIGINT, SIGTERM);
+  signals.async_wait([&stop](const boost::system::error_code& ec, int signal) {
+    if (!ec) stop.set_value(signal);
+  });
+  int signal = stop.get_future().get();
+  log::Info("server.stopping", {{"signal", static_cast<int64_t>(signal)}});
+  server.Stop();
+  dispatcher.Stop();
+  runtime.Stop();
+  log::Flush();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return parley::cli::Run(argc, argv, &Serve); }

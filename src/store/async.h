@@ -1,0 +1,80 @@
+// src/store/async.h
+//
+// Coroutine bridges to the Store: the calling coroutine suspends while the store's threads
+// work and resumes on its own executor — I/O threads never block on SQLite.
+//
+// g++ 12 destroys temporaries of a co_await full-expression twice (a lambda converted to
+// std::function is one): bind callables to a named variable, then co_await with std::move.
+//
+//   store::Store::WriteFn insert = [rec](store::Writer& w) { return w.InsertTenant(rec); };
+//   Status s = co_await store::Write(store, std::move(insert));
+//   std::function<Result<TenantRecord>(store::Reader&)> get = [id](store::Reader& r) {
+//     return r.GetTenant(id);
+//   };
+//   Result<TenantRecord> t = co_await store::Read<TenantRecord>(store, std::move(get));
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <optional>
+
+#include "store/store.h"
+
+namespace parley::store {
+
+namespace internal {
+
+template <typename Handler>
+auto ShareHandler(Handler&& handler) {
+  return std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+}
+
+struct InitiateWrite {
+  template <typename Handler>
+  void operator()(Handler&& handler, Store* store, Store::WriteFn fn) const {
+    auto shared = ShareHandler(std::forward<Handler>(handler));
+    store->SubmitWrite(std::move(fn), [shared](Status status) {
+      auto ex = boost::asio::get_associated_executor(*shared);
+      boost::asio::post(ex, [shared, status = std::move(status)]() mutable {
+        (*shared)(std::move(status));
+      });
+    });
+  }
+};
+
+struct InitiateRead {
+  template <typename Handler>
+  void operator()(Handler&& handler, Store* store, Store::ReadFn fn) const {
+    auto shared = ShareHandler(std::forward<Handler>(handler));
+    store->SubmitRead([shared, fn = std::move(fn)](Reader& reader) {
+      fn(reader);
+      auto ex = boost::asio::get_associated_executor(*shared);
+      boost::asio::post(ex, [shared]() mutable { (*shared)(); });
+    });
+  }
+};
+
+}  // namespace internal
+
+// Runs `fn` on the writer (group-committed); resumes after the commit with its Status.
+inline boost::asio::awaitable<Status> Write(Store& store, Store::WriteFn fn) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(Status)>(
+      internal::InitiateWrite{}, boost::asio::use_awaitable, &store, std::move(fn));
+}
+
+// Runs `fn` on a reader connection and resumes with its result.
+template <typename T>
+boost::asio::awaitable<Result<T>> Read(Store& store, std::function<Result<T>(Reader&)> fn) {
+  auto out = std::make_shared<std::optional<Result<T>>>();
+  // Named, not a temporary: g++ 12 destroys temporaries of a co_await expression twice.
+  Store::ReadFn read = [out, fn = std::move(fn)](Reader& r) { out->emplace(fn(r)); };
+  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void()>(
+      internal::InitiateRead{}, boost::asio::use_awaitable, &store, std::move(read));
+  co_return std::move(**out);
+}
+
+}  // namespace parley::store

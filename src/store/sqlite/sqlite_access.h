@@ -1,0 +1,109 @@
+// src/store/sqlite/sqlite_access.h
+//
+// SqliteAccess implements the store's Reader and Writer over one connection. The store gives
+// each reader thread one over a read-only connection (only the Reader half is reachable
+// there) and the writer thread one over the write connection, where reads see the current
+// batch's uncommitted writes.
+//
+//   SqliteAccess access(db);
+//   Status s = access.InsertTenant(rec);
+#pragma once
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace parley::store::sqlite {
+
+// Thread safety: none; used only by the thread that owns `db`.
+// `db` is a dependency that must outlive this object.
+class SqliteAccess final : public Writer {
+ public:
+  explicit SqliteAccess(Db& db) : db_(db) {}
+
+  // ---- Reader (sqlite_reads.cc) ----
+  Result<TenantRecord> GetTenant(const TenantId& id) override;
+  Result<std::vector<TenantRecord>> ListTenants(const Page& page) override;
+  Result<ApiKeyRecord> GetApiKey(const ApiKeyId& id) override;
+  Result<std::vector<ApiKeyRecord>> ListApiKeys(const TenantId& tenant) override;
+  Result<EndpointRecord> GetEndpoint(const TenantId& tenant, const EndpointId& id) override;
+  Result<std::vector<EndpointRecord>> ListEndpoints(const TenantId& tenant) override;
+  Result<ConnectionRecord> GetConnection(const TenantId& tenant, const ConnectionId& id) override;
+  Result<ConnectionRecord> GetConnectionById(const ConnectionId& id) override;
+  Result<ConnectionRecord> FindConnectionByIdentity(std::string_view kind,
+                                                    std::string_view identity_index) override;
+  Result<std::vector<ConnectionRecord>> ListConnections(const TenantId& tenant) override;
+  Result<CustomerRecord> GetCustomer(const TenantId& tenant, const CustomerId& id) override;
+  Result<CustomerRecord> FindCustomerByContact(const TenantId& tenant,
+                                               std::string_view channel_kind,
+                                               std::string_view contact_index) override;
+  Result<ConversationRecord> GetConversation(const TenantId& tenant,
+                                             const ConversationId& id) override;
+  Result<ConversationRecord> FindOpenConversation(const TenantId& tenant,
+                                                  const ConnectionId& connection,
+                                                  const CustomerId& customer) override;
+  Result<std::vector<ConversationRecord>> ListConversations(const TenantId& tenant,
+                                                            std::optional<ConversationState> state,
+                                                            const Page& page) override;
+  Result<MessageRecord> GetMessage(const TenantId& tenant, const MessageId& id) override;
+  Result<std::vector<MessageRecord>> ListMessages(const TenantId& tenant,
+                                                  const ConversationId& conversation,
+                                                  const Page& page) override;
+  Result<EventRecord> GetEvent(const TenantId& tenant, const EventId& id) override;
+  Result<std::vector<EventRecord>> ListEventsAfter(const TenantId& tenant, int64_t after_seq,
+                                                   int limit) override;
+  Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) override;
+  Result<int64_t> CountOutbox() override;
+  Result<DeadLetterRecord> GetDeadLetter(const TenantId& tenant, const DeadLetterId& id) override;
+  Result<std::vector<DeadLetterRecord>> ListDeadLetters(const TenantId& tenant,
+                                                        const Page& page) override;
+  Result<IdempotencyRecord> GetIdempotency(const TenantId& tenant,
+                                           std::string_view key_hash) override;
+  Result<std::vector<AuditRecord>> ListAudit(const std::optional<TenantId>& tenant,
+                                             const Page& page) override;
+
+  // ---- Writer (sqlite_writes.cc) ----
+  Status InsertTenant(const TenantRecord& r) override;
+  Status UpdateTenantSettings(const TenantId& id, std::string_view settings_json) override;
+  Status ClearTenantKey(const TenantId& id) override;
+  Status DeleteTenantData(const TenantId& id) override;
+  Status InsertApiKey(const ApiKeyRecord& r) override;
+  Status DeleteApiKey(const TenantId& tenant, const ApiKeyId& id) override;
+  Status InsertEndpoint(const EndpointRecord& r) override;
+  Status UpdateEndpoint(const EndpointRecord& r) override;
+  Status DeleteEndpoint(const TenantId& tenant, const EndpointId& id) override;
+  Status InsertConnection(const ConnectionRecord& r) override;
+  Status DeleteConnection(const TenantId& tenant, const ConnectionId& id) override;
+  Status InsertCustomer(const CustomerRecord& r) override;
+  Status TouchCustomer(const TenantId& tenant, const CustomerId& id, TimePoint seen) override;
+  Status DeleteCustomer(const TenantId& tenant, const CustomerId& id) override;
+  Status InsertConversation(const ConversationRecord& r) override;
+  Status TouchConversation(const TenantId& tenant, const ConversationId& id, TimePoint at) override;
+  Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
+                         std::string_view reason) override;
+  Status InsertMessage(const MessageRecord& r) override;
+  Status UpdateMessageStatus(const TenantId& tenant, const MessageId& id, std::string_view status,
+                             TimePoint at) override;
+  Status DeleteMessage(const TenantId& tenant, const MessageId& id) override;
+  Result<std::optional<MessageId>> RecordInboundOnce(const TenantId& tenant,
+                                                     const ConnectionId& connection,
+                                                     std::string_view key_index,
+                                                     const MessageId& message,
+                                                     TimePoint at) override;
+  Result<int64_t> InsertEvent(const EventRecord& r) override;
+  Result<int64_t> InsertOutbox(const OutboxRecord& r) override;
+  Status DeleteOutbox(const std::vector<int64_t>& seqs) override;
+  Status RescheduleOutbox(int64_t seq, int attempts, TimePoint next_attempt_at,
+                          std::string_view last_error) override;
+  Status InsertDeadLetter(const DeadLetterRecord& r) override;
+  Status DeleteDeadLetter(const TenantId& tenant, const DeadLetterId& id) override;
+  Status InsertIdempotency(const IdempotencyRecord& r) override;
+  Status InsertAudit(const AuditRecord& r) override;
+
+ private:
+  // Runs a prepared UPDATE/DELETE and answers kNotFound(`what` not found) if no row changed.
+  Status RunExpectingRow(Query& q, const char* what);
+
+  Db& db_;
+};
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,122 @@
+// src/store/sqlite/sqlite_store.h
+//
+// SqliteStore is the embedded default Store: one SQLite database file in WAL mode, a single
+// writer thread that commits queued writes in batches (group commit, each write under its own
+// savepoint), reader threads with their own read-only connections, and a checkpoint thread
+// that keeps WAL checkpoints out of the writer's commits.
+//
+//   PARLEY_ASSIGN_OR_RETURN(auto store, sqlite::SqliteStore::Open({.path = dir + "/parley.db"}));
+//   PARLEY_RETURN_IF_ERROR(store->WriteSync([&](store::Writer& w) { return w.InsertTenant(t); }));
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace parley::store::sqlite {
+
+class Db;
+class SqliteAccess;
+
+struct SqliteOptions {
+  std::string path;     // the database file; created with mode 0600 if missing
+  int readers = 2;      // reader threads/connections, 1..64
+  int max_batch = 256;  // most writes per transaction, 1..100000
+  const Clock* clock = &SystemClock::Instance();  // for schema_migrations.applied_at
+  Millis checkpoint_interval{200};  // how often the checkpoint thread looks at the WAL, > 0
+};
+
+// Counters since Open, for tests and metrics.
+struct SqliteStats {
+  uint64_t batches = 0;         // transactions the writer ran (committed or not)
+  uint64_t writes = 0;          // WriteFns run
+  uint64_t failed_writes = 0;   // WriteFns that ended in an error (their own or the commit's)
+  uint64_t failed_commits = 0;  // batches whose BEGIN or COMMIT failed
+  uint64_t checkpoints = 0;     // successful WAL checkpoints by the checkpoint thread
+};
+
+// Thread safety: every public method may be called from any thread. WriteSync must not be
+// called from inside a WriteFn or a `done` (the writer would wait for itself), nor ReadSync
+// from inside a ReadFn (all readers may be busy waiting); ReadSync from a `done` is fine. A ReadFn
+// must not throw (ReadSync would wait forever); a WriteFn that throws is treated as returning
+// kInternal.
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database, applies pragmas (WAL, synchronous=FULL, no
+  // automatic checkpoints on the writer) and schema migrations, and starts the threads.
+  // Errors: kInvalidArgument (bad options), kFailedPrecondition (database newer than this
+  // binary, or WAL unavailable), kUnavailable/kInternal (file or SQLite errors).
+  static Result<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
+
+  // Runs every queued write and read, then joins the threads and closes the connections.
+  // Writes submitted after destruction began get kUnavailable.
+  ~SqliteStore() override;
+
+  void SubmitWrite(WriteFn fn, Done done) override;
+  void SubmitRead(ReadFn fn) override;
+  void SetCommitListener(std::function<void()> listener) override;
+
+  SqliteStats Stats() const;
+
+ private:
+  struct PendingWrite {
+    WriteFn fn;
+    Done done;
+  };
+
+  SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
+              std::vector<std::unique_ptr<Db>> reader_dbs, std::unique_ptr<Db> checkpoint_db);
+
+  void WriterLoop();
+  void RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
+                std::vector<Status>& results);
+  Status RunOne(SqliteAccess& access, const WriteFn& fn);
+  void ReaderLoop(Db& db);
+  void CheckpointLoop();
+
+  const SqliteOptions options_;
+  // Declared first so it is closed last: the last connection to close checkpoints the WAL.
+  const std::unique_ptr<Db> writer_db_;
+  const std::vector<std::unique_ptr<Db>> reader_dbs_;
+  const std::unique_ptr<Db> checkpoint_db_;
+
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::deque<PendingWrite> writes_;  // guarded by write_mu_
+  bool write_stopping_ = false;      // guarded by write_mu_
+
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::deque<ReadFn> reads_;    // guarded by read_mu_
+  bool read_stopping_ = false;  // guarded by read_mu_
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
+
+  std::mutex listener_mu_;
+  std::shared_ptr<const std::function<void()>> listener_;  // guarded by listener_mu_
+
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> committed_batches_{0};
+  std::atomic<uint64_t> writes_run_{0};
+  std::atomic<uint64_t> failed_writes_{0};
+  std::atomic<uint64_t> failed_commits_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+
+  std::thread writer_;
+  std::vector<std::thread> readers_;
+  std::thread checkpointer_;
+};
+
+}  // namespace parley::store::sqlite

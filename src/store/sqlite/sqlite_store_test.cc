@@ -1,0 +1,252 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "store/contract/store_contract_test.h"
+#include "store/sqlite/schema.h"
+
+namespace parley::store::sqlite {
+namespace {
+
+using contract::StoreContractTest;
+using contract::StoreFactory;
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreContractTest,
+    ::testing::Values(StoreFactory([](const std::string& dir) -> std::unique_ptr<Store> {
+      auto store = SqliteStore::Open({.path = dir + "/parley.db"});
+      if (!store.ok()) {
+        ADD_FAILURE() << store.status().ToString();
+        return nullptr;
+      }
+      return std::move(store).value();
+    })));
+
+TenantRecord Tenant(int n) {
+  return {TenantId::New(FromUnixMillis(1'700'000'000'000 + n)), "t" + std::to_string(n),
+          std::string("k\0y", 3), "{}", FromUnixMillis(1'700'000'000'000 + n)};
+}
+
+// Runs one SQL statement on a separate raw connection (outside the store) and returns the
+// first column of the first row as text ("" when none).
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return out;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_sqlite_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/parley.db";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::unique_ptr<SqliteStore> OpenOrDie(SqliteOptions options = {}) {
+    if (options.path.empty()) options.path = path_;
+    auto store = SqliteStore::Open(std::move(options));
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, DatabaseFilesArePrivateToTheOwner) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->WriteSync([](Writer& w) { return w.InsertTenant(Tenant(1)); }).ok());
+  for (const std::string& p : {path_, path_ + "-wal", path_ + "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << p;
+  }
+}
+
+TEST_F(SqliteStoreTest, ExistingWorldReadableFileIsTightened) {
+  { std::ofstream create(path_); }
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SqliteStoreTest, JournalModeIsWal) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawQuery(path_, "PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, MigrationsApplyOnceAcrossReopens) {
+  OpenOrDie().reset();
+  OpenOrDie().reset();
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"),
+            std::to_string(LatestSchemaVersion()));
+  EXPECT_EQ(RawQuery(path_, "SELECT max(version) FROM schema_migrations"),
+            std::to_string(LatestSchemaVersion()));
+}
+
+TEST_F(SqliteStoreTest, DatabaseFromANewerBinaryIsRefused) {
+  OpenOrDie().reset();
+  RawQuery(path_, "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)");
+  auto store = SqliteStore::Open({.path = path_});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
+  TenantRecord t = Tenant(2);
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.InsertTenant(t); }).ok());
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto got = store->ReadSync<TenantRecord>([&](Reader& r) { return r.GetTenant(t.id); });
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(contract::Fields(*got), contract::Fields(t));
+}
+
+TEST_F(SqliteStoreTest, GroupCommitPutsQueuedWritesInFewTransactions) {
+  auto store = OpenOrDie({.path = path_, .max_batch = 256});
+  ASSERT_NE(store, nullptr);
+  // The first write holds the writer until everything else is queued, so the rest must be
+  // committed in batches of max_batch — deterministic, without timing.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  constexpr int kWrites = 1000;
+  std::vector<std::future<Status>> done;
+  for (int i = 0; i < kWrites; ++i) {
+    auto p = std::make_shared<std::promise<Status>>();
+    done.push_back(p->get_future());
+    TenantRecord t = Tenant(100 + i);
+    store->SubmitWrite(
+        [t, i, released](Writer& w) {
+          if (i == 0) released.wait();
+          return w.InsertTenant(t);
+        },
+        [p](Status s) { p->set_value(std::move(s)); });
+  }
+  release.set_value();
+  for (auto& f : done) ASSERT_TRUE(f.get().ok());
+  SqliteStats stats = store->Stats();
+  EXPECT_EQ(stats.writes, static_cast<uint64_t>(kWrites));
+  EXPECT_LE(stats.batches, 1u + (kWrites - 1 + 255) / 256);
+  EXPECT_EQ(stats.failed_writes, 0u);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), std::to_string(kWrites));
+}
+
+TEST_F(SqliteStoreTest, AWriteThatThrowsFailsAloneWithInternal) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  TenantRecord t = Tenant(3);
+  Status s = store->WriteSync([&](Writer& w) -> Status {
+    PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_EQ(
+      store->ReadSync<TenantRecord>([&](Reader& r) { return r.GetTenant(t.id); }).status().code(),
+      StatusCode::kNotFound);
+  EXPECT_TRUE(store->WriteSync([&](Writer& w) { return w.InsertTenant(t); }).ok());
+  EXPECT_EQ(store->Stats().failed_writes, 1u);
+}
+
+TEST_F(SqliteStoreTest, DestructionRunsEveryQueuedWrite) {
+  constexpr int kWrites = 200;
+  std::atomic<int> ok{0};
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < kWrites; ++i) {
+      TenantRecord t = Tenant(1000 + i);
+      store->SubmitWrite([t](Writer& w) { return w.InsertTenant(t); },
+                         [&](Status s) { ok += s.ok() ? 1 : 0; });
+    }
+  }
+  EXPECT_EQ(ok.load(), kWrites);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), std::to_string(kWrites));
+}
+
+TEST_F(SqliteStoreTest, CorruptStoredEnumIsInternalNotACrash) {
+  ConversationRecord cv;
+  cv.id = ConversationId::New(FromUnixMillis(1));
+  cv.tenant = TenantId::New(FromUnixMillis(1));
+  cv.connection = ConnectionId::New(FromUnixMillis(1));
+  cv.customer = CustomerId::New(FromUnixMillis(1));
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.InsertConversation(cv); }).ok());
+  }
+  RawQuery(path_, "UPDATE conversations SET state = 'bogus'");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto got = store->ReadSync<ConversationRecord>(
+      [&](Reader& r) { return r.GetConversation(cv.tenant, cv.id); });
+  EXPECT_EQ(got.status().code(), StatusCode::kInternal);
+}
+
+TEST_F(SqliteStoreTest, InvalidOptionsAreRejected) {
+  EXPECT_EQ(SqliteStore::Open({.path = ""}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = ":memory:"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = path_, .readers = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = path_, .max_batch = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = path_, .clock = nullptr}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, UnopenablePathIsAnErrorNotACrash) {
+  auto store = SqliteStore::Open({.path = dir_ + "/missing/dir/parley.db"});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(SqliteStoreTest, CheckpointThreadCheckpointsAfterCommits) {
+  auto store = OpenOrDie({.path = path_, .checkpoint_interval = Millis(1)});
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->WriteSync([](Writer& w) { return w.InsertTenant(Tenant(4)); }).ok());
+  // Waits for a background event (not for an amount of time); bounded so a bug fails fast.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->Stats().checkpoints == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_GT(store->Stats().checkpoints, 0u);
+}
+
+}  // namespace
+}  // namespace parley::store::sqlite

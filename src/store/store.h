@@ -1,0 +1,351 @@
+// src/store/store.h
+//
+// The store keeps Parley's tables behind backend-neutral interfaces. It holds bytes: every
+// sensitive value arrives already sealed (crypto/) and leaves sealed; the store never sees a
+// key. Writes are closures queued to a single writer that commits many of them in one
+// transaction (group commit); each closure runs under its own savepoint, so one failing write
+// does not fail the others in its batch. Reads run on separate connections.
+//
+//   store.SubmitWrite(
+//       [rec](store::Writer& w) { return w.InsertTenant(rec); },
+//       [](Status s) { /* durable now (or failed) */ });
+//
+//   PARLEY_ASSIGN_OR_RETURN(auto tenant, store.ReadSync<store::TenantRecord>(
+//       [&](store::Reader& r) { return r.GetTenant(id); }));
+//
+// Every tenant-scoped method takes the TenantId first and only ever touches rows of that
+// tenant: asking for another tenant's id answers kNotFound, exactly as for a missing id.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/result.h"
+
+namespace parley::store {
+
+// ---- records --------------------------------------------------------------------------
+// Fields named *_sealed hold AEAD ciphertexts; *_index hold blind indexes (hex HMACs).
+
+struct TenantRecord {
+  TenantId id;
+  std::string name;
+  std::string wrapped_key;    // the tenant's data key wrapped by the master key; empty = shredded
+  std::string settings_json;  // non-secret tenant settings (JSON object text)
+  TimePoint created_at;
+};
+
+struct ApiKeyRecord {
+  ApiKeyId id;
+  TenantId tenant;
+  std::string name;
+  std::string secret_hash;          // crypto::HashToken of the secret
+  std::vector<std::string> scopes;  // e.g. "messages:write", "conversations:read", "admin"
+  TimePoint created_at;
+};
+
+struct EndpointRecord {
+  EndpointId id;
+  TenantId tenant;
+  std::string url;
+  std::string secret_sealed;                        // current signing secret
+  std::string previous_secret_sealed;               // empty unless rotating
+  std::optional<TimePoint> previous_secret_expires_at;
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct ConnectionRecord {
+  ConnectionId id;
+  TenantId tenant;
+  std::string kind;                // "custom", "whatsapp", …
+  std::string name;
+  std::string identity_sealed;     // client messaging identity (page id, phone number id, …)
+  std::string identity_index;      // blind index of the identity; empty when none
+  std::string credentials_sealed;  // JSON of secrets/tokens, sealed; write-only in the API
+  std::string settings_json;       // non-secret settings (e.g. the custom channel's outbound URL)
+  TimePoint created_at;
+};
+
+struct CustomerRecord {
+  CustomerId id;
+  TenantId tenant;
+  std::string channel_kind;
+  std::string contact_sealed;  // the contact id on the channel (phone number, PSID, …)
+  std::string contact_index;   // blind index of (channel_kind, contact)
+  std::string profile_sealed;  // display name etc. (JSON), may be empty
+  TimePoint first_seen;
+  TimePoint last_seen;
+};
+
+enum class ConversationState { kOpen, kEnded };
+
+struct ConversationRecord {
+  ConversationId id;
+  TenantId tenant;
+  ConnectionId connection;
+  CustomerId customer;
+  ConversationState state = ConversationState::kOpen;
+  TimePoint started_at;
+  TimePoint last_activity_at;
+  std::optional<TimePoint> ended_at;
+  std::string end_reason;      // "agent", "customer", "timeout", … when ended
+  std::string context_sealed;  // ephemeral chat context (JSON), may be empty
+};
+
+enum class Direction { kInbound, kOutbound };
+
+struct MessageRecord {
+  MessageId id;
+  TenantId tenant;
+  ConversationId conversation;
+  ConnectionId connection;
+  Direction direction = Direction::kInbound;
+  std::string body_sealed;  // the common-format message JSON, sealed
+  std::string status;       // "received", "queued", "sent", "delivered", "read", "failed"
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct EventRecord {
+  int64_t seq = 0;  // assigned by the writer in commit order; resumable stream cursor
+  EventId id;
+  TenantId tenant;
+  std::optional<ConversationId> conversation;
+  std::string type;            // "message.created", …
+  std::string payload_sealed;  // the event JSON, sealed
+  TimePoint created_at;
+};
+
+enum class OutboxKind { kWebhook, kChannelSend };
+
+// One pending delivery: an event to a client-application endpoint, or an outbound message
+// to its channel. Deliveries of one (target, conversation) go out in seq order.
+struct OutboxRecord {
+  int64_t seq = 0;  // assigned by the writer in commit order
+  OutboxKind kind = OutboxKind::kWebhook;
+  TenantId tenant;
+  std::string target_id;        // EndpointId (webhook) or ConnectionId (channel send)
+  std::string ref_id;           // EventId (webhook) or MessageId (channel send)
+  std::string conversation_id;  // ordering key; may be empty
+  int attempts = 0;
+  TimePoint created_at;
+  TimePoint next_attempt_at;
+  std::string last_error;       // short, never content
+};
+
+struct DeadLetterRecord {
+  DeadLetterId id;
+  TenantId tenant;
+  OutboxKind kind = OutboxKind::kWebhook;
+  std::string target_id;
+  std::string ref_id;
+  std::string conversation_id;
+  int attempts = 0;
+  std::string last_error;
+  TimePoint created_at;  // when the delivery was first queued
+  TimePoint failed_at;   // when it became a dead letter
+};
+
+struct IdempotencyRecord {
+  TenantId tenant;
+  std::string key_hash;       // hash of the client's Idempotency-Key (scoped by tenant)
+  std::string request_hash;   // hash of method + path + body: same key, other request -> 422
+  int response_status = 0;
+  std::string response_sealed;  // the response body, sealed
+  TimePoint created_at;
+};
+
+struct AuditRecord {
+  AuditId id;
+  TimePoint at;
+  std::string actor;   // "operator", or an ApiKeyId
+  std::string action;  // "tenant.create", "api_key.create", …
+  std::optional<TenantId> tenant;
+  std::string target;       // id acted on
+  std::string detail_json;  // non-secret details
+};
+
+struct Page {
+  std::string after;  // exclusive cursor (an id); empty = from the start
+  int limit = 50;     // 1..500
+};
+
+// ---- access -----------------------------------------------------------------------------
+
+// Read access. Implementations run it on a reader connection (committed data only).
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  virtual Result<TenantRecord> GetTenant(const TenantId& id) = 0;
+  virtual Result<std::vector<TenantRecord>> ListTenants(const Page& page) = 0;
+
+  // Not tenant-scoped: the key id comes from the presented API key; the caller checks the hash.
+  virtual Result<ApiKeyRecord> GetApiKey(const ApiKeyId& id) = 0;
+  virtual Result<std::vector<ApiKeyRecord>> ListApiKeys(const TenantId& tenant) = 0;
+
+  virtual Result<EndpointRecord> GetEndpoint(const TenantId& tenant, const EndpointId& id) = 0;
+  virtual Result<std::vector<EndpointRecord>> ListEndpoints(const TenantId& tenant) = 0;
+
+  virtual Result<ConnectionRecord> GetConnection(const TenantId& tenant,
+                                                 const ConnectionId& id) = 0;
+  // Not tenant-scoped: inbound webhooks carry the connection id in their URL.
+  virtual Result<ConnectionRecord> GetConnectionById(const ConnectionId& id) = 0;
+  // Provider webhooks route by client identity: (kind, blind index) -> connection.
+  virtual Result<ConnectionRecord> FindConnectionByIdentity(std::string_view kind,
+                                                            std::string_view identity_index) = 0;
+  virtual Result<std::vector<ConnectionRecord>> ListConnections(const TenantId& tenant) = 0;
+
+  virtual Result<CustomerRecord> GetCustomer(const TenantId& tenant, const CustomerId& id) = 0;
+  virtual Result<CustomerRecord> FindCustomerByContact(const TenantId& tenant,
+                                                       std::string_view channel_kind,
+                                                       std::string_view contact_index) = 0;
+
+  virtual Result<ConversationRecord> GetConversation(const TenantId& tenant,
+                                                     const ConversationId& id) = 0;
+  // The open conversation of this customer on this connection, if any (kNotFound otherwise).
+  virtual Result<ConversationRecord> FindOpenConversation(const TenantId& tenant,
+                                                          const ConnectionId& connection,
+                                                          const CustomerId& customer) = 0;
+  // Newest first; `page.after` is the last id of the previous page.
+  virtual Result<std::vector<ConversationRecord>> ListConversations(
+      const TenantId& tenant, std::optional<ConversationState> state, const Page& page) = 0;
+
+  virtual Result<MessageRecord> GetMessage(const TenantId& tenant, const MessageId& id) = 0;
+  // Oldest first.
+  virtual Result<std::vector<MessageRecord>> ListMessages(const TenantId& tenant,
+                                                          const ConversationId& conversation,
+                                                          const Page& page) = 0;
+
+  virtual Result<EventRecord> GetEvent(const TenantId& tenant, const EventId& id) = 0;
+  // Events with seq > after_seq, oldest first, at most `limit`.
+  virtual Result<std::vector<EventRecord>> ListEventsAfter(const TenantId& tenant,
+                                                           int64_t after_seq, int limit) = 0;
+
+  // The first `limit` outbox rows of `kind` in seq order (all tenants) — the dispatcher
+  // filters due rows and per-conversation order itself.
+  virtual Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) = 0;
+  virtual Result<int64_t> CountOutbox() = 0;
+
+  virtual Result<DeadLetterRecord> GetDeadLetter(const TenantId& tenant,
+                                                 const DeadLetterId& id) = 0;
+  virtual Result<std::vector<DeadLetterRecord>> ListDeadLetters(const TenantId& tenant,
+                                                                const Page& page) = 0;
+
+  virtual Result<IdempotencyRecord> GetIdempotency(const TenantId& tenant,
+                                                   std::string_view key_hash) = 0;
+
+  virtual Result<std::vector<AuditRecord>> ListAudit(const std::optional<TenantId>& tenant,
+                                                     const Page& page) = 0;
+};
+
+// Write access; runs on the single writer inside a batch transaction. Reads through a Writer
+// see the batch's own uncommitted writes.
+class Writer : public Reader {
+ public:
+  // Errors for inserts: kAlreadyExists on a duplicate primary/unique key.
+  virtual Status InsertTenant(const TenantRecord& r) = 0;
+  virtual Status UpdateTenantSettings(const TenantId& id, std::string_view settings_json) = 0;
+  // Crypto-shredding, step 1: forget the wrapped key (commit this before deleting rows).
+  virtual Status ClearTenantKey(const TenantId& id) = 0;
+  // Step 2: delete the tenant and every row of every table that belongs to it.
+  virtual Status DeleteTenantData(const TenantId& id) = 0;
+
+  virtual Status InsertApiKey(const ApiKeyRecord& r) = 0;
+  virtual Status DeleteApiKey(const TenantId& tenant, const ApiKeyId& id) = 0;
+
+  virtual Status InsertEndpoint(const EndpointRecord& r) = 0;
+  // Replaces url/secrets/updated_at of an existing endpoint of this tenant.
+  virtual Status UpdateEndpoint(const EndpointRecord& r) = 0;
+  virtual Status DeleteEndpoint(const TenantId& tenant, const EndpointId& id) = 0;
+
+  virtual Status InsertConnection(const ConnectionRecord& r) = 0;
+  virtual Status DeleteConnection(const TenantId& tenant, const ConnectionId& id) = 0;
+
+  virtual Status InsertCustomer(const CustomerRecord& r) = 0;
+  virtual Status TouchCustomer(const TenantId& tenant, const CustomerId& id, TimePoint seen) = 0;
+  virtual Status DeleteCustomer(const TenantId& tenant, const CustomerId& id) = 0;
+
+  virtual Status InsertConversation(const ConversationRecord& r) = 0;
+  virtual Status TouchConversation(const TenantId& tenant, const ConversationId& id,
+                                   TimePoint at) = 0;
+  // kFailedPrecondition when already ended.
+  virtual Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
+                                 std::string_view reason) = 0;
+
+  virtual Status InsertMessage(const MessageRecord& r) = 0;
+  virtual Status UpdateMessageStatus(const TenantId& tenant, const MessageId& id,
+                                     std::string_view status, TimePoint at) = 0;
+  virtual Status DeleteMessage(const TenantId& tenant, const MessageId& id) = 0;
+
+  // Inbound dedupe by (connection, provider message id index). Returns the message id already
+  // recorded for that key, or nullopt after recording `message` for it.
+  virtual Result<std::optional<MessageId>> RecordInboundOnce(const TenantId& tenant,
+                                                             const ConnectionId& connection,
+                                                             std::string_view key_index,
+                                                             const MessageId& message,
+                                                             TimePoint at) = 0;
+
+  // Returns the assigned seq.
+  virtual Result<int64_t> InsertEvent(const EventRecord& r) = 0;
+
+  // Returns the assigned seq.
+  virtual Result<int64_t> InsertOutbox(const OutboxRecord& r) = 0;
+  virtual Status DeleteOutbox(const std::vector<int64_t>& seqs) = 0;
+  virtual Status RescheduleOutbox(int64_t seq, int attempts, TimePoint next_attempt_at,
+                                  std::string_view last_error) = 0;
+
+  virtual Status InsertDeadLetter(const DeadLetterRecord& r) = 0;
+  virtual Status DeleteDeadLetter(const TenantId& tenant, const DeadLetterId& id) = 0;
+
+  // kAlreadyExists when (tenant, key_hash) is taken.
+  virtual Status InsertIdempotency(const IdempotencyRecord& r) = 0;
+
+  virtual Status InsertAudit(const AuditRecord& r) = 0;
+};
+
+// Thread safety: every method may be called from any thread.
+class Store {
+ public:
+  using WriteFn = std::function<Status(Writer&)>;
+  using ReadFn = std::function<void(Reader&)>;
+  using Done = std::function<void(Status)>;
+
+  virtual ~Store() = default;
+
+  // Queues `fn` for the writer. It runs inside a batch transaction, under its own savepoint:
+  // if it returns an error its changes are rolled back and `done` gets that error. Otherwise
+  // `done(Ok)` is called after the batch is durably committed, or `done(error)` if the commit
+  // failed. `done` runs on the writer thread: keep it short (post elsewhere to continue).
+  virtual void SubmitWrite(WriteFn fn, Done done) = 0;
+
+  // Runs `fn` on a reader connection on a store thread.
+  virtual void SubmitRead(ReadFn fn) = 0;
+
+  // Called on the writer thread after every committed batch (e.g. to wake the dispatcher).
+  virtual void SetCommitListener(std::function<void()> listener) = 0;
+
+  // Blocking helpers for startup, the CLI and tests — never call them on an I/O thread.
+  Status WriteSync(WriteFn fn) {
+    std::promise<Status> p;
+    auto f = p.get_future();
+    SubmitWrite(std::move(fn), [&p](Status s) { p.set_value(std::move(s)); });
+    return f.get();
+  }
+  template <typename T>
+  Result<T> ReadSync(std::function<Result<T>(Reader&)> fn) {
+    std::promise<Result<T>> p;
+    auto f = p.get_future();
+    SubmitRead([&](Reader& r) { p.set_value(fn(r)); });
+    return f.get();
+  }
+};
+
+}  // namespace parley::store
