@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/connection_cache.h"
 #include "api/handlers.h"
 #include "api/json_util.h"
 #include "core/log.h"
@@ -190,11 +191,13 @@ class AdminApi {
   }
 
   awaitable<Response> DeleteTenant(Request q) {
-    Status s = auth_.Operator(q);
-    if (!s.ok()) co_return http::ErrorResponse(s);
-    auto id = TenantId::Parse(q.path_params.at("tenant"));
-    if (!id.ok()) co_return http::ErrorResponse(NotFound("tenant not found"));
-    TenantId tenant = *id;
+    TenantId tenant;
+    auto who = co_await ForTenant(q, &tenant);
+    if (!who.ok()) co_return http::ErrorResponse(who.status());
+    if (!who->is_operator) {
+      co_return http::ErrorResponse(PermissionDenied("only the operator can delete a tenant"));
+    }
+    Status s;
     Principal op;
     op.is_operator = true;
     auto audit = Audit(app_, op, "tenant.delete", tenant, tenant.str());
@@ -498,6 +501,7 @@ class AdminApi {
     };
     Status s = co_await store::Write(*app_.store, std::move(write_fn18));
     if (!s.ok()) co_return http::ErrorResponse(s);
+    app_.connections->Forget(*id);
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};
   }
 

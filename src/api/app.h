@@ -18,6 +18,8 @@
 
 namespace parley::api {
 
+class ConnectionCache;
+
 // Every pointer outlives the server.
 struct App {
   store::Store* store = nullptr;
@@ -25,6 +27,7 @@ struct App {
   channels::Registry* registry = nullptr;
   bus::EventBus* bus = nullptr;
   delivery::StreamHub* stream = nullptr;
+  ConnectionCache* connections = nullptr;  // opened connections for the webhook hot path
   const Clock* clock = nullptr;
   http::Metrics* metrics = nullptr;
   std::string admin_token;                  // operator token (never logged)

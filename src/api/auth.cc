@@ -79,6 +79,9 @@ boost::asio::awaitable<Result<Principal>> Auth::Client(http::Request request, st
     cache_[id->str()] = Cached{*loaded, now};
   }
   if (!crypto::VerifyToken(secret, record->secret_hash)) co_return Unauthenticated("invalid API key");
+  // A deleted tenant's keys stop working at once, whatever the cache holds.
+  auto tenant_key = co_await app_.keys->Get(record->tenant);
+  if (!tenant_key.ok()) co_return Unauthenticated("invalid API key");
   Principal p;
   p.tenant = record->tenant;
   p.key = record->id;
@@ -102,6 +105,11 @@ boost::asio::awaitable<Result<Principal>> Auth::TenantAdmin(http::Request reques
   if (!p.ok()) co_return p;
   if (p->tenant != tenant) co_return NotFound("tenant not found");
   co_return p;
+}
+
+void Auth::ForgetTenant(const TenantId& tenant) {
+  std::lock_guard lock(mu_);
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.record.tenant == tenant; });
 }
 
 void Auth::Forget(const ApiKeyId& id) {

@@ -51,6 +51,8 @@ class Auth {
 
   // Drops a deleted key from the cache at once.
   void Forget(const ApiKeyId& id);
+  // Drops every cached key of a deleted tenant.
+  void ForgetTenant(const TenantId& tenant);
 
   static bool ValidScope(std::string_view scope);
 

@@ -28,9 +28,23 @@ std::string_view StateName(store::ConversationState s) {
   return s == store::ConversationState::kOpen ? "open" : "ended";
 }
 
-json::object ConversationJson(const store::ConversationRecord& c) {
+// A conversation with its channel kind (which lives on its connection).
+struct ConversationView {
+  store::ConversationRecord record;
+  std::string channel;
+};
+
+ConversationView View(store::Reader& r, const TenantId& tenant, store::ConversationRecord c) {
+  auto connection = r.GetConnection(tenant, c.connection);
+  std::string kind = connection.ok() ? connection->kind : std::string();
+  return ConversationView{std::move(c), std::move(kind)};
+}
+
+json::object ConversationJson(const ConversationView& v) {
+  const store::ConversationRecord& c = v.record;
   return {{"id", c.id.str()},
           {"state", StateName(c.state)},
+          {"channel", v.channel},
           {"connection", c.connection.str()},
           {"customer", c.customer.str()},
           {"started_at", FormatRfc3339(c.started_at)},
@@ -104,23 +118,31 @@ class ClientApi {
       else if (it->second == "ended") state = store::ConversationState::kEnded;
       else co_return http::ErrorResponse(InvalidArgument("state: must be open or ended"));
     }
-    std::function<Result<std::vector<store::ConversationRecord>>(store::Reader&)> read_fn101 =
-        [tenant = who->tenant, state, p = *page](store::Reader& r) {
-          return r.ListConversations(tenant, state, p);
+    std::function<Result<std::vector<ConversationView>>(store::Reader&)> list_fn =
+        [tenant = who->tenant, state, p = *page](
+            store::Reader& r) -> Result<std::vector<ConversationView>> {
+          PARLEY_ASSIGN_OR_RETURN(auto records, r.ListConversations(tenant, state, p));
+          std::vector<ConversationView> views;
+          for (auto& c : records) views.push_back(View(r, tenant, std::move(c)));
+          return views;
         };
-    auto list = co_await store::Read<std::vector<store::ConversationRecord>>(*app_.store, std::move(read_fn101));
+    auto list = co_await store::Read<std::vector<ConversationView>>(*app_.store, std::move(list_fn));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& c : *list) items.push_back(ConversationJson(c));
-    co_return ListResponse(std::move(items), *page, list->empty() ? "" : list->back().id.str());
+    co_return ListResponse(std::move(items), *page,
+                           list->empty() ? "" : list->back().record.id.str());
   }
 
-  awaitable<Result<store::ConversationRecord>> LoadConversation(const Request& q, TenantId tenant) {
+  awaitable<Result<ConversationView>> LoadConversation(const Request& q, TenantId tenant) {
     auto id = ConversationId::Parse(q.path_params.at("conversation"));
     if (!id.ok()) co_return NotFound("conversation not found");
-    std::function<Result<store::ConversationRecord>(store::Reader&)> read_fn19 =
-        [tenant, id = *id](store::Reader& r) { return r.GetConversation(tenant, id); };
-    co_return co_await store::Read<store::ConversationRecord>(*app_.store, std::move(read_fn19));
+    std::function<Result<ConversationView>(store::Reader&)> get_fn =
+        [tenant, id = *id](store::Reader& r) -> Result<ConversationView> {
+      PARLEY_ASSIGN_OR_RETURN(auto c, r.GetConversation(tenant, id));
+      return View(r, tenant, std::move(c));
+    };
+    co_return co_await store::Read<ConversationView>(*app_.store, std::move(get_fn));
   }
 
   awaitable<Response> GetConversation(Request q) {
@@ -141,7 +163,7 @@ class ClientApi {
     auto key = co_await app_.keys->Get(who->tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
     std::function<Result<std::vector<store::MessageRecord>>(store::Reader&)> read_fn102 =
-        [tenant = who->tenant, id = c->id, p = *page](store::Reader& r) {
+        [tenant = who->tenant, id = c->record.id, p = *page](store::Reader& r) {
           return r.ListMessages(tenant, id, p);
         };
     auto list = co_await store::Read<std::vector<store::MessageRecord>>(*app_.store, std::move(read_fn102));
@@ -321,15 +343,17 @@ class ClientApi {
     auto key = co_await app_.keys->Get(tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
     auto recorder = std::make_shared<delivery::EventRecorder>(*key, *app_.clock);
-    auto ended = std::make_shared<store::ConversationRecord>();
+    auto ended = std::make_shared<ConversationView>();
     const Clock* clock = app_.clock;
     store::Store::WriteFn write_fn104 =
         [=, cv = *id](store::Writer& w) -> Status {
       recorder->Clear();
       TimePoint now = clock->Now();
       PARLEY_RETURN_IF_ERROR(w.EndConversation(tenant, cv, now, "client"));
-      PARLEY_ASSIGN_OR_RETURN(*ended, w.GetConversation(tenant, cv));
-      ConversationEndedData data{cv, ended->connection, ended->customer, EndReason::kClient};
+      PARLEY_ASSIGN_OR_RETURN(auto record, w.GetConversation(tenant, cv));
+      *ended = View(w, tenant, std::move(record));
+      ConversationEndedData data{cv, ended->record.connection, ended->record.customer,
+                                 EndReason::kClient};
       return recorder->Record(w, tenant, data, cv).status();
     };
     Status s = co_await store::Write(*app_.store, std::move(write_fn104));

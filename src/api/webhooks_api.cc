@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "api/connection_cache.h"
 #include "api/handlers.h"
 #include "api/json_util.h"
 #include "core/log.h"
@@ -22,8 +23,6 @@ using http::Response;
 
 namespace {
 
-constexpr auto kConnectionCacheTtl = std::chrono::seconds(10);
-constexpr size_t kMaxCachedConnections = 10000;
 
 int StatusRank(std::string_view status) {
   if (status == "sent") return 1;
@@ -31,13 +30,6 @@ int StatusRank(std::string_view status) {
   if (status == "read") return 3;
   return 0;  // received, queued, failed
 }
-
-// A connection with its credentials opened, ready for its adapter.
-struct OpenConnection {
-  channels::ConnectionContext context;
-  std::shared_ptr<const crypto::DataKey> key;
-  TimePoint fetched_at;
-};
 
 struct MessageOutcome {
   MessageId message;
@@ -67,46 +59,10 @@ class WebhookApi {
   }
 
  private:
-  awaitable<Result<std::shared_ptr<const OpenConnection>>> Connection(ConnectionId id) {
-    TimePoint now = app_.clock->Now();
-    {
-      std::lock_guard lock(mu_);
-      auto it = cache_.find(id.str());
-      if (it != cache_.end() && now - it->second->fetched_at < kConnectionCacheTtl) {
-        co_return it->second;
-      }
-    }
-    std::function<Result<store::ConnectionRecord>(store::Reader&)> read_fn21 =
-        [id](store::Reader& r) { return r.GetConnectionById(id); };
-    auto record = co_await store::Read<store::ConnectionRecord>(*app_.store, std::move(read_fn21));
-    if (!record.ok()) co_return record.status();
-    auto key = co_await app_.keys->Get(record->tenant);
-    if (!key.ok()) co_return NotFound("connection not found");
-    auto credentials = (*key)->Open(
-        record->credentials_sealed,
-        delivery::place::ConnectionCredentials(record->tenant, record->id.str()));
-    if (!credentials.ok()) co_return Internal("connection credentials do not open");
-    auto open = std::make_shared<OpenConnection>();
-    open->context.tenant = record->tenant;
-    open->context.id = record->id;
-    open->context.kind = record->kind;
-    boost::system::error_code ec;
-    auto settings = json::parse(record->settings_json, ec);
-    if (!ec && settings.is_object()) open->context.settings = std::move(settings.get_object());
-    auto creds = json::parse(*credentials, ec);
-    if (!ec && creds.is_object()) open->context.credentials = std::move(creds.get_object());
-    open->key = *key;
-    open->fetched_at = now;
-    std::lock_guard lock(mu_);
-    if (cache_.size() >= kMaxCachedConnections) cache_.clear();
-    cache_[id.str()] = open;
-    co_return std::shared_ptr<const OpenConnection>(open);
-  }
-
   awaitable<Response> Receive(Request q) {
     auto id = ConnectionId::Parse(q.path_params.at("connection"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("connection not found"));
-    auto connection = co_await Connection(*id);
+    auto connection = co_await app_.connections->Get(*id);
     if (!connection.ok()) {
       if (connection.status().code() == StatusCode::kNotFound) {
         co_return http::ErrorResponse(NotFound("connection not found"));
@@ -313,8 +269,6 @@ class WebhookApi {
   App& app_;
   http::Counter* messages_in_ = nullptr;
   http::Counter* rejected_ = nullptr;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const OpenConnection>, std::less<>> cache_;
 };
 
 }  // namespace

@@ -200,7 +200,7 @@ std::vector<FieldSpec> BuildFields() {
       "store.max_batch", 1, 10000, [](auto& c) -> auto& { return c.store.max_batch; }));
 
   f.push_back(IntField(
-      "delivery.max_retry_age_s", 60, 604800,
+      "delivery.max_retry_age_s", 1, 604800,
       [](auto& c) -> auto& { return c.delivery.max_retry_age; }));
   f.push_back(IntField(
       "delivery.initial_backoff_ms", 10, 3600000,

@@ -168,7 +168,7 @@ TEST_F(ServerTest, OversizeContentLengthIs413BeforeReadingBody) {
   auto response = connection.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);
-  EXPECT_THAT(response->body, HasSubstr(R"("code":"body_too_large")"));
+  EXPECT_THAT(response->body, HasSubstr(R"("code":"payload_too_large")"));
   EXPECT_TRUE(connection.WaitForClose());
 }
 

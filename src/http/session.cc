@@ -245,7 +245,7 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
                                        "request header too large", remote_ip, start);
       }
       if (ec == bhttp::error::body_limit) {
-        co_return co_await FailRequest(state, stream, outcome, 413, "body_too_large",
+        co_return co_await FailRequest(state, stream, outcome, 413, "payload_too_large",
                                        "request body too large", remote_ip, start);
       }
       if (ec && IsDisconnect(ec)) co_return;
@@ -258,7 +258,7 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     outcome.method = std::string(message.method_string());
     if (auto id = message["x-request-id"]; IsValidRequestId(id)) outcome.request_id = id;
     if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
-      co_return co_await FailRequest(state, stream, outcome, 413, "body_too_large",
+      co_return co_await FailRequest(state, stream, outcome, 413, "payload_too_large",
                                      "request body too large", remote_ip, start);
     }
     if (!parser.is_done()) {
@@ -269,7 +269,7 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
       }
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
       if (ec == bhttp::error::body_limit) {
-        co_return co_await FailRequest(state, stream, outcome, 413, "body_too_large",
+        co_return co_await FailRequest(state, stream, outcome, 413, "payload_too_large",
                                        "request body too large", remote_ip, start);
       }
       if (ec && IsDisconnect(ec)) co_return;

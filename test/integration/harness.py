@@ -12,34 +12,33 @@ application (WebhookReceiver) and a custom channel (CustomChannelReceiver).
     if __name__ == "__main__":
         harness.main()
 
+Modules: harness.py (process, HTTP client, bootstrap, runner), signing.py (Parley-Signature),
+fakes.py (WebhookReceiver, CustomChannelReceiver), websocket_client.py (/v1/stream client);
+harness re-exports what the scenarios use.
+
 Run a file directly: `python3 flow_test.py --parley build/src/parley [-k pattern] [--keep]`.
 Nothing here sleeps for timing: waits poll a condition until a deadline.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
-import http.server
 import json
 import os
 import re
 import secrets as pysecrets
 import shutil
 import signal
-import socket
-import socketserver
-import ssl  # noqa: F401  (kept so a future TLS switch is one line)
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
 from datetime import datetime, timezone
+from fakes import CustomChannelReceiver, Recorded, WebhookReceiver  # noqa: F401 (re-exported)
+from signing import parse_signature, sign, signature_matches, verify  # noqa: F401
+from websocket_client import (HarnessError, WebSocket, WebSocketClosed,  # noqa: F401
+                              WebSocketRejected)
 
 PARLEY_BIN = os.environ.get("PARLEY_BIN", "")
 KEEP_TEMP = False
@@ -61,9 +60,6 @@ RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 ID_RE = {p: re.compile(r"^%s_[0-9A-HJKMNP-TV-Z]{26}$" % p, re.I)
          for p in ("tn", "pk", "ep", "ch", "cu", "cv", "msg", "att", "ev", "dl", "au")}
 
-
-class HarnessError(Exception):
-    pass
 
 
 def wait_until(predicate, timeout=10.0, what="condition", interval=0.02):
@@ -90,51 +86,6 @@ def parse_rfc3339(text):
 def now_rfc3339():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (
         datetime.now(timezone.utc).microsecond // 1000)
-
-
-# ---- Signatures -------------------------------------------------------------------------
-
-def sign(secret, body, t=None):
-    """`Parley-Signature` header value for `body` (bytes) under `secret` (str)."""
-    if t is None:
-        t = int(time.time())
-    mac = hmac.new(secret.encode(), str(t).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return "t=%d,v1=%s" % (t, mac)
-
-
-def parse_signature(header):
-    """(t, [v1 hex…]) or (None, []) when malformed."""
-    if not header:
-        return None, []
-    t = None
-    v1 = []
-    for part in header.split(","):
-        k, _, v = part.strip().partition("=")
-        if k == "t":
-            try:
-                t = int(v)
-            except ValueError:
-                return None, []
-        elif k == "v1":
-            v1.append(v)
-    return t, v1
-
-
-def signature_matches(header, secret, body):
-    """Which v1 values of `header` match `secret` over `body` (list, maybe empty)."""
-    t, v1 = parse_signature(header)
-    if t is None:
-        return []
-    want = hmac.new(secret.encode(), str(t).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return [v for v in v1 if hmac.compare_digest(v, want)]
-
-
-def verify(header, secrets, body, max_skew_s=300):
-    """True when `header` carries a fresh timestamp and a v1 matching one of `secrets`."""
-    t, _ = parse_signature(header)
-    if t is None or abs(time.time() - t) > max_skew_s:
-        return False
-    return any(signature_matches(header, s, body) for s in secrets)
 
 
 # ---- HTTP client ------------------------------------------------------------------------
@@ -345,370 +296,8 @@ class Parley:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
 
-# ---- Fake outside parties ---------------------------------------------------------------
-
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class Recorded:
-    """One POST as received: raw body, lower-cased headers, parsed JSON, our answer."""
-
-    def __init__(self, path, headers, body, answered, verified, at):
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.answered = answered
-        self.verified = verified
-        self.at = at
-        try:
-            self.json = json.loads(body)
-        except ValueError:
-            self.json = None
-
-    @property
-    def attempt(self):
-        try:
-            return int(self.headers.get("parley-delivery-attempt", "0"))
-        except ValueError:
-            return -1
-
-
-class _Receiver:
-    """Base of the fake HTTP parties: records every POST, answers by mode."""
-
-    def __init__(self, secrets=None):
-        self.secrets = list(secrets or [])
-        self.requests = []  # Recorded, in arrival order
-        self.cond = threading.Condition()
-        self.mode = "up"
-        self._release = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver._handle(self, body, headers)
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path="/"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def set_mode(self, mode):
-        with self.cond:
-            if self.mode == "hang" and mode != "hang":
-                self._release.set()
-            if mode == "hang":
-                self._release.clear()
-            self.mode = mode
-
-    def close(self):
-        self._release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _record(self, handler, body, headers, answered):
-        verified = bool(self.secrets) and verify(headers.get("parley-signature"), self.secrets,
-                                                 body)
-        rec = Recorded(handler.path, headers, body, answered, verified, time.monotonic())
-        with self.cond:
-            self.requests.append(rec)
-            self.cond.notify_all()
-        return rec
-
-    def _reply(self, handler, status, payload=None):
-        data = json.dumps(payload).encode() if payload is not None else b""
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            handler.wfile.write(data)
-        except OSError:
-            pass
-
-    def _handle(self, handler, body, headers):
-        with self.cond:
-            mode = self.mode
-        if mode == "hang":
-            self._record(handler, body, headers, answered=None)
-            self._release.wait(60)
-            handler.close_connection = True
-            return
-        status, payload = self._answer(mode, body)
-        self._record(handler, body, headers, answered=status)
-        self._reply(handler, status, payload)
-
-    def _answer(self, mode, body):
-        raise NotImplementedError
-
-    def snapshot(self):
-        with self.cond:
-            return list(self.requests)
-
-    def wait_for(self, predicate, timeout=10.0, what="requests"):
-        """Waits until predicate(list of Recorded) is truthy; returns its value."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                value = predicate(list(self.requests))
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("timed out after %.1fs waiting for %s; got %d requests"
-                                         % (timeout, what, len(self.requests)))
-                self.cond.wait(min(left, 0.2))
-
-
-class WebhookReceiver(_Receiver):
-    """The client application's webhook endpoint. Modes: up (200), down (503), hang."""
-
-    def _answer(self, mode, body):
-        if mode == "down":
-            return 503, {"error": "down for the test"}
-        return 200, {"ok": True}
-
-    def accepted(self):
-        """Requests answered 2xx, in arrival order."""
-        return [r for r in self.snapshot() if r.answered and 200 <= r.answered < 300]
-
-    def events(self, accepted_only=True, pred=None):
-        """Events of accepted (or all) deliveries, in arrival order."""
-        out = []
-        for r in (self.accepted() if accepted_only else self.snapshot()):
-            if r.json and isinstance(r.json.get("events"), list):
-                for e in r.json["events"]:
-                    if pred is None or pred(e):
-                        out.append(e)
-        return out
-
-    def wait_for_events(self, n, timeout=10.0, pred=None, what=None):
-        """Waits until at least n accepted events match `pred`; returns all that match."""
-        def check(_):
-            evs = self.events(pred=pred)
-            return evs if len(evs) >= n else None
-        return self.wait_for(check, timeout, what or "%d webhook events" % n)
-
-    def wait_for_event(self, pred, timeout=10.0, what="webhook event"):
-        return self.wait_for_events(1, timeout, pred, what)[0]
-
-
-class CustomChannelReceiver(_Receiver):
-    """The custom channel's outbound_url. Modes: up (200 {"id":"prov-N"}), down (503),
-    reject (400, with a body carrying `reject_text`), hang."""
-
-    def __init__(self, secrets=None):
-        super().__init__(secrets)
-        self.counter = 0
-        self.reject_text = "rejected by the test"
-
-    def _answer(self, mode, body):
-        if mode == "down":
-            return 503, {"error": "down for the test"}
-        if mode == "reject":
-            return 400, {"error": self.reject_text}
-        with self.cond:
-            self.counter += 1
-            n = self.counter
-        return 200, {"id": "prov-%d" % n}
-
-    def messages(self, accepted_only=True):
-        return [r for r in self.snapshot()
-                if not accepted_only or (r.answered and 200 <= r.answered < 300)]
-
-    def wait_for_message(self, message_id, timeout=10.0):
-        return self.wait_for(
-            lambda reqs: next((r for r in reqs if r.json and r.json.get("id") == message_id
-                               and r.answered and 200 <= r.answered < 300), None),
-            timeout, "custom channel POST of %s" % message_id)
-
-
-# ---- WebSocket client -------------------------------------------------------------------
-
-class WebSocketClosed(Exception):
-    def __init__(self, code, reason):
-        super().__init__("websocket closed: %s %r" % (code, reason))
-        self.code = code
-        self.reason = reason
-
-
-class WebSocket:
-    """Minimal RFC 6455 client: handshake with headers, masked client frames, text frames,
-    ping/pong, close. Not thread safe."""
-
-    def __init__(self, port, path, headers=None, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.closed = None  # (code, reason) once a close frame arrived
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
-                 "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
-                 "Sec-WebSocket-Version: 13"]
-        for k, v in (headers or {}).items():
-            lines.append("%s: %s" % (k, v))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = self._read_until(b"\r\n\r\n")
-        status_line, *hdr_lines = head.decode("latin-1").split("\r\n")
-        self.status = int(status_line.split()[1])
-        self.headers = {}
-        for l in hdr_lines:
-            if ":" in l:
-                k, v = l.split(":", 1)
-                self.headers[k.strip().lower()] = v.strip()
-        if self.status != 101:
-            n = int(self.headers.get("content-length", "0") or 0)
-            body = self._read_exact(n) if n else b""
-            self.sock.close()
-            raise WebSocketRejected(self.status, self.headers, body)
-        want = base64.b64encode(hashlib.sha1(
-            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-        if self.headers.get("sec-websocket-accept") != want:
-            raise HarnessError("bad Sec-WebSocket-Accept")
-
-    def _read_until(self, marker):
-        while marker not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed during handshake")
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(marker)
-        return head
-
-    def _read_exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed mid-frame")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def _send_frame(self, opcode, payload=b""):
-        header = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
-
-    def _read_frame(self):
-        # Parses from the buffer and consumes only whole frames, so a timeout while waiting
-        # for the rest of a frame loses nothing.
-        while True:
-            frame = self._parse_frame()
-            if frame:
-                return frame
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                self.closed = (1006, "connection closed without a close frame")
-                raise WebSocketClosed(*self.closed)
-            self.buf += chunk
-
-    def _parse_frame(self):
-        b = self.buf
-        if len(b) < 2:
-            return None
-        fin, opcode, n, pos = b[0] & 0x80, b[0] & 0x0F, b[1] & 0x7F, 2
-        if b[1] & 0x80:
-            raise HarnessError("server sent a masked frame (RFC 6455 §5.1 forbids it)")
-        if n == 126:
-            if len(b) < 4:
-                return None
-            n, pos = struct.unpack("!H", b[2:4])[0], 4
-        elif n == 127:
-            if len(b) < 10:
-                return None
-            n, pos = struct.unpack("!Q", b[2:10])[0], 10
-        if len(b) < pos + n:
-            return None
-        self.buf = b[pos + n:]
-        return fin, opcode, b[pos:pos + n]
-
-    def recv_text(self, timeout=10.0):
-        """The next text message; raises WebSocketClosed on close, socket.timeout on timeout."""
-        if self.closed:
-            raise WebSocketClosed(*self.closed)
-        self.sock.settimeout(timeout)
-        parts = []
-        while True:
-            fin, opcode, payload = self._read_frame()
-            if opcode == 0x9:
-                self._send_frame(0xA, payload)
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode == 0x8:
-                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                self.closed = (code, payload[2:].decode("utf-8", "replace"))
-                try:
-                    self._send_frame(0x8, payload[:2])
-                except OSError:
-                    pass
-                raise WebSocketClosed(*self.closed)
-            parts.append(payload)
-            if fin:
-                return b"".join(parts).decode("utf-8")
-
-    def recv_event(self, timeout=10.0):
-        return json.loads(self.recv_text(timeout))
-
-    def recv_events_until(self, predicate, timeout=10.0, what="stream events"):
-        """Reads events until predicate(list so far) is truthy; returns the list."""
-        deadline = time.monotonic() + timeout
-        got = []
-        while not predicate(got):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("timed out waiting for %s; got %s" %
-                                     (what, [(e.get("type"), e.get("id")) for e in got]))
-            try:
-                got.append(self.recv_event(left))
-            except socket.timeout:
-                continue
-        return got
-
-    def send_text(self, text):
-        self._send_frame(0x1, text.encode())
-
-    def close(self, code=1000):
-        try:
-            if not self.closed:
-                self._send_frame(0x8, struct.pack("!H", code))
-        except OSError:
-            pass
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-class WebSocketRejected(Exception):
-    def __init__(self, status, headers, body):
-        super().__init__("websocket upgrade answered HTTP %s: %r" % (status, body[:200]))
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-
 def open_stream(parley, key, last_event_id=None, header_resume=None, timeout=10.0):
+    """Opens /v1/stream with `key` (None: no Authorization), optionally resuming."""
     path = "/v1/stream"
     if last_event_id:
         path += "?last_event_id=" + urllib.parse.quote(last_event_id)

@@ -153,8 +153,8 @@ TEST_F(CustomAdapterTest, RendersOutboundInTheDocumentedShape) {
   req.reply_to_provider_id = "ext-1";
   json::value v = json::parse(CustomAdapter::RenderOutbound(req));
   EXPECT_EQ(v.at("type"), "message");
-  EXPECT_EQ(v.at("id"), req.message.id.str());
-  EXPECT_EQ(v.at("conversation"), req.message.conversation.str());
+  EXPECT_EQ(v.at("id").as_string(), req.message.id.str());
+  EXPECT_EQ(v.at("conversation").as_string(), req.message.conversation.str());
   EXPECT_EQ(v.at("to").at("id"), "user-42");
   EXPECT_EQ(v.at("author").at("role"), "agent");
   EXPECT_EQ(v.at("reply_to"), "ext-1");
