@@ -205,20 +205,9 @@ class WebhookApi {
     }
     out.conversation = conversation.id;
 
-    Message m;
-    m.id = out.message;
-    m.tenant = tenant;
-    m.conversation = conversation.id;
-    m.channel = ChannelRef{c.context.kind, c.context.id};
-    m.direction = Direction::kInbound;
-    m.author.role = AuthorRole::kCustomer;
-    m.author.customer = customer.id;
-    m.author.name = in.contact_name;
-    m.provider_message_id = in.provider_message_id;
-    m.reply_to_provider_id = in.reply_to_provider_id;
-    m.sent_at = in.sent_at;
-    m.received_at = now;
-    m.content = in.content;
+    Message m = channels::ToCommonFormat(
+        in, {out.message, tenant, conversation.id, ChannelRef{c.context.kind, c.context.id},
+             customer.id, now});
 
     store::MessageRecord record;
     record.id = m.id;

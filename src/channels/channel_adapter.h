@@ -58,6 +58,19 @@ struct InboundStatus {
   std::optional<TimePoint> at;
 };
 
+// Where an inbound message lands once Parley has resolved it.
+struct InboundPlacement {
+  MessageId id;
+  TenantId tenant;
+  ConversationId conversation;
+  ChannelRef channel;
+  CustomerId customer;
+  TimePoint received_at;
+};
+
+// The common-format message for `in` at `where`.
+Message ToCommonFormat(const InboundMessage& in, const InboundPlacement& where);
+
 struct InboundBatch {
   std::vector<InboundMessage> messages;
   std::vector<InboundStatus> statuses;

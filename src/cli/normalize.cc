@@ -55,22 +55,10 @@ int Normalize(const std::string& channel) {
   ConnectionId connection = ConnectionId::New(now);
   json::array messages;
   for (const auto& in : batch->messages) {
-    Message m;
-    m.id = MessageId::New(now);
-    m.tenant = tenant;
-    m.conversation = ConversationId::New(now);
-    m.channel = ChannelRef{channel, connection};
-    m.direction = Direction::kInbound;
-    m.author.role = AuthorRole::kCustomer;
-    m.author.customer = CustomerId::New(now);
-    m.author.name = in.contact_name;
-    m.provider_message_id = in.provider_message_id;
-    m.reply_to_provider_id = in.reply_to_provider_id;
-    m.sent_at = in.sent_at;
-    m.received_at = now;
-    m.content = in.content;
-    json::value v = ToJson(m);
-    messages.push_back(std::move(v));
+    Message m = channels::ToCommonFormat(
+        in, {MessageId::New(now), tenant, ConversationId::New(now), ChannelRef{channel, connection},
+             CustomerId::New(now), now});
+    messages.push_back(ToJson(m));
   }
   json::array statuses;
   for (const auto& st : batch->statuses) {

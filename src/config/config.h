@@ -75,7 +75,7 @@ struct StoreConfig {
 struct DeliveryConfig {
   std::chrono::seconds max_retry_age{86400};         // "max_retry_age_s" 1..604800
   std::chrono::milliseconds initial_backoff{1000};   // "initial_backoff_ms" 10..3600000
-  std::chrono::milliseconds max_backoff{3600000};    // "max_backoff_ms" 1000..86400000, ≥ initial
+  std::chrono::milliseconds max_backoff{3600000};    // "max_backoff_ms" 10..86400000, ≥ initial
   int batch_size = 50;                               // 1..500 events per webhook POST
   std::chrono::milliseconds request_timeout{10000};  // "request_timeout_ms" 100..300000
   std::chrono::seconds dead_letter_ttl{259200};      // "dead_letter_ttl_s" 3600..2592000

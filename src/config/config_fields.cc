@@ -206,7 +206,7 @@ std::vector<FieldSpec> BuildFields() {
       "delivery.initial_backoff_ms", 10, 3600000,
       [](auto& c) -> auto& { return c.delivery.initial_backoff; }));
   f.push_back(IntField(
-      "delivery.max_backoff_ms", 1000, 86400000,
+      "delivery.max_backoff_ms", 10, 86400000,
       [](auto& c) -> auto& { return c.delivery.max_backoff; }));
   f.push_back(IntField(
       "delivery.batch_size", 1, 500, [](auto& c) -> auto& { return c.delivery.batch_size; }));
