@@ -12,7 +12,6 @@ Subcommands (each prints its result on stdout, errors on stderr with exit status
                                  "<Parley-Signature value>\t<JSON body>"; ids are
                                  "bench-RUN-<n>", spread over CUSTOMERS customers; the
                                  signing secret comes from $CONNECTION_SECRET
-  proc-cpu PID                   utime+stime of PID in seconds (from /proc/PID/stat)
 
 The data file is plain text rather than a Lua table literal because LuaJIT (wrk's Lua)
 refuses chunks with more than 65536 constants; the wrk script reads it with io.lines.
@@ -132,30 +131,15 @@ def gen(out_path, count, run, customers):
         out.writelines(lines)
 
 
-def proc_cpu(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError as e:
-        _fail(f"/proc/{pid}/stat: {e}")
-    # The command name may contain spaces: fields start after its closing ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    print(f"{(utime + stime) / os.sysconf('SC_CLK_TCK'):.2f}")
-
-
 def main(argv):
-    if len(argv) >= 2 and argv[1] == "free-port" and len(argv) == 2:
+    if len(argv) == 2 and argv[1] == "free-port":
         free_port()
     elif len(argv) == 4 and argv[1] == "bootstrap":
         bootstrap(argv[2], argv[3])
     elif len(argv) == 6 and argv[1] == "gen":
         gen(argv[2], int(argv[3]), argv[4], int(argv[5]))
-    elif len(argv) == 3 and argv[1] == "proc-cpu":
-        proc_cpu(int(argv[2]))
     else:
-        _fail("usage: free-port | bootstrap URL SINK_URL | gen OUT COUNT RUN CUSTOMERS"
-              " | proc-cpu PID")
+        _fail("usage: free-port | bootstrap URL SINK_URL | gen OUT COUNT RUN CUSTOMERS")
 
 
 if __name__ == "__main__":

@@ -76,9 +76,11 @@ if [[ ! -x $PARLEY ]]; then
     -DPARLEY_BUILD_TESTS=OFF -DPARLEY_BUILD_BENCH=OFF >&2
   PARLEY=$repo/build/src/parley
 fi
+PARLEY=$(realpath "$PARLEY")
 
 # --- temp dir and cleanup ---------------------------------------------------------------
 tmp=$(mktemp -d /tmp/parley-bench.XXXXXX)
+cd "$tmp"
 nginx_pid=""
 parley_pid=""
 
@@ -181,20 +183,57 @@ webhook_path=/v1/webhooks/$CONNECTION_ID
 sql_count() {  # sql_count TABLE: row count, read from the live WAL database
   timeout 20 sqlite3 -readonly -cmd '.timeout 5000' "$db" "SELECT count(*) FROM $1"
 }
-cpu_of() { "${tool[@]}" proc-cpu "$1"; }
+ticks_of() {  # ticks_of PID…: utime+stime of the processes, in clock ticks
+  local pid stat total=0
+  local -a f
+  for pid in "$@"; do
+    read -r stat <"/proc/$pid/stat" || continue
+    # The command name may hold spaces; the fields after it start at "state" (field 3).
+    read -r -a f <<<"${stat##*) }"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# CPU of the shell's waited-for children (wrk), from the `times` builtin; it must run in this
+# shell, not in a $(…) subshell, whose children are not ours.
+children_ticks_to() {  # children_ticks_to VAR
+  times >"$tmp/times"
+  printf -v "$1" '%s' "$(awk -v hz="$clk_tck" 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/)
+    printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }' "$tmp/times")"
+}
 bench_field() {  # bench_field FILE NAME: a value from the "BENCH k=v …" line of wrk's output
   sed -n 's/^BENCH .*\b'"$2"'=\([0-9.]*\).*/\1/p' "$1"
 }
-fmt_ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+# calc 'printf "%.1f", (1 / 3)': parenthesize printf's arguments, or a ">" in them redirects.
+calc() { awk "BEGIN { $1 }"; }
+fmt_ms() { calc "printf \"%.2f ms\", $1 / 1000"; }
+clk_tck=$(getconf CLK_TCK)
 
 failures=()
-run_wrk() {  # run_wrk NAME URL DATA CONNS: runs wrk, saves output, checks errors
+others_max=0
+# run_wrk NAME URL DATA CONNS PIDS: runs wrk, saves its output in $tmp/wrk-NAME.txt, checks
+# errors, and sets: rps, p50, p99, requests, server_ticks (PIDS' CPU during the run) and
+# others_cores (CPU used by processes other than wrk and PIDS, in cores: a busy machine).
+run_wrk() {
   local name=$1 url=$2 data=$3 conns=$4 out="$tmp/wrk-$1.txt"
+  local -a pids
+  read -r -a pids <<<"$5"
+  local m0 m1 s0 s1 w0 w1 t0 t1
+  t0=$(date +%s.%N)
+  m0=$(machine_ticks)
+  s0=$(ticks_of "${pids[@]}")
+  children_ticks_to w0
   BENCH_DATA=$data BENCH_PATH=$webhook_path BENCH_THREADS=$THREADS \
     timeout $((DURATION + 120)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" \
     --timeout "${WRK_TIMEOUT}s" --latency -s "$here/ingest.lua" "$url$webhook_path" \
     >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed for $name"; }
-  [[ $VERBOSE == 1 ]] && sed 's/^/    /' "$out"
+  children_ticks_to w1
+  s1=$(ticks_of "${pids[@]}")
+  m1=$(machine_ticks)
+  t1=$(date +%s.%N)
+  if [[ $VERBOSE == 1 ]]; then sed 's/^/    /' "$out"; fi
   grep -q '^BENCH ' "$out" || { cat "$out" >&2; die "wrk printed no summary for $name"; }
   if grep -q 'Non-2xx or 3xx responses' "$out" || [[ $(bench_field "$out" status) != 0 ]]; then
     failures+=("$name: non-2xx answers ($(grep 'Non-2xx' "$out" | tr -s ' '))")
@@ -202,44 +241,49 @@ run_wrk() {  # run_wrk NAME URL DATA CONNS: runs wrk, saves output, checks error
   local e errs=0
   for e in connect read write timeout; do errs=$((errs + $(bench_field "$out" "$e"))); done
   ((errs == 0)) || failures+=("$name: $errs socket errors/timeouts ($(grep 'Socket errors' "$out"))")
-  ((errs == 0)) || echo "  WARNING $name: $errs socket errors/timeouts" >&2
+  requests=$(bench_field "$out" requests)
+  rps=$(calc "printf \"%.0f\", $requests / ($(bench_field "$out" duration_us) / 1e6)")
+  p50=$(bench_field "$out" p50_us)
+  p99=$(bench_field "$out" p99_us)
+  server_ticks=$((s1 - s0))
+  local wrk_ticks=$((w1 - w0))
+  # Over the whole window, which includes wrk loading its data file before its clock starts.
+  others_cores=$(calc "o = ($m1 - $m0 - $server_ticks - $wrk_ticks) / $clk_tck / ($t1 - $t0);
+    printf \"%.2f\", (o < 0 ? 0 : o)")
+  others_max=$(calc "printf \"%.2f\", ($others_cores > $others_max ? $others_cores : $others_max)")
 }
+per_msg_us() { calc "printf \"%.1f\", ($2 ? $1 * 1e6 / $clk_tck / $2 : 0)"; }  # TICKS COUNT
 
 printf 'ingest benchmark: %s, %s cores, wrk -t%s -d%ss, nginx %s worker(s), %s customers\n' \
   "$(uname -m)" "$(nproc)" "$THREADS" "$DURATION" "$NGINX_WORKERS" "$CUSTOMERS"
-printf 'parley %s (pid %s), nginx %s (pid %s)\n\n' "$parley_url" "$parley_pid" "$nginx_url" \
-  "$nginx_pid"
+printf 'parley %s (pid %s), nginx %s (pid %s); load average before: %s\n\n' "$parley_url" \
+  "$parley_pid" "$nginx_url" "$nginx_pid" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # One baseline data file for every level: nginx does not care about repeated ids.
 "${tool[@]}" gen "$tmp/baseline.tsv" 20000 baseline "$CUSTOMERS"
-nginx_workers=$(cat "/proc/$nginx_pid/task/$nginx_pid/children" 2>/dev/null || true)
+nginx_pids="$nginx_pid $(pgrep -P "$nginx_pid" | tr "\n" " ")"
 
 summary=()
 for conns in "${levels[@]}"; do
-  # --- baseline ---
-  nginx_cpu0=0
-  for w in $nginx_workers; do nginx_cpu0=$(awk -v a="$nginx_cpu0" -v b="$(cpu_of "$w")" 'BEGIN{print a+b}'); done
-  run_wrk "nginx-c$conns" "$nginx_url" "$tmp/baseline.tsv" "$conns"
-  nginx_cpu1=0
-  for w in $nginx_workers; do nginx_cpu1=$(awk -v a="$nginx_cpu1" -v b="$(cpu_of "$w")" 'BEGIN{print a+b}'); done
-  b_out=$tmp/wrk-nginx-c$conns.txt
-  b_req=$(bench_field "$b_out" requests)
-  b_rps=$(awk -v r="$b_req" -v d="$(bench_field "$b_out" duration_us)" 'BEGIN{printf "%.0f", r / (d / 1e6)}')
-  b_cpu_us=$(awk -v a="$nginx_cpu0" -v b="$nginx_cpu1" -v n="$b_req" 'BEGIN{printf "%.1f", (b - a) * 1e6 / n}')
+  # --- baseline: nginx answering the same requests ---
+  run_wrk "nginx-c$conns" "$nginx_url" "$tmp/baseline.tsv" "$conns" "$nginx_pids"
+  b_rps=$rps
+  printf 'c=%-4s nginx  %7s req/s  p50 %9s  p99 %9s  nginx CPU %5s µs/req; others used %s cores\n' \
+    "$conns" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$(per_msg_us "$server_ticks" "$requests")" \
+    "$others_cores"
 
   # --- parley: fresh signatures (replay window) and ids unique across levels ---
   if [[ -n $BODIES ]]; then
     count=$BODIES
   else
-    count=$(awk -v r="$b_rps" -v cap="$MAX_RPS" -v d="$DURATION" \
-      'BEGIN{ if (r > cap) r = cap; printf "%d", r * d * 1.1 + 2000 }')
+    count=$(calc "r = $b_rps; if (r > $MAX_RPS) r = $MAX_RPS; printf \"%d\", r * $DURATION * 1.1 + 2000")
   fi
   "${tool[@]}" gen "$tmp/parley-c$conns.tsv" "$count" "c$conns-$RANDOM" "$CUSTOMERS"
   outbox0=$(sql_count outbox)
   [[ $outbox0 == 0 ]] || failures+=("parley-c$conns: outbox not empty before the run ($outbox0)")
   msgs0=$(sql_count messages)
   dedupe0=$(sql_count inbound_dedupe)
-  cpu0=$(cpu_of "$parley_pid")
+  cpu0=$(ticks_of "$parley_pid")
   perf_pid=""
   if [[ $PERF == 1 ]]; then
     # cpu-clock sampling works in VMs without hardware counters; the recorder itself takes
@@ -248,70 +292,72 @@ for conns in "${levels[@]}"; do
       -o "$tmp/perf-c$conns.data" -- sleep "$DURATION" >"$tmp/perf-c$conns.log" 2>&1 &
     perf_pid=$!
   fi
-  run_wrk "parley-c$conns" "$parley_url" "$tmp/parley-c$conns.tsv" "$conns"
-  [[ -z $perf_pid ]] || wait "$perf_pid" || failures+=("perf record failed: $tmp/perf-c$conns.log")
+  run_wrk "parley-c$conns" "$parley_url" "$tmp/parley-c$conns.tsv" "$conns" "$parley_pid"
   load_end=$(date +%s.%N)
-  cpu_load=$(cpu_of "$parley_pid")
+  if [[ -n $perf_pid ]]; then
+    wait "$perf_pid" || failures+=("perf record failed: $tmp/perf-c$conns.log")
+  fi
   p_out=$tmp/wrk-parley-c$conns.txt
 
-  # --- drain: every acknowledged message delivered to the sink ---
+  # --- drain: wait until every acknowledged message was delivered to the sink ---
   drained=0
   deadline=$(($(date +%s) + DRAIN_TIMEOUT))
   while (($(date +%s) < deadline)); do
     if [[ $(sql_count outbox) == 0 ]]; then drained=1; break; fi
     sleep 0.2
   done
-  drain_s=$(awk -v a="$load_end" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
-  cpu1=$(cpu_of "$parley_pid")
-  ((drained)) || failures+=("parley-c$conns: outbox still has $(sql_count outbox) rows after ${DRAIN_TIMEOUT}s")
+  drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
+  cpu1=$(ticks_of "$parley_pid")
+  ((drained)) ||
+    failures+=("parley-c$conns: outbox still has $(sql_count outbox) rows after ${DRAIN_TIMEOUT}s")
 
-  # --- checks: acknowledged <= stored <= sent (requests in flight when wrk stops may be
-  # stored without wrk counting their answer) ---
-  p_req=$(bench_field "$p_out" requests)
-  p_sent=$(bench_field "$p_out" sent)
-  p_wrapped=$(bench_field "$p_out" wrapped)
+  # --- checks: acknowledged <= stored <= sent (a request in flight when wrk stops may be
+  # stored without wrk counting its answer), and one dedupe key per stored message ---
+  sent=$(bench_field "$p_out" sent)
+  wrapped=$(bench_field "$p_out" wrapped)
   stored=$(($(sql_count messages) - msgs0))
   deduped=$(($(sql_count inbound_dedupe) - dedupe0))
-  ((p_wrapped == 0)) || failures+=("parley-c$conns: ran out of the $count messages ($p_wrapped repeats); raise MAX_RPS or BODIES")
-  ((p_req <= stored && stored <= p_sent)) ||
-    failures+=("parley-c$conns: $p_req acknowledged, $p_sent sent, but $stored messages stored")
+  ((wrapped == 0)) ||
+    failures+=("parley-c$conns: used up the $count messages ($wrapped repeats); raise MAX_RPS or BODIES")
+  ((requests <= stored && stored <= sent)) ||
+    failures+=("parley-c$conns: $requests answered, $sent sent, but $stored messages stored")
   ((deduped == stored)) ||
     failures+=("parley-c$conns: $stored messages stored but $deduped dedupe keys")
+  dead=$(sql_count dead_letters)
+  ((dead == 0)) || failures+=("parley-c$conns: $dead dead letters (deliveries given up)")
 
-  p_rps=$(awk -v r="$p_req" -v d="$(bench_field "$p_out" duration_us)" 'BEGIN{printf "%.0f", r / (d / 1e6)}')
-  ratio=$(awk -v p="$p_rps" -v b="$b_rps" 'BEGIN{printf "%.1f", 100 * p / b}')
-  cpu_msg=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$stored" 'BEGIN{printf "%.1f", n ? (b - a) * 1e6 / n : 0}')
-  cpu_load_msg=$(awk -v a="$cpu0" -v b="$cpu_load" -v n="$stored" 'BEGIN{printf "%.1f", n ? (b - a) * 1e6 / n : 0}')
-
-  printf 'c=%-4s nginx  %8s req/s  p50 %9s  p99 %9s  nginx CPU %s µs/req\n' "$conns" "$b_rps" \
-    "$(fmt_ms "$(bench_field "$b_out" p50_us)")" "$(fmt_ms "$(bench_field "$b_out" p99_us)")" \
-    "$b_cpu_us"
-  printf 'c=%-4s parley %8s req/s  p50 %9s  p99 %9s  = %s %% of nginx\n' "$conns" "$p_rps" \
-    "$(fmt_ms "$(bench_field "$p_out" p50_us)")" "$(fmt_ms "$(bench_field "$p_out" p99_us)")" \
-    "$ratio"
-  printf '       parley CPU %s µs/msg (%s µs under load + drain %s s); stored %s of %s acknowledged (%s sent)\n\n' \
-    "$cpu_msg" "$cpu_load_msg" "$drain_s" "$stored" "$p_req" "$p_sent"
+  ratio=$(calc "printf \"%.1f\", 100 * $rps / $b_rps")
+  cpu_msg=$(per_msg_us $((cpu1 - cpu0)) "$stored")
+  printf 'c=%-4s parley %7s req/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores\n' \
+    "$conns" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$(per_msg_us "$server_ticks" "$requests")" \
+    "$others_cores"
+  printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n\n' \
+    "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
   if [[ $PERF == 1 && -s $tmp/perf-c$conns.data ]]; then
     echo "  perf, parley at c=$conns: share of samples by library, then by symbol (self)"
     perf report -i "$tmp/perf-c$conns.data" --no-children --sort dso --stdio 2>/dev/null |
       grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
-    perf report -i "$tmp/perf-c$conns.data" --no-children --sort sym --stdio -g none \
-      2>/dev/null | grep -E '^ +[0-9]' | head -n 25 | cut -c1-120 | sed 's/^/  /'
+    perf report -i "$tmp/perf-c$conns.data" --no-children --sort sym --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | head -n 25 | cut -c1-120 | sed 's/^/  /'
     echo
   fi
-  summary+=("$(printf '%-6s %10s %10s %7s %% %10s %10s %10s %9s s %10s' "$conns" "$b_rps" \
-    "$p_rps" "$ratio" "$(fmt_ms "$(bench_field "$p_out" p50_us)")" \
-    "$(fmt_ms "$(bench_field "$p_out" p99_us)")" "$cpu_msg" "$drain_s" "$stored")")
+  summary+=("$(printf '%-6s %9s %9s %6s %% %10s %10s %11s %8s s %9s' "$conns" "$b_rps" "$rps" \
+    "$ratio" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$cpu_msg" "$drain_s" "$stored")")
 done
 
-printf '%-6s %10s %10s %9s %10s %10s %10s %11s %10s\n' conns "nginx/s" "parley/s" ratio \
-  "parley p50" "parley p99" "CPU µs/msg" drain stored
+printf '%-6s %9s %9s %8s %10s %10s %11s %10s %9s\n' conns "nginx/s" "parley/s" ratio \
+  "parley p50" "parley p99" "CPU µs/msg" delivered stored
 printf '%s\n' "${summary[@]}"
 
+if calc "exit !($others_max > 0.2)"; then
+  echo
+  echo "NOTE: other processes used up to $others_max cores during a run: the machine was not" \
+    "idle, so these figures understate both servers."
+fi
 if ((${#failures[@]})); then
   echo
   printf 'FAIL: %s\n' "${failures[@]}" >&2
-  tail -n 20 "$tmp/parley.log" | grep -v '"level":"info"' >&2 || true
+  grep -v '"level":"info"\|\[info\]' "$tmp/parley.log" | tail -n 20 >&2 || true
   exit 1
 fi
 echo

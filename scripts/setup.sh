@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libmaxminddb-dev libmagic-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 openssl wrk nginx-light
+  python3 openssl wrk nginx-light linux-perf
 )
 
 missing=()
