@@ -68,18 +68,20 @@ Result<std::string> AdminToken(const config::Config& cfg) {
 }
 
 Result<crypto::MasterKey> LoadMasterKey(const config::Config& cfg) {
-  if (!cfg.security.master_key.empty()) return crypto::MasterKey::FromHex(cfg.security.master_key.reveal());
+  if (!cfg.security.master_key.empty())
+    return crypto::MasterKey::FromHex(cfg.security.master_key.reveal());
   if (!cfg.security.master_key_file.empty()) {
     return crypto::MasterKey::FromFile(cfg.security.master_key_file);
   }
   bool generated = false;
-  auto key = crypto::MasterKey::LoadOrCreate(cfg.data_dir, !cfg.security.require_master_key,
-                                             &generated);
+  auto key =
+      crypto::MasterKey::LoadOrCreate(cfg.data_dir, !cfg.security.require_master_key, &generated);
   if (key.ok() && generated) {
     log::Warn("master_key.generated",
               {{"path", cfg.data_dir + "/master.key"},
-               {"advice", "back this file up and keep it off the data volume in production; "
-                          "without it the data cannot be read"}});
+               {"advice",
+                "back this file up and keep it off the data volume in production; "
+                "without it the data cannot be read"}});
   }
   return key;
 }
@@ -131,7 +133,7 @@ int Serve(const cli::ServeFlags& flags) {
   metrics.AddGauge("parley_open_streams", "Live /v1/stream connections.",
                    [&hub] { return static_cast<double>(hub.open_streams()); });
 
-  delivery::DispatcherDeps dispatcher_deps{&runtime.context(), store->get(), &keys, &client,
+  delivery::DispatcherDeps dispatcher_deps{&runtime.context(), store->get(), &keys,  &client,
                                            &registry,          &bus,         &clock, &metrics};
   delivery::DispatcherOptions dispatcher_options;
   dispatcher_options.max_retry_age = cfg.delivery.max_retry_age;
@@ -185,7 +187,8 @@ int Serve(const cli::ServeFlags& flags) {
   auto port = server.Start();
   if (!port.ok()) {
     runtime.Stop();
-    return Fail("cannot listen on " + cfg.server.listen.ToString() + ": " + port.status().message());
+    return Fail("cannot listen on " + cfg.server.listen.ToString() + ": " +
+                port.status().message());
   }
   dispatcher.Start();
   log::Info("server.listening", {{"host", cfg.server.listen.host},

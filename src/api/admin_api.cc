@@ -1,5 +1,6 @@
 // The admin API: tenants, API keys, webhook endpoints and connections (docs/api.md).
 #include <fmt/format.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/url/parse.hpp>
 
@@ -92,7 +93,8 @@ class AdminApi {
   void Register(http::Router& r) {
     r.Add("POST", "/v1/admin/tenants", [this](Request q) { return CreateTenant(std::move(q)); });
     r.Add("GET", "/v1/admin/tenants", [this](Request q) { return ListTenants(std::move(q)); });
-    r.Add("GET", "/v1/admin/tenants/{tenant}", [this](Request q) { return GetTenant(std::move(q)); });
+    r.Add("GET", "/v1/admin/tenants/{tenant}",
+          [this](Request q) { return GetTenant(std::move(q)); });
     r.Add("DELETE", "/v1/admin/tenants/{tenant}",
           [this](Request q) { return DeleteTenant(std::move(q)); });
     r.Add("POST", "/v1/admin/tenants/{tenant}/api-keys",
@@ -129,9 +131,9 @@ class AdminApi {
     *tenant = *id;
     auto who = co_await auth_.TenantAdmin(q, *id);
     if (!who.ok()) co_return who;
-    std::function<Result<store::TenantRecord>(store::Reader&)> read_fn1 =
+    std::function<Result<store::TenantRecord>(store::Reader&)> get_tenant =
         [id = *id](store::Reader& r) { return r.GetTenant(id); };
-    auto t = co_await store::Read<store::TenantRecord>(*app_.store, std::move(read_fn1));
+    auto t = co_await store::Read<store::TenantRecord>(*app_.store, std::move(get_tenant));
     if (!t.ok() || t->wrapped_key.empty()) co_return NotFound("tenant not found");
     co_return who;
   }
@@ -148,16 +150,16 @@ class AdminApi {
     t.name = *name;
     t.created_at = app_.clock->Now();
     t.settings_json = "{}";
-    t.wrapped_key = app_.keys->ring().master_key().WrapDataKey(t.id.str(), crypto::DataKey::Generate());
+    t.wrapped_key =
+        app_.keys->ring().master_key().WrapDataKey(t.id.str(), crypto::DataKey::Generate());
     Principal op;
     op.is_operator = true;
     auto audit = Audit(app_, op, "tenant.create", t.id, t.id.str());
-    store::Store::WriteFn write_fn2 =
-        [t, audit](store::Writer& w) {
+    store::Store::WriteFn create_tenant = [t, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
       return w.InsertAudit(audit);
     };
-    s = co_await store::Write(*app_.store, std::move(write_fn2));
+    s = co_await store::Write(*app_.store, std::move(create_tenant));
     if (!s.ok()) co_return http::ErrorResponse(s);
     log::Info("tenant.created", {{"tenant", t.id.str()}});
     co_return Json(201, TenantJson(t));
@@ -168,9 +170,10 @@ class AdminApi {
     if (!s.ok()) co_return http::ErrorResponse(s);
     auto page = PageFromQuery(q);
     if (!page.ok()) co_return http::ErrorResponse(page.status());
-    std::function<Result<std::vector<store::TenantRecord>>(store::Reader&)> read_fn3 =
+    std::function<Result<std::vector<store::TenantRecord>>(store::Reader&)> list_tenants =
         [p = *page](store::Reader& r) { return r.ListTenants(p); };
-    auto list = co_await store::Read<std::vector<store::TenantRecord>>(*app_.store, std::move(read_fn3));
+    auto list = co_await store::Read<std::vector<store::TenantRecord>>(*app_.store,
+                                                                       std::move(list_tenants));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& t : *list) {
@@ -183,9 +186,9 @@ class AdminApi {
     TenantId tenant;
     auto who = co_await ForTenant(q, &tenant);
     if (!who.ok()) co_return http::ErrorResponse(who.status());
-    std::function<Result<store::TenantRecord>(store::Reader&)> read_fn4 =
+    std::function<Result<store::TenantRecord>(store::Reader&)> get_tenant =
         [tenant](store::Reader& r) { return r.GetTenant(tenant); };
-    auto t = co_await store::Read<store::TenantRecord>(*app_.store, std::move(read_fn4));
+    auto t = co_await store::Read<store::TenantRecord>(*app_.store, std::move(get_tenant));
     if (!t.ok()) co_return http::ErrorResponse(t.status());
     co_return Json(200, TenantJson(*t));
   }
@@ -203,19 +206,19 @@ class AdminApi {
     auto audit = Audit(app_, op, "tenant.delete", tenant, tenant.str());
     // Crypto-shredding: the wrapped key goes first, in its own commit, so nothing sealed for
     // this tenant can be opened again even if deleting the rows is interrupted.
-    store::Store::WriteFn write_fn5 =
-        [tenant, audit](store::Writer& w) {
+    store::Store::WriteFn shred_key = [tenant, audit](store::Writer& w) {
       PARLEY_ASSIGN_OR_RETURN(store::TenantRecord t, w.GetTenant(tenant));
       if (t.wrapped_key.empty()) return NotFound("tenant not found");
       PARLEY_RETURN_IF_ERROR(w.ClearTenantKey(tenant));
       return w.InsertAudit(audit);
     };
-    s = co_await store::Write(*app_.store, std::move(write_fn5));
+    s = co_await store::Write(*app_.store, std::move(shred_key));
     if (!s.ok()) co_return http::ErrorResponse(s);
     app_.keys->ring().Forget(tenant.str());
-    store::Store::WriteFn write_fn6 =
-        [tenant](store::Writer& w) { return w.DeleteTenantData(tenant); };
-    s = co_await store::Write(*app_.store, std::move(write_fn6));
+    store::Store::WriteFn delete_tenant_data = [tenant](store::Writer& w) {
+      return w.DeleteTenantData(tenant);
+    };
+    s = co_await store::Write(*app_.store, std::move(delete_tenant_data));
     if (!s.ok()) co_return http::ErrorResponse(s);
     log::Info("tenant.deleted", {{"tenant", tenant.str()}});
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};
@@ -250,12 +253,11 @@ class AdminApi {
     std::string secret = crypto::RandomToken(32);
     k.secret_hash = crypto::HashToken(secret);
     auto audit = Audit(app_, *who, "api_key.create", tenant, k.id.str());
-    store::Store::WriteFn write_fn7 =
-        [k, audit](store::Writer& w) {
+    store::Store::WriteFn insert_api_key = [k, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.InsertApiKey(k));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn7));
+    Status s = co_await store::Write(*app_.store, std::move(insert_api_key));
     if (!s.ok()) co_return http::ErrorResponse(s);
     json::object out = ApiKeyJson(k);
     out["key"] = k.id.str() + "." + secret;
@@ -266,9 +268,10 @@ class AdminApi {
     TenantId tenant;
     auto who = co_await ForTenant(q, &tenant);
     if (!who.ok()) co_return http::ErrorResponse(who.status());
-    std::function<Result<std::vector<store::ApiKeyRecord>>(store::Reader&)> read_fn8 =
+    std::function<Result<std::vector<store::ApiKeyRecord>>(store::Reader&)> list_api_keys =
         [tenant](store::Reader& r) { return r.ListApiKeys(tenant); };
-    auto list = co_await store::Read<std::vector<store::ApiKeyRecord>>(*app_.store, std::move(read_fn8));
+    auto list = co_await store::Read<std::vector<store::ApiKeyRecord>>(*app_.store,
+                                                                       std::move(list_api_keys));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& k : *list) items.push_back(ApiKeyJson(k));
@@ -282,12 +285,11 @@ class AdminApi {
     auto id = ApiKeyId::Parse(q.path_params.at("key"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("API key not found"));
     auto audit = Audit(app_, *who, "api_key.delete", tenant, id->str());
-    store::Store::WriteFn write_fn9 =
-        [tenant, id = *id, audit](store::Writer& w) {
+    store::Store::WriteFn delete_api_key = [tenant, id = *id, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.DeleteApiKey(tenant, id));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn9));
+    Status s = co_await store::Write(*app_.store, std::move(delete_api_key));
     if (!s.ok()) co_return http::ErrorResponse(s);
     auth_.Forget(*id);
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};
@@ -313,12 +315,11 @@ class AdminApi {
     std::string secret = "whsec_" + crypto::RandomToken(32);
     e.secret_sealed = (*key)->Seal(secret, delivery::place::EndpointSecret(tenant, e.id.str()));
     auto audit = Audit(app_, *who, "endpoint.create", tenant, e.id.str());
-    store::Store::WriteFn write_fn10 =
-        [e, audit](store::Writer& w) {
+    store::Store::WriteFn insert_endpoint = [e, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.InsertEndpoint(e));
       return w.InsertAudit(audit);
     };
-    s = co_await store::Write(*app_.store, std::move(write_fn10));
+    s = co_await store::Write(*app_.store, std::move(insert_endpoint));
     if (!s.ok()) co_return http::ErrorResponse(s);
     json::object out = EndpointJson(e, app_.clock->Now());
     out["secret"] = secret;
@@ -329,9 +330,10 @@ class AdminApi {
     TenantId tenant;
     auto who = co_await ForTenant(q, &tenant);
     if (!who.ok()) co_return http::ErrorResponse(who.status());
-    std::function<Result<std::vector<store::EndpointRecord>>(store::Reader&)> read_fn11 =
+    std::function<Result<std::vector<store::EndpointRecord>>(store::Reader&)> list_endpoints =
         [tenant](store::Reader& r) { return r.ListEndpoints(tenant); };
-    auto list = co_await store::Read<std::vector<store::EndpointRecord>>(*app_.store, std::move(read_fn11));
+    auto list = co_await store::Read<std::vector<store::EndpointRecord>>(*app_.store,
+                                                                         std::move(list_endpoints));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& e : *list) items.push_back(EndpointJson(e, app_.clock->Now()));
@@ -341,9 +343,9 @@ class AdminApi {
   awaitable<Result<store::EndpointRecord>> LoadEndpoint(const Request& q, TenantId tenant) {
     auto id = EndpointId::Parse(q.path_params.at("endpoint"));
     if (!id.ok()) co_return NotFound("endpoint not found");
-    std::function<Result<store::EndpointRecord>(store::Reader&)> read_fn12 =
+    std::function<Result<store::EndpointRecord>(store::Reader&)> get_endpoint =
         [tenant, id = *id](store::Reader& r) { return r.GetEndpoint(tenant, id); };
-    co_return co_await store::Read<store::EndpointRecord>(*app_.store, std::move(read_fn12));
+    co_return co_await store::Read<store::EndpointRecord>(*app_.store, std::move(get_endpoint));
   }
 
   awaitable<Response> GetEndpoint(Request q) {
@@ -365,9 +367,8 @@ class AdminApi {
     if (auto it = body->find("grace_seconds"); it != body->end()) {
       if (!it->value().is_int64() || it->value().get_int64() < 0 ||
           it->value().get_int64() > app_.max_grace.count()) {
-        co_return http::ErrorResponse(
-            InvalidArgument(fmt::format("grace_seconds: must be an integer from 0 to {}",
-                                        app_.max_grace.count())));
+        co_return http::ErrorResponse(InvalidArgument(
+            fmt::format("grace_seconds: must be an integer from 0 to {}", app_.max_grace.count())));
       }
       grace = it->value().get_int64();
     }
@@ -375,25 +376,27 @@ class AdminApi {
     if (!e.ok()) co_return http::ErrorResponse(e.status());
     auto key = co_await app_.keys->Get(tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
-    auto current = (*key)->Open(e->secret_sealed, delivery::place::EndpointSecret(tenant, e->id.str()));
+    auto current =
+        (*key)->Open(e->secret_sealed, delivery::place::EndpointSecret(tenant, e->id.str()));
     if (!current.ok()) co_return http::ErrorResponse(Internal("endpoint secret does not open"));
     TimePoint now = app_.clock->Now();
     std::string secret = "whsec_" + crypto::RandomToken(32);
     store::EndpointRecord updated = *e;
     updated.previous_secret_sealed =
-        grace > 0 ? (*key)->Seal(*current, delivery::place::EndpointPreviousSecret(tenant, e->id.str()))
-                  : std::string();
+        grace > 0
+            ? (*key)->Seal(*current, delivery::place::EndpointPreviousSecret(tenant, e->id.str()))
+            : std::string();
     updated.previous_secret_expires_at =
         grace > 0 ? std::optional<TimePoint>(now + std::chrono::seconds(grace)) : std::nullopt;
-    updated.secret_sealed = (*key)->Seal(secret, delivery::place::EndpointSecret(tenant, e->id.str()));
+    updated.secret_sealed =
+        (*key)->Seal(secret, delivery::place::EndpointSecret(tenant, e->id.str()));
     updated.updated_at = now;
     auto audit = Audit(app_, *who, "endpoint.rotate_secret", tenant, e->id.str());
-    store::Store::WriteFn write_fn13 =
-        [updated, audit](store::Writer& w) {
+    store::Store::WriteFn update_endpoint = [updated, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.UpdateEndpoint(updated));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn13));
+    Status s = co_await store::Write(*app_.store, std::move(update_endpoint));
     if (!s.ok()) co_return http::ErrorResponse(s);
     json::object out = EndpointJson(updated, now);
     out["secret"] = secret;
@@ -407,12 +410,11 @@ class AdminApi {
     auto id = EndpointId::Parse(q.path_params.at("endpoint"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("endpoint not found"));
     auto audit = Audit(app_, *who, "endpoint.delete", tenant, id->str());
-    store::Store::WriteFn write_fn14 =
-        [tenant, id = *id, audit](store::Writer& w) {
+    store::Store::WriteFn delete_endpoint = [tenant, id = *id, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.DeleteEndpoint(tenant, id));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn14));
+    Status s = co_await store::Write(*app_.store, std::move(delete_endpoint));
     if (!s.ok()) co_return http::ErrorResponse(s);
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};
   }
@@ -449,12 +451,11 @@ class AdminApi {
                                         delivery::place::ConnectionCredentials(tenant, c.id.str()));
     c.created_at = app_.clock->Now();
     auto audit = Audit(app_, *who, "connection.create", tenant, c.id.str());
-    store::Store::WriteFn write_fn15 =
-        [c, audit](store::Writer& w) {
+    store::Store::WriteFn insert_connection = [c, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.InsertConnection(c));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn15));
+    Status s = co_await store::Write(*app_.store, std::move(insert_connection));
     if (!s.ok()) co_return http::ErrorResponse(s);
     json::object out = ConnectionJson(c);
     for (const auto& [k, v] : *shown) out[k] = v;
@@ -465,9 +466,10 @@ class AdminApi {
     TenantId tenant;
     auto who = co_await ForTenant(q, &tenant);
     if (!who.ok()) co_return http::ErrorResponse(who.status());
-    std::function<Result<std::vector<store::ConnectionRecord>>(store::Reader&)> read_fn16 =
+    std::function<Result<std::vector<store::ConnectionRecord>>(store::Reader&)> list_connections =
         [tenant](store::Reader& r) { return r.ListConnections(tenant); };
-    auto list = co_await store::Read<std::vector<store::ConnectionRecord>>(*app_.store, std::move(read_fn16));
+    auto list = co_await store::Read<std::vector<store::ConnectionRecord>>(
+        *app_.store, std::move(list_connections));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& c : *list) items.push_back(ConnectionJson(c));
@@ -480,9 +482,9 @@ class AdminApi {
     if (!who.ok()) co_return http::ErrorResponse(who.status());
     auto id = ConnectionId::Parse(q.path_params.at("connection"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("connection not found"));
-    std::function<Result<store::ConnectionRecord>(store::Reader&)> read_fn17 =
+    std::function<Result<store::ConnectionRecord>(store::Reader&)> get_connection =
         [tenant, id = *id](store::Reader& r) { return r.GetConnection(tenant, id); };
-    auto c = co_await store::Read<store::ConnectionRecord>(*app_.store, std::move(read_fn17));
+    auto c = co_await store::Read<store::ConnectionRecord>(*app_.store, std::move(get_connection));
     if (!c.ok()) co_return http::ErrorResponse(c.status());
     co_return Json(200, ConnectionJson(*c));
   }
@@ -494,12 +496,11 @@ class AdminApi {
     auto id = ConnectionId::Parse(q.path_params.at("connection"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("connection not found"));
     auto audit = Audit(app_, *who, "connection.delete", tenant, id->str());
-    store::Store::WriteFn write_fn18 =
-        [tenant, id = *id, audit](store::Writer& w) {
+    store::Store::WriteFn delete_connection = [tenant, id = *id, audit](store::Writer& w) {
       PARLEY_RETURN_IF_ERROR(w.DeleteConnection(tenant, id));
       return w.InsertAudit(audit);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn18));
+    Status s = co_await store::Write(*app_.store, std::move(delete_connection));
     if (!s.ok()) co_return http::ErrorResponse(s);
     app_.connections->Forget(*id);
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};

@@ -30,9 +30,9 @@ struct App {
   ConnectionCache* connections = nullptr;  // opened connections for the webhook hot path
   const Clock* clock = nullptr;
   http::Metrics* metrics = nullptr;
-  std::string admin_token;                  // operator token (never logged)
-  std::string openapi_json;                 // served at /v1/openapi.json
-  std::chrono::seconds max_grace{604800};   // endpoint secret rotation grace, at most
+  std::string admin_token;                 // operator token (never logged)
+  std::string openapi_json;                // served at /v1/openapi.json
+  std::chrono::seconds max_grace{604800};  // endpoint secret rotation grace, at most
 };
 
 }  // namespace parley::api

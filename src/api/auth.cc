@@ -66,11 +66,12 @@ boost::asio::awaitable<Result<Principal>> Auth::Client(http::Request request, st
     if (it != cache_.end() && now - it->second.fetched_at < kCacheTtl) record = it->second.record;
   }
   if (!record) {
-    std::function<Result<store::ApiKeyRecord>(store::Reader&)> read_fn23 =
+    std::function<Result<store::ApiKeyRecord>(store::Reader&)> get_api_key =
         [key = *id](store::Reader& r) { return r.GetApiKey(key); };
-    auto loaded = co_await store::Read<store::ApiKeyRecord>(*app_.store, std::move(read_fn23));
+    auto loaded = co_await store::Read<store::ApiKeyRecord>(*app_.store, std::move(get_api_key));
     if (!loaded.ok()) {
-      if (loaded.status().code() == StatusCode::kNotFound) co_return Unauthenticated("invalid API key");
+      if (loaded.status().code() == StatusCode::kNotFound)
+        co_return Unauthenticated("invalid API key");
       co_return loaded.status();
     }
     record = *loaded;
@@ -78,7 +79,8 @@ boost::asio::awaitable<Result<Principal>> Auth::Client(http::Request request, st
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();
     cache_[id->str()] = Cached{*loaded, now};
   }
-  if (!crypto::VerifyToken(secret, record->secret_hash)) co_return Unauthenticated("invalid API key");
+  if (!crypto::VerifyToken(secret, record->secret_hash))
+    co_return Unauthenticated("invalid API key");
   // A deleted tenant's keys stop working at once, whatever the cache holds.
   auto tenant_key = co_await app_.keys->Get(record->tenant);
   if (!tenant_key.ok()) co_return Unauthenticated("invalid API key");

@@ -18,9 +18,9 @@
 
 namespace parley::api {
 
-inline constexpr std::string_view kAllScopes[] = {
-    "conversations:read", "conversations:write", "messages:write",
-    "customers:read",     "dead_letters:manage", "admin"};
+inline constexpr std::string_view kAllScopes[] = {"conversations:read",  "conversations:write",
+                                                  "messages:write",      "customers:read",
+                                                  "dead_letters:manage", "admin"};
 
 struct Principal {
   bool is_operator = false;

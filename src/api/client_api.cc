@@ -2,6 +2,7 @@
 // customers, end conversations, look up customers, manage dead letters and follow the live
 // stream. Every route is scoped to the API key's tenant: other tenants' ids answer 404.
 #include <fmt/format.h>
+
 #include <boost/asio/awaitable.hpp>
 
 #include "api/handlers.h"
@@ -62,7 +63,8 @@ json::object DeadLetterJson(const store::DeadLetterRecord& d) {
           {"kind", OutboxKindName(d.kind)},
           {"target", d.target_id},
           {"ref", d.ref_id},
-          {"conversation", d.conversation_id.empty() ? json::value(nullptr) : json::value(d.conversation_id)},
+          {"conversation",
+           d.conversation_id.empty() ? json::value(nullptr) : json::value(d.conversation_id)},
           {"attempts", d.attempts},
           {"last_error", d.last_error},
           {"created_at", FormatRfc3339(d.created_at)},
@@ -87,7 +89,8 @@ class ClientApi {
   ClientApi(App& app, Auth& auth) : app_(app), auth_(auth) {}
 
   void Register(http::Router& r) {
-    r.Add("GET", "/v1/conversations", [this](Request q) { return ListConversations(std::move(q)); });
+    r.Add("GET", "/v1/conversations",
+          [this](Request q) { return ListConversations(std::move(q)); });
     r.Add("GET", "/v1/conversations/{conversation}",
           [this](Request q) { return GetConversation(std::move(q)); });
     r.Add("GET", "/v1/conversations/{conversation}/messages",
@@ -97,7 +100,8 @@ class ClientApi {
     r.Add("POST", "/v1/conversations/{conversation}/end",
           [this](Request q) { return EndConversation(std::move(q)); });
     r.Add("GET", "/v1/customers", [this](Request q) { return FindCustomer(std::move(q)); });
-    r.Add("GET", "/v1/customers/{customer}", [this](Request q) { return GetCustomer(std::move(q)); });
+    r.Add("GET", "/v1/customers/{customer}",
+          [this](Request q) { return GetCustomer(std::move(q)); });
     r.Add("GET", "/v1/dead-letters", [this](Request q) { return ListDeadLetters(std::move(q)); });
     r.Add("POST", "/v1/dead-letters/{dead_letter}/replay",
           [this](Request q) { return ReplayDeadLetter(std::move(q)); });
@@ -114,19 +118,23 @@ class ClientApi {
     if (!page.ok()) co_return http::ErrorResponse(page.status());
     std::optional<store::ConversationState> state;
     if (auto it = q.query.find("state"); it != q.query.end()) {
-      if (it->second == "open") state = store::ConversationState::kOpen;
-      else if (it->second == "ended") state = store::ConversationState::kEnded;
-      else co_return http::ErrorResponse(InvalidArgument("state: must be open or ended"));
+      if (it->second == "open")
+        state = store::ConversationState::kOpen;
+      else if (it->second == "ended")
+        state = store::ConversationState::kEnded;
+      else
+        co_return http::ErrorResponse(InvalidArgument("state: must be open or ended"));
     }
     std::function<Result<std::vector<ConversationView>>(store::Reader&)> list_fn =
-        [tenant = who->tenant, state, p = *page](
-            store::Reader& r) -> Result<std::vector<ConversationView>> {
-          PARLEY_ASSIGN_OR_RETURN(auto records, r.ListConversations(tenant, state, p));
-          std::vector<ConversationView> views;
-          for (auto& c : records) views.push_back(View(r, tenant, std::move(c)));
-          return views;
-        };
-    auto list = co_await store::Read<std::vector<ConversationView>>(*app_.store, std::move(list_fn));
+        [tenant = who->tenant, state,
+         p = *page](store::Reader& r) -> Result<std::vector<ConversationView>> {
+      PARLEY_ASSIGN_OR_RETURN(auto records, r.ListConversations(tenant, state, p));
+      std::vector<ConversationView> views;
+      for (auto& c : records) views.push_back(View(r, tenant, std::move(c)));
+      return views;
+    };
+    auto list =
+        co_await store::Read<std::vector<ConversationView>>(*app_.store, std::move(list_fn));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& c : *list) items.push_back(ConversationJson(c));
@@ -162,15 +170,17 @@ class ClientApi {
     if (!c.ok()) co_return http::ErrorResponse(c.status());
     auto key = co_await app_.keys->Get(who->tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
-    std::function<Result<std::vector<store::MessageRecord>>(store::Reader&)> read_fn102 =
+    std::function<Result<std::vector<store::MessageRecord>>(store::Reader&)> list_messages =
         [tenant = who->tenant, id = c->record.id, p = *page](store::Reader& r) {
           return r.ListMessages(tenant, id, p);
         };
-    auto list = co_await store::Read<std::vector<store::MessageRecord>>(*app_.store, std::move(read_fn102));
+    auto list = co_await store::Read<std::vector<store::MessageRecord>>(*app_.store,
+                                                                        std::move(list_messages));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& m : *list) {
-      auto body = (*key)->Open(m.body_sealed, delivery::place::MessageBody(who->tenant, m.id.str()));
+      auto body =
+          (*key)->Open(m.body_sealed, delivery::place::MessageBody(who->tenant, m.id.str()));
       if (!body.ok()) continue;
       auto parsed = ParseBoundedJson(*body);
       if (parsed.ok()) items.push_back(std::move(*parsed));
@@ -187,7 +197,8 @@ class ClientApi {
     auto body = BodyObject(q);
     if (!body.ok()) co_return http::ErrorResponse(body.status());
     auto content_it = body->find("content");
-    if (content_it == body->end()) co_return http::ErrorResponse(InvalidArgument("content: required"));
+    if (content_it == body->end())
+      co_return http::ErrorResponse(InvalidArgument("content: required"));
     auto content = OutboundContentFromJson(content_it->value(), "content");
     if (!content.ok()) co_return http::ErrorResponse(content.status());
     auto author_obj = ObjectField(*body, "author");
@@ -196,7 +207,8 @@ class ClientApi {
     author.role = AuthorRole::kAgent;
     auto role = StringField(*author_obj, "role", 16, false);
     if (!role.ok()) co_return http::ErrorResponse(role.status());
-    if (*role == "bot") author.role = AuthorRole::kBot;
+    if (*role == "bot")
+      author.role = AuthorRole::kBot;
     else if (!role->empty() && *role != "agent")
       co_return http::ErrorResponse(InvalidArgument("author.role: must be agent or bot"));
     auto name = StringField(*author_obj, "name", kMaxStringBytes, false);
@@ -210,7 +222,8 @@ class ClientApi {
     if (!reply_to_text.ok()) co_return http::ErrorResponse(reply_to_text.status());
     if (!reply_to_text->empty()) {
       auto parsed = MessageId::Parse(*reply_to_text);
-      if (!parsed.ok()) co_return http::ErrorResponse(InvalidArgument("reply_to: must be a msg_ id"));
+      if (!parsed.ok())
+        co_return http::ErrorResponse(InvalidArgument("reply_to: must be a msg_ id"));
       reply_to = *parsed;
     }
 
@@ -235,8 +248,7 @@ class ClientApi {
     std::shared_ptr<const crypto::DataKey> data_key = *key;
     ConversationId cv = *conversation_id;
     Content c = std::move(*content);
-    store::Store::WriteFn write_fn103 =
-        [=](store::Writer& w) -> Status {
+    store::Store::WriteFn send_message = [=](store::Writer& w) -> Status {
       recorder->Clear();
       TimePoint now = clock->Now();
       PARLEY_ASSIGN_OR_RETURN(store::ConversationRecord conv, w.GetConversation(tenant, cv));
@@ -260,8 +272,8 @@ class ClientApi {
           return InvalidArgument("reply_to: no such message in this conversation");
         }
         m.reply_to = reply_to;
-        auto answered_body =
-            data_key->Open(answered->body_sealed, delivery::place::MessageBody(tenant, reply_to->str()));
+        auto answered_body = data_key->Open(answered->body_sealed,
+                                            delivery::place::MessageBody(tenant, reply_to->str()));
         if (answered_body.ok()) {
           auto parsed = ParseMessage(*answered_body);
           if (parsed.ok()) m.reply_to_provider_id = parsed->provider_message_id;
@@ -274,7 +286,8 @@ class ClientApi {
       record.conversation = cv;
       record.connection = connection.id;
       record.direction = store::Direction::kOutbound;
-      record.body_sealed = data_key->Seal(message_json, delivery::place::MessageBody(tenant, m.id.str()));
+      record.body_sealed =
+          data_key->Seal(message_json, delivery::place::MessageBody(tenant, m.id.str()));
       record.status = "queued";
       record.created_at = record.updated_at = now;
       PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
@@ -302,7 +315,7 @@ class ClientApi {
       result->response_json = std::move(message_json);
       return OkStatus();
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn103));
+    Status s = co_await store::Write(*app_.store, std::move(send_message));
     if (s.code() == StatusCode::kAlreadyExists && !key_hash.empty()) {
       // A concurrent request with the same key won the race: answer what it answered.
       auto replay = co_await Replay(tenant, key_hash, request_hash);
@@ -316,9 +329,10 @@ class ClientApi {
   // The stored answer for an Idempotency-Key, if the key was used before.
   awaitable<std::optional<Response>> Replay(TenantId tenant, std::string key_hash,
                                             std::string request_hash) {
-    std::function<Result<store::IdempotencyRecord>(store::Reader&)> read_fn20 =
+    std::function<Result<store::IdempotencyRecord>(store::Reader&)> get_idempotency =
         [tenant, key_hash](store::Reader& r) { return r.GetIdempotency(tenant, key_hash); };
-    auto stored = co_await store::Read<store::IdempotencyRecord>(*app_.store, std::move(read_fn20));
+    auto stored =
+        co_await store::Read<store::IdempotencyRecord>(*app_.store, std::move(get_idempotency));
     if (!stored.ok()) co_return std::nullopt;
     if (stored->request_hash != request_hash) {
       co_return http::ErrorResponse(422, "idempotency_key_reused",
@@ -345,8 +359,7 @@ class ClientApi {
     auto recorder = std::make_shared<delivery::EventRecorder>(*key, *app_.clock);
     auto ended = std::make_shared<ConversationView>();
     const Clock* clock = app_.clock;
-    store::Store::WriteFn write_fn104 =
-        [=, cv = *id](store::Writer& w) -> Status {
+    store::Store::WriteFn end_conversation = [=, cv = *id](store::Writer& w) -> Status {
       recorder->Clear();
       TimePoint now = clock->Now();
       PARLEY_RETURN_IF_ERROR(w.EndConversation(tenant, cv, now, "client"));
@@ -356,7 +369,7 @@ class ClientApi {
                                  EndReason::kClient};
       return recorder->Record(w, tenant, data, cv).status();
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn104));
+    Status s = co_await store::Write(*app_.store, std::move(end_conversation));
     if (!s.ok()) co_return http::ErrorResponse(s);
     recorder->Publish(*app_.bus);
     co_return Json(200, ConversationJson(*ended));
@@ -366,11 +379,13 @@ class ClientApi {
     if (!c.ok()) co_return http::ErrorResponse(c.status());
     auto key = co_await app_.keys->Get(tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
-    auto contact = (*key)->Open(c->contact_sealed, delivery::place::CustomerContact(tenant, c->id.str()));
+    auto contact =
+        (*key)->Open(c->contact_sealed, delivery::place::CustomerContact(tenant, c->id.str()));
     if (!contact.ok()) co_return http::ErrorResponse(Internal("customer contact does not open"));
     json::value name = nullptr;
     if (!c->profile_sealed.empty()) {
-      auto profile = (*key)->Open(c->profile_sealed, delivery::place::CustomerProfile(tenant, c->id.str()));
+      auto profile =
+          (*key)->Open(c->profile_sealed, delivery::place::CustomerProfile(tenant, c->id.str()));
       if (profile.ok()) {
         auto parsed = ParseBoundedJson(*profile);
         if (parsed.ok() && parsed->is_object()) {
@@ -391,9 +406,9 @@ class ClientApi {
     if (!who.ok()) co_return http::ErrorResponse(who.status());
     auto id = CustomerId::Parse(q.path_params.at("customer"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("customer not found"));
-    std::function<Result<store::CustomerRecord>(store::Reader&)> read_fn105 =
+    std::function<Result<store::CustomerRecord>(store::Reader&)> get_customer =
         [tenant = who->tenant, id = *id](store::Reader& r) { return r.GetCustomer(tenant, id); };
-    auto c = co_await store::Read<store::CustomerRecord>(*app_.store, std::move(read_fn105));
+    auto c = co_await store::Read<store::CustomerRecord>(*app_.store, std::move(get_customer));
     co_return co_await CustomerResponse(who->tenant, std::move(c));
   }
 
@@ -404,16 +419,19 @@ class ClientApi {
     auto contact = q.query.find("contact");
     if (channel == q.query.end() || contact == q.query.end() || channel->second.size() > 32 ||
         contact->second.empty() || contact->second.size() > 256) {
-      co_return http::ErrorResponse(InvalidArgument("channel and contact query parameters are required"));
+      co_return http::ErrorResponse(
+          InvalidArgument("channel and contact query parameters are required"));
     }
     auto key = co_await app_.keys->Get(who->tenant);
     if (!key.ok()) co_return http::ErrorResponse(key.status());
-    std::string index = (*key)->BlindIndex(delivery::ContactIndexDomain(channel->second), contact->second);
-    std::function<Result<store::CustomerRecord>(store::Reader&)> read_fn106 =
+    std::string index =
+        (*key)->BlindIndex(delivery::ContactIndexDomain(channel->second), contact->second);
+    std::function<Result<store::CustomerRecord>(store::Reader&)> find_customer_by_contact =
         [tenant = who->tenant, kind = channel->second, index](store::Reader& r) {
           return r.FindCustomerByContact(tenant, kind, index);
         };
-    auto c = co_await store::Read<store::CustomerRecord>(*app_.store, std::move(read_fn106));
+    auto c = co_await store::Read<store::CustomerRecord>(*app_.store,
+                                                         std::move(find_customer_by_contact));
     co_return co_await CustomerResponse(who->tenant, std::move(c));
   }
 
@@ -422,9 +440,12 @@ class ClientApi {
     if (!who.ok()) co_return http::ErrorResponse(who.status());
     auto page = PageFromQuery(q);
     if (!page.ok()) co_return http::ErrorResponse(page.status());
-    std::function<Result<std::vector<store::DeadLetterRecord>>(store::Reader&)> read_fn107 =
-        [tenant = who->tenant, p = *page](store::Reader& r) { return r.ListDeadLetters(tenant, p); };
-    auto list = co_await store::Read<std::vector<store::DeadLetterRecord>>(*app_.store, std::move(read_fn107));
+    std::function<Result<std::vector<store::DeadLetterRecord>>(store::Reader&)> list_dead_letters =
+        [tenant = who->tenant, p = *page](store::Reader& r) {
+          return r.ListDeadLetters(tenant, p);
+        };
+    auto list = co_await store::Read<std::vector<store::DeadLetterRecord>>(
+        *app_.store, std::move(list_dead_letters));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
     for (const auto& d : *list) items.push_back(DeadLetterJson(d));
@@ -437,8 +458,8 @@ class ClientApi {
     auto id = DeadLetterId::Parse(q.path_params.at("dead_letter"));
     if (!id.ok()) co_return http::ErrorResponse(NotFound("dead letter not found"));
     const Clock* clock = app_.clock;
-    store::Store::WriteFn write_fn108 =
-        [tenant = who->tenant, id = *id, clock](store::Writer& w) -> Status {
+    store::Store::WriteFn requeue = [tenant = who->tenant, id = *id,
+                                     clock](store::Writer& w) -> Status {
       PARLEY_ASSIGN_OR_RETURN(store::DeadLetterRecord d, w.GetDeadLetter(tenant, id));
       Status held = d.kind == store::OutboxKind::kWebhook
                         ? w.GetEvent(tenant, EventId::FromTrusted(d.ref_id)).status()
@@ -453,12 +474,12 @@ class ClientApi {
       out.created_at = out.next_attempt_at = clock->Now();
       PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       if (d.kind == store::OutboxKind::kChannelSend) {
-        PARLEY_RETURN_IF_ERROR(
-            w.UpdateMessageStatus(tenant, MessageId::FromTrusted(d.ref_id), "queued", clock->Now()));
+        PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, MessageId::FromTrusted(d.ref_id),
+                                                     "queued", clock->Now()));
       }
       return w.DeleteDeadLetter(tenant, id);
     };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn108));
+    Status s = co_await store::Write(*app_.store, std::move(requeue));
     if (!s.ok()) co_return http::ErrorResponse(s);
     co_return Json(202, json::object{{"id", id->str()}, {"status", "queued"}});
   }

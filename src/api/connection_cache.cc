@@ -25,15 +25,16 @@ boost::asio::awaitable<Result<std::shared_ptr<const OpenConnection>>> Connection
       co_return it->second;
     }
   }
-  std::function<Result<store::ConnectionRecord>(store::Reader&)> get =
-      [id](store::Reader& r) { return r.GetConnectionById(id); };
+  std::function<Result<store::ConnectionRecord>(store::Reader&)> get = [id](store::Reader& r) {
+    return r.GetConnectionById(id);
+  };
   auto record = co_await store::Read<store::ConnectionRecord>(store_, std::move(get));
   if (!record.ok()) co_return record.status();
   auto key = co_await keys_.Get(record->tenant);
   if (!key.ok()) co_return NotFound("connection not found");
-  auto credentials = (*key)->Open(
-      record->credentials_sealed,
-      delivery::place::ConnectionCredentials(record->tenant, record->id.str()));
+  auto credentials =
+      (*key)->Open(record->credentials_sealed,
+                   delivery::place::ConnectionCredentials(record->tenant, record->id.str()));
   if (!credentials.ok()) co_return Internal("connection credentials do not open");
   auto open = std::make_shared<OpenConnection>();
   open->context.tenant = record->tenant;

@@ -1,6 +1,7 @@
 #include "api/json_util.h"
 
 #include <fmt/format.h>
+
 #include <charconv>
 
 #include "core/message_json.h"
@@ -41,7 +42,8 @@ Result<store::Page> PageFromQuery(const http::Request& request) {
   store::Page page;
   if (auto it = request.query.find("limit"); it != request.query.end()) {
     int limit = 0;
-    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    auto [ptr, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
     if (ec != std::errc() || ptr != it->second.data() + it->second.size() || limit < 1 ||
         limit > 500) {
       return InvalidArgument("limit: must be an integer from 1 to 500");

@@ -20,8 +20,8 @@ Result<boost::json::object> BodyObject(const http::Request& request);
 
 // A string field: kInvalidArgument "<key>: …" when required and missing, not a string,
 // empty when required, or longer than `max`.
-Result<std::string> StringField(const boost::json::object& obj, std::string_view key,
-                                size_t max, bool required);
+Result<std::string> StringField(const boost::json::object& obj, std::string_view key, size_t max,
+                                bool required);
 // An object field (absent -> empty object).
 Result<boost::json::object> ObjectField(const boost::json::object& obj, std::string_view key);
 
@@ -29,8 +29,7 @@ Result<boost::json::object> ObjectField(const boost::json::object& obj, std::str
 Result<store::Page> PageFromQuery(const http::Request& request);
 
 // {"data":[…],"next_cursor":…}: the cursor is the last item's id when the page is full.
-http::Response ListResponse(boost::json::array items, const store::Page& page,
-                            std::string last_id);
+http::Response ListResponse(boost::json::array items, const store::Page& page, std::string last_id);
 
 inline boost::json::value TimeJson(TimePoint t) { return boost::json::value(FormatRfc3339(t)); }
 inline boost::json::value OptionalTimeJson(const std::optional<TimePoint>& t) {

@@ -17,9 +17,10 @@ awaitable<Response> Healthz(Request) { co_return http::JsonResponse(200, R"({"st
 
 awaitable<Response> Readyz(App* app, Request) {
   // Ready when a reader answers: the store is open and its threads are running.
-  std::function<Result<int64_t>(store::Reader&)> read_fn109 =
-      [](store::Reader& r) { return r.CountOutbox(); };
-  auto count = co_await store::Read<int64_t>(*app->store, std::move(read_fn109));
+  std::function<Result<int64_t>(store::Reader&)> count_outbox = [](store::Reader& r) {
+    return r.CountOutbox();
+  };
+  auto count = co_await store::Read<int64_t>(*app->store, std::move(count_outbox));
   if (!count.ok()) co_return http::ErrorResponse(Unavailable("store not ready"));
   co_return http::JsonResponse(200, R"({"status":"ready"})");
 }

@@ -2,6 +2,7 @@
 // adapter, store it durably and encrypted with its events and outbox rows in one
 // group-committed write, and only then answer 2xx (DESIGN.md §5).
 #include <fmt/format.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <mutex>
@@ -22,7 +23,6 @@ using http::Request;
 using http::Response;
 
 namespace {
-
 
 int StatusRank(std::string_view status) {
   if (status == "sent") return 1;
@@ -46,9 +46,8 @@ struct IngestResult {
 class WebhookApi {
  public:
   explicit WebhookApi(App& app) : app_(app) {
-    messages_in_ = &app.metrics->AddCounter("parley_messages_in_total",
-                                            "Inbound customer messages stored, by channel.",
-                                            {"channel"});
+    messages_in_ = &app.metrics->AddCounter(
+        "parley_messages_in_total", "Inbound customer messages stored, by channel.", {"channel"});
     rejected_ = &app.metrics->AddCounter("parley_webhooks_rejected_total",
                                          "Channel webhook calls refused, by channel and reason.",
                                          {"channel", "reason"});
@@ -75,15 +74,17 @@ class WebhookApi {
     Status verified = adapter->VerifyWebhook(q, ctx, app_.clock->Now());
     if (!verified.ok()) {
       rejected_->Inc({ctx.kind, "signature"});
-      log::Warn("webhook.rejected", {{"connection", ctx.id.str()}, {"reason", "signature"},
-                                     {"request_id", q.request_id}});
+      log::Warn(
+          "webhook.rejected",
+          {{"connection", ctx.id.str()}, {"reason", "signature"}, {"request_id", q.request_id}});
       co_return http::ErrorResponse(verified);
     }
     auto batch = adapter->ParseWebhook(q);
     if (!batch.ok()) {
       rejected_->Inc({ctx.kind, "malformed"});
-      log::Warn("webhook.rejected", {{"connection", ctx.id.str()}, {"reason", "malformed"},
-                                     {"request_id", q.request_id}});
+      log::Warn(
+          "webhook.rejected",
+          {{"connection", ctx.id.str()}, {"reason", "malformed"}, {"request_id", q.request_id}});
       co_return http::ErrorResponse(batch.status());
     }
     auto result = co_await Ingest(*connection, std::move(*batch));
@@ -108,24 +109,23 @@ class WebhookApi {
     auto recorder = std::make_shared<delivery::EventRecorder>(connection->key, clock);
     auto result = std::make_shared<IngestResult>();
     auto work = std::make_shared<channels::InboundBatch>(std::move(batch));
-    store::Store::WriteFn write_fn22 =
-        [connection, recorder, result, work, &clock](store::Writer& w) -> Status {
-          recorder->Clear();
-          result->messages.clear();
-          result->statuses_applied = 0;
-          for (const channels::InboundMessage& m : work->messages) {
-            PARLEY_ASSIGN_OR_RETURN(MessageOutcome outcome,
-                                    StoreInbound(w, *connection, *recorder, m, clock));
-            result->messages.push_back(outcome);
-          }
-          for (const channels::InboundStatus& st : work->statuses) {
-            PARLEY_ASSIGN_OR_RETURN(bool applied,
-                                    ApplyStatus(w, *connection, *recorder, st, clock));
-            if (applied) ++result->statuses_applied;
-          }
-          return OkStatus();
-        };
-    Status s = co_await store::Write(*app_.store, std::move(write_fn22));
+    store::Store::WriteFn ingest = [connection, recorder, result, work,
+                                    &clock](store::Writer& w) -> Status {
+      recorder->Clear();
+      result->messages.clear();
+      result->statuses_applied = 0;
+      for (const channels::InboundMessage& m : work->messages) {
+        PARLEY_ASSIGN_OR_RETURN(MessageOutcome outcome,
+                                StoreInbound(w, *connection, *recorder, m, clock));
+        result->messages.push_back(outcome);
+      }
+      for (const channels::InboundStatus& st : work->statuses) {
+        PARLEY_ASSIGN_OR_RETURN(bool applied, ApplyStatus(w, *connection, *recorder, st, clock));
+        if (applied) ++result->statuses_applied;
+      }
+      return OkStatus();
+    };
+    Status s = co_await store::Write(*app_.store, std::move(ingest));
     if (!s.ok()) {
       log::Error("ingest.failed", {{"connection", connection->context.id.str()},
                                    {"code", StatusCodeName(s.code())}});
@@ -146,10 +146,10 @@ class WebhookApi {
     TimePoint now = clock.Now();
     MessageOutcome out;
     out.message = MessageId::New(now);
-    std::string dedupe_index = key.BlindIndex("inbound.provider_message_id:" + c.context.id.str(),
-                                              in.provider_message_id);
-    PARLEY_ASSIGN_OR_RETURN(auto existing,
-                            w.RecordInboundOnce(tenant, c.context.id, dedupe_index, out.message, now));
+    std::string dedupe_index =
+        key.BlindIndex("inbound.provider_message_id:" + c.context.id.str(), in.provider_message_id);
+    PARLEY_ASSIGN_OR_RETURN(
+        auto existing, w.RecordInboundOnce(tenant, c.context.id, dedupe_index, out.message, now));
     if (existing) {
       out.duplicate = true;
       out.message = *existing;
@@ -196,18 +196,19 @@ class WebhookApi {
       conversation.started_at = conversation.last_activity_at = now;
       PARLEY_RETURN_IF_ERROR(w.InsertConversation(conversation));
       PARLEY_RETURN_IF_ERROR(
-          recorder.Record(w, tenant,
-                          ConversationStartedData{conversation.id, c.context.id, customer.id},
-                          conversation.id)
+          recorder
+              .Record(w, tenant,
+                      ConversationStartedData{conversation.id, c.context.id, customer.id},
+                      conversation.id)
               .status());
     } else {
       return open.status();
     }
     out.conversation = conversation.id;
 
-    Message m = channels::ToCommonFormat(
-        in, {out.message, tenant, conversation.id, ChannelRef{c.context.kind, c.context.id},
-             customer.id, now});
+    Message m =
+        channels::ToCommonFormat(in, {out.message, tenant, conversation.id,
+                                      ChannelRef{c.context.kind, c.context.id}, customer.id, now});
 
     store::MessageRecord record;
     record.id = m.id;

@@ -21,7 +21,7 @@ namespace parley::bus {
 
 struct BusEvent {
   TenantId tenant;
-  int64_t seq = 0;   // the event's commit-order sequence number (store)
+  int64_t seq = 0;  // the event's commit-order sequence number (store)
   EventId id;
   std::string json;  // the event in the common format (plaintext: never logged)
 };

@@ -1,8 +1,8 @@
 // The admin subcommands: one HTTP request to a running server's admin API each.
 #include <boost/asio/co_spawn.hpp>
-#include <future>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 
 #include "cli/cli.h"

@@ -65,22 +65,27 @@ int Run(int argc, char** argv, const ServeFn& serve) {
   for (auto* c : {tenant_create, tenant_list, tenant_get, tenant_delete}) AddAdminFlags(c, admin);
 
   auto* key_cmd = app.add_subcommand("key", "Manage API keys")->require_subcommand(1);
-  auto* key_create = key_cmd->add_subcommand("create", "Create an API key (the secret is shown once)");
+  auto* key_create =
+      key_cmd->add_subcommand("create", "Create an API key (the secret is shown once)");
   key_create->add_option("--tenant", tenant, "Tenant id")->required();
   key_create->add_option("--name", name, "A name for the key");
-  key_create->add_option("--scopes", scopes,
-                         "Comma-separated scopes: conversations:read, conversations:write, "
-                         "messages:write, customers:read, dead_letters:manage, admin")
+  key_create
+      ->add_option("--scopes", scopes,
+                   "Comma-separated scopes: conversations:read, conversations:write, "
+                   "messages:write, customers:read, dead_letters:manage, admin")
       ->required();
   AddAdminFlags(key_create, admin);
 
-  auto* endpoint_cmd = app.add_subcommand("endpoint", "Manage webhook endpoints")->require_subcommand(1);
-  auto* endpoint_add = endpoint_cmd->add_subcommand("add", "Add a webhook endpoint (the secret is shown once)");
+  auto* endpoint_cmd =
+      app.add_subcommand("endpoint", "Manage webhook endpoints")->require_subcommand(1);
+  auto* endpoint_add =
+      endpoint_cmd->add_subcommand("add", "Add a webhook endpoint (the secret is shown once)");
   endpoint_add->add_option("--tenant", tenant, "Tenant id")->required();
   endpoint_add->add_option("--url", url, "Where Parley POSTs events")->required();
   AddAdminFlags(endpoint_add, admin);
 
-  auto* connection_cmd = app.add_subcommand("connection", "Manage channel connections")->require_subcommand(1);
+  auto* connection_cmd =
+      app.add_subcommand("connection", "Manage channel connections")->require_subcommand(1);
   auto* connection_add = connection_cmd->add_subcommand("add", "Add a channel connection");
   connection_add->add_option("--tenant", tenant, "Tenant id")->required();
   connection_add->add_option("--kind", kind, "Channel kind (custom, …)")->required();
@@ -127,7 +132,8 @@ int Run(int argc, char** argv, const ServeFn& serve) {
     size_t start = 0;
     while (start <= scopes.size()) {
       size_t comma = scopes.find(',', start);
-      std::string s = scopes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string s =
+          scopes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!s.empty()) list.emplace_back(s);
       if (comma == std::string::npos) break;
       start = comma + 1;

@@ -28,7 +28,7 @@ int Run(int argc, char** argv, const ServeFn& serve);
 // Subcommands (one file each).
 struct AdminFlags {
   std::string server = "http://127.0.0.1:8080";
-  std::string token;     // operator token; empty = PARLEY_ADMIN_TOKEN or <data_dir>/admin.token
+  std::string token;  // operator token; empty = PARLEY_ADMIN_TOKEN or <data_dir>/admin.token
   std::string data_dir = "./parley-data";
 };
 // Sends one admin request and prints the JSON answer. Returns the exit code.

@@ -55,9 +55,9 @@ int Normalize(const std::string& channel) {
   ConnectionId connection = ConnectionId::New(now);
   json::array messages;
   for (const auto& in : batch->messages) {
-    Message m = channels::ToCommonFormat(
-        in, {MessageId::New(now), tenant, ConversationId::New(now), ChannelRef{channel, connection},
-             CustomerId::New(now), now});
+    Message m =
+        channels::ToCommonFormat(in, {MessageId::New(now), tenant, ConversationId::New(now),
+                                      ChannelRef{channel, connection}, CustomerId::New(now), now});
     messages.push_back(ToJson(m));
   }
   json::array statuses;
@@ -67,7 +67,8 @@ int Normalize(const std::string& channel) {
     s["provider_message_id"] = st.provider_message_id;
     s["status"] = WireName(st.status);
     s["at"] = st.at ? json::value(FormatRfc3339(*st.at)) : json::value(nullptr);
-    if (st.error) s["error"] = json::object{{"code", st.error->code}, {"message", st.error->message}};
+    if (st.error)
+      s["error"] = json::object{{"code", st.error->code}, {"message", st.error->message}};
     statuses.push_back(std::move(s));
   }
   std::cout << json::serialize(json::object{{"messages", std::move(messages)},

@@ -1,6 +1,7 @@
 #include "delivery/dispatcher.h"
 
 #include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -101,7 +102,7 @@ struct WebhookLoad {
   store::EndpointRecord endpoint;
   std::vector<store::OutboxRecord> present;  // rows whose event still exists
   std::vector<std::string> sealed_payloads;
-  std::vector<int64_t> orphaned;             // rows whose event is gone
+  std::vector<int64_t> orphaned;  // rows whose event is gone
   bool endpoint_gone = false;
 };
 
@@ -132,46 +133,45 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   auto key = co_await deps.keys->Get(tenant);
   if (!key.ok()) {
     // The tenant is gone (crypto-shredded): its deliveries can never be opened again.
-    store::Store::WriteFn write_fn24 =
-        [seqs](store::Writer& w) { return w.DeleteOutbox(seqs); };
-    co_await store::Write(*deps.store, std::move(write_fn24));
+    store::Store::WriteFn delete_outbox = [seqs](store::Writer& w) { return w.DeleteOutbox(seqs); };
+    co_await store::Write(*deps.store, std::move(delete_outbox));
     finish();
     co_return;
   }
-  std::function<Result<WebhookLoad>(store::Reader&)> read_fn25 =
+  std::function<Result<WebhookLoad>(store::Reader&)> load_batch =
       [tenant, target, rows](store::Reader& r) -> Result<WebhookLoad> {
-        WebhookLoad load;
-        auto endpoint = r.GetEndpoint(tenant, EndpointId::FromTrusted(target));
-        if (!endpoint.ok()) {
-          if (endpoint.status().code() != StatusCode::kNotFound) return endpoint.status();
-          load.endpoint_gone = true;
-          return load;
-        }
-        load.endpoint = std::move(*endpoint);
-        for (const auto& row : rows) {
-          auto event = r.GetEvent(tenant, EventId::FromTrusted(row.ref_id));
-          if (event.ok()) {
-            load.present.push_back(row);
-            load.sealed_payloads.push_back(std::move(event->payload_sealed));
-          } else if (event.status().code() == StatusCode::kNotFound) {
-            load.orphaned.push_back(row.seq);
-          } else {
-            return event.status();
-          }
-        }
-        return load;
-      };
-  auto loaded = co_await store::Read<WebhookLoad>(*deps.store, std::move(read_fn25));
+    WebhookLoad load;
+    auto endpoint = r.GetEndpoint(tenant, EndpointId::FromTrusted(target));
+    if (!endpoint.ok()) {
+      if (endpoint.status().code() != StatusCode::kNotFound) return endpoint.status();
+      load.endpoint_gone = true;
+      return load;
+    }
+    load.endpoint = std::move(*endpoint);
+    for (const auto& row : rows) {
+      auto event = r.GetEvent(tenant, EventId::FromTrusted(row.ref_id));
+      if (event.ok()) {
+        load.present.push_back(row);
+        load.sealed_payloads.push_back(std::move(event->payload_sealed));
+      } else if (event.status().code() == StatusCode::kNotFound) {
+        load.orphaned.push_back(row.seq);
+      } else {
+        return event.status();
+      }
+    }
+    return load;
+  };
+  auto loaded = co_await store::Read<WebhookLoad>(*deps.store, std::move(load_batch));
   if (!loaded.ok()) {
-    log::Warn("delivery.load_failed", {{"endpoint", target}, {"code", StatusCodeName(loaded.status().code())}});
+    log::Warn("delivery.load_failed",
+              {{"endpoint", target}, {"code", StatusCodeName(loaded.status().code())}});
     finish();
     co_return;
   }
   if (loaded->endpoint_gone || !loaded->orphaned.empty()) {
     std::vector<int64_t> drop = loaded->endpoint_gone ? seqs : loaded->orphaned;
-    store::Store::WriteFn write_fn26 =
-        [drop](store::Writer& w) { return w.DeleteOutbox(drop); };
-    co_await store::Write(*deps.store, std::move(write_fn26));
+    store::Store::WriteFn delete_outbox = [drop](store::Writer& w) { return w.DeleteOutbox(drop); };
+    co_await store::Write(*deps.store, std::move(delete_outbox));
     if (loaded->endpoint_gone || loaded->present.empty()) {
       finish();
       co_return;
@@ -184,7 +184,10 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   std::vector<std::string> secrets;
   bool ok = true;
   auto secret = (*key)->Open(endpoint.secret_sealed, place::EndpointSecret(tenant, target));
-  if (secret.ok()) secrets.push_back(std::move(*secret)); else ok = false;
+  if (secret.ok())
+    secrets.push_back(std::move(*secret));
+  else
+    ok = false;
   if (!endpoint.previous_secret_sealed.empty() && endpoint.previous_secret_expires_at &&
       *endpoint.previous_secret_expires_at > now) {
     auto previous = (*key)->Open(endpoint.previous_secret_sealed,
@@ -194,8 +197,8 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   std::string body = "{\"events\":[";
   int max_attempts = 0;
   for (size_t i = 0; ok && i < present.size(); ++i) {
-    auto payload = (*key)->Open(loaded->sealed_payloads[i],
-                                place::EventPayload(tenant, present[i].ref_id));
+    auto payload =
+        (*key)->Open(loaded->sealed_payloads[i], place::EventPayload(tenant, present[i].ref_id));
     if (!payload.ok()) {
       ok = false;
       break;
@@ -226,11 +229,10 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   std::vector<int64_t> present_seqs = Seqs(present);
   if (response.ok() && response->status >= 200 && response->status < 300) {
     sh->deliveries->Inc({"webhook", "ok"}, present.size());
-    store::Store::WriteFn write_fn27 =
-        [present_seqs](store::Writer& w) {
+    store::Store::WriteFn delete_outbox = [present_seqs](store::Writer& w) {
       return w.DeleteOutbox(present_seqs);
     };
-    Status s = co_await store::Write(*deps.store, std::move(write_fn27));
+    Status s = co_await store::Write(*deps.store, std::move(delete_outbox));
     if (!s.ok()) log::Error("delivery.ack_failed", {{"endpoint", target}});
     finish();
     co_return;
@@ -238,7 +240,8 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   std::string error = response.ok() ? fmt::format("http_{}", response->status)
                                     : std::string(StatusCodeName(response.status().code()));
   sh->failures->Inc({"webhook"});
-  log::Warn("delivery.failed", {{"endpoint", target}, {"error", error},
+  log::Warn("delivery.failed", {{"endpoint", target},
+                                {"error", error},
                                 {"events", static_cast<int64_t>(present.size())},
                                 {"attempt", static_cast<int64_t>(max_attempts + 1)}});
   std::vector<Millis> delays;
@@ -248,11 +251,10 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   }
   DispatcherOptions options = sh->options;
   now = deps.clock->Now();
-  store::Store::WriteFn write_fn28 =
-      [present, now, options, error, delays](store::Writer& w) {
-        return RetryOrBury(w, present, now, options, error, delays, nullptr);
-      };
-  Status s = co_await store::Write(*deps.store, std::move(write_fn28));
+  store::Store::WriteFn retry_or_bury = [present, now, options, error, delays](store::Writer& w) {
+    return RetryOrBury(w, present, now, options, error, delays, nullptr);
+  };
+  Status s = co_await store::Write(*deps.store, std::move(retry_or_bury));
   if (!s.ok()) log::Error("delivery.reschedule_failed", {{"endpoint", target}});
   finish();
 }
@@ -286,22 +288,22 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
     finish();
     co_return;
   }
-  std::function<Result<SendLoad>(store::Reader&)> read_fn30 =
+  std::function<Result<SendLoad>(store::Reader&)> load_send =
       [tenant, row](store::Reader& r) -> Result<SendLoad> {
-        SendLoad load;
-        PARLEY_ASSIGN_OR_RETURN(load.message,
-                                r.GetMessage(tenant, MessageId::FromTrusted(row.ref_id)));
-        PARLEY_ASSIGN_OR_RETURN(load.conversation,
-                                r.GetConversation(tenant, load.message.conversation));
-        PARLEY_ASSIGN_OR_RETURN(load.customer, r.GetCustomer(tenant, load.conversation.customer));
-        PARLEY_ASSIGN_OR_RETURN(load.connection,
-                                r.GetConnection(tenant, load.conversation.connection));
-        return load;
-      };
-  auto loaded = co_await store::Read<SendLoad>(*deps.store, std::move(read_fn30));
+    SendLoad load;
+    PARLEY_ASSIGN_OR_RETURN(load.message, r.GetMessage(tenant, MessageId::FromTrusted(row.ref_id)));
+    PARLEY_ASSIGN_OR_RETURN(load.conversation,
+                            r.GetConversation(tenant, load.message.conversation));
+    PARLEY_ASSIGN_OR_RETURN(load.customer, r.GetCustomer(tenant, load.conversation.customer));
+    PARLEY_ASSIGN_OR_RETURN(load.connection, r.GetConnection(tenant, load.conversation.connection));
+    return load;
+  };
+  auto loaded = co_await store::Read<SendLoad>(*deps.store, std::move(load_send));
   if (!loaded.ok()) {
     if (loaded.status().code() == StatusCode::kNotFound) {
-      co_await store::Write(*deps.store, std::move(drop));  // the message, customer or connection was deleted meanwhile
+      co_await store::Write(
+          *deps.store,
+          std::move(drop));  // the message, customer or connection was deleted meanwhile
     } else {
       log::Warn("send.load_failed", {{"message", row.ref_id}});
     }
@@ -354,42 +356,41 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
     sh->deliveries->Inc({"channel_send", "ok"});
   } else {
     sh->failures->Inc({"channel_send"});
-    log::Warn("send.failed", {{"message", row.ref_id}, {"error", outcome.error.code},
+    log::Warn("send.failed", {{"message", row.ref_id},
+                              {"error", outcome.error.code},
                               {"attempt", static_cast<int64_t>(row.attempts + 1)}});
   }
   auto recorder = std::make_shared<EventRecorder>(*key, *deps.clock);
   DispatcherOptions options = sh->options;
   MessageId message_id = message->id;
   ConversationId conversation = message->conversation;
-  store::Store::WriteFn write_fn31 =
-      [=](store::Writer& w) -> Status {
-        recorder->Clear();
-        MessageStatusData status;
-        status.message = message_id;
-        status.conversation = conversation;
-        status.at = now;
-        if (outcome.kind == Kind::kRetry) {
-          std::vector<bool> buried;
-          PARLEY_RETURN_IF_ERROR(
-              RetryOrBury(w, {row}, now, options, outcome.error.code, {delay}, &buried));
-          if (!buried.front()) return OkStatus();
-          status.status = DeliveryStatus::kFailed;
-          status.error = outcome.error;
-        } else {
-          PARLEY_RETURN_IF_ERROR(w.DeleteOutbox({row.seq}));
-          if (outcome.kind == Kind::kSent) {
-            status.status = DeliveryStatus::kSent;
-            status.provider_message_id = outcome.provider_message_id;
-          } else {
-            status.status = DeliveryStatus::kFailed;
-            status.error = outcome.error;
-          }
-        }
-        PARLEY_RETURN_IF_ERROR(
-            w.UpdateMessageStatus(tenant, message_id, WireName(status.status), now));
-        return recorder->Record(w, tenant, status, conversation).status();
-      };
-  Status s = co_await store::Write(*deps.store, std::move(write_fn31));
+  store::Store::WriteFn record_outcome = [=](store::Writer& w) -> Status {
+    recorder->Clear();
+    MessageStatusData status;
+    status.message = message_id;
+    status.conversation = conversation;
+    status.at = now;
+    if (outcome.kind == Kind::kRetry) {
+      std::vector<bool> buried;
+      PARLEY_RETURN_IF_ERROR(
+          RetryOrBury(w, {row}, now, options, outcome.error.code, {delay}, &buried));
+      if (!buried.front()) return OkStatus();
+      status.status = DeliveryStatus::kFailed;
+      status.error = outcome.error;
+    } else {
+      PARLEY_RETURN_IF_ERROR(w.DeleteOutbox({row.seq}));
+      if (outcome.kind == Kind::kSent) {
+        status.status = DeliveryStatus::kSent;
+        status.provider_message_id = outcome.provider_message_id;
+      } else {
+        status.status = DeliveryStatus::kFailed;
+        status.error = outcome.error;
+      }
+    }
+    PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message_id, WireName(status.status), now));
+    return recorder->Record(w, tenant, status, conversation).status();
+  };
+  Status s = co_await store::Write(*deps.store, std::move(record_outcome));
   if (s.ok()) {
     recorder->Publish(*deps.bus);
   } else {
@@ -404,8 +405,8 @@ Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
     : deps_(deps), options_(options), shared_(std::make_shared<Shared>(deps, options)) {
   shared_->deliveries = &deps.metrics->AddCounter(
       "parley_deliveries_total", "Deliveries acknowledged, by kind.", {"kind", "result"});
-  shared_->failures = &deps.metrics->AddCounter(
-      "parley_delivery_failures_total", "Failed delivery attempts, by kind.", {"kind"});
+  shared_->failures = &deps.metrics->AddCounter("parley_delivery_failures_total",
+                                                "Failed delivery attempts, by kind.", {"kind"});
   shared_->messages_out = &deps.metrics->AddCounter(
       "parley_messages_out_total", "Outbound messages accepted by their channel.", {"channel"});
   shared_->depth = &depth_;
@@ -415,9 +416,7 @@ Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
 
 Dispatcher::~Dispatcher() { Stop(); }
 
-void Dispatcher::Start() {
-  http::Spawn(shared_->strand, Loop(shared_), "dispatcher");
-}
+void Dispatcher::Start() { http::Spawn(shared_->strand, Loop(shared_), "dispatcher"); }
 
 void Dispatcher::Stop() {
   if (shared_->stopped.exchange(true)) return;
@@ -432,16 +431,18 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
   TimePoint last_count{};
   while (!sh->stopped) {
     sh->wake_pending = false;
-    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> read_fn110 =
+    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> list_webhooks =
         [scan_limit](store::Reader& r) {
           return r.ListOutbox(store::OutboxKind::kWebhook, scan_limit);
         };
-    auto webhooks = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store, std::move(read_fn110));
-    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> read_fn111 =
+    auto webhooks = co_await store::Read<std::vector<store::OutboxRecord>>(
+        *sh->deps.store, std::move(list_webhooks));
+    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> list_sends =
         [scan_limit](store::Reader& r) {
           return r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit);
         };
-    auto sends = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store, std::move(read_fn111));
+    auto sends = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store,
+                                                                        std::move(list_sends));
     if (!webhooks.ok() || !sends.ok()) {
       log::Error("delivery.scan_failed",
                  {{"code", StatusCodeName(webhooks.ok() ? sends.status().code()
@@ -495,9 +496,10 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
     }
     if (now - last_count > std::chrono::seconds(5)) {
       last_count = now;
-      std::function<Result<int64_t>(store::Reader&)> read_fn112 =
-          [](store::Reader& r) { return r.CountOutbox(); };
-      auto depth = co_await store::Read<int64_t>(*sh->deps.store, std::move(read_fn112));
+      std::function<Result<int64_t>(store::Reader&)> count_outbox = [](store::Reader& r) {
+        return r.CountOutbox();
+      };
+      auto depth = co_await store::Read<int64_t>(*sh->deps.store, std::move(count_outbox));
       if (depth.ok()) sh->depth->store(*depth);
     }
     if (sh->stopped) break;

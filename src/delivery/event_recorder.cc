@@ -5,8 +5,7 @@
 
 namespace parley::delivery {
 
-Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& tenant,
-                                      EventData data,
+Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& tenant, EventData data,
                                       std::optional<ConversationId> conversation) {
   Event event;
   event.id = EventId::New(clock_);

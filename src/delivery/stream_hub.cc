@@ -83,9 +83,9 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
   int64_t last_seq = 0;
   if (resume_after) {
     auto key = co_await keys_.Get(tenant);
-    std::function<Result<store::EventRecord>(store::Reader&)> read_fn32 =
+    std::function<Result<store::EventRecord>(store::Reader&)> get_event =
         [tenant, id = *resume_after](store::Reader& r) { return r.GetEvent(tenant, id); };
-    auto from = co_await store::Read<store::EventRecord>(store_, std::move(read_fn32));
+    auto from = co_await store::Read<store::EventRecord>(store_, std::move(get_event));
     if (!key.ok() || !from.ok()) {
       co_await socket->Close(4404, "resume point no longer held");
       co_return;
@@ -93,11 +93,12 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
     last_seq = from->seq;
     int page = options_.replay_page;
     while (true) {
-      std::function<Result<std::vector<store::EventRecord>>(store::Reader&)> read_fn33 =
+      std::function<Result<std::vector<store::EventRecord>>(store::Reader&)> list_events_after =
           [tenant, last_seq, page](store::Reader& r) {
             return r.ListEventsAfter(tenant, last_seq, page);
           };
-      auto events = co_await store::Read<std::vector<store::EventRecord>>(store_, std::move(read_fn33));
+      auto events = co_await store::Read<std::vector<store::EventRecord>>(
+          store_, std::move(list_events_after));
       if (!events.ok()) {
         co_await socket->Close(1011, "store unavailable");
         co_return;

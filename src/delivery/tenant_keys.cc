@@ -17,9 +17,10 @@ Status Install(crypto::KeyRing& ring, const store::TenantRecord& tenant) {
 boost::asio::awaitable<Result<std::shared_ptr<const crypto::DataKey>>> TenantKeys::Get(
     TenantId tenant) {
   if (auto key = ring_.Find(tenant.str())) co_return key;
-  std::function<Result<store::TenantRecord>(store::Reader&)> read_fn34 =
+  std::function<Result<store::TenantRecord>(store::Reader&)> get_tenant =
       [tenant](store::Reader& r) { return r.GetTenant(tenant); };
-  Result<store::TenantRecord> record = co_await store::Read<store::TenantRecord>(store_, std::move(read_fn34));
+  Result<store::TenantRecord> record =
+      co_await store::Read<store::TenantRecord>(store_, std::move(get_tenant));
   if (!record.ok()) co_return record.status();
   PARLEY_CO_RETURN_IF_ERROR(Install(ring_, *record));
   auto key = ring_.Find(tenant.str());

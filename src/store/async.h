@@ -39,9 +39,8 @@ struct InitiateWrite {
     auto shared = ShareHandler(std::forward<Handler>(handler));
     store->SubmitWrite(std::move(fn), [shared](Status status) {
       auto ex = boost::asio::get_associated_executor(*shared);
-      boost::asio::post(ex, [shared, status = std::move(status)]() mutable {
-        (*shared)(std::move(status));
-      });
+      boost::asio::post(
+          ex, [shared, status = std::move(status)]() mutable { (*shared)(std::move(status)); });
     });
   }
 };

@@ -1,6 +1,7 @@
 #include "channels/custom/custom_adapter.h"
 
 #include <fmt/format.h>
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
@@ -84,8 +85,8 @@ Result<InboundStatus> ParseStatus(const json::object& obj) {
   if (auto it = obj.find("error"); it != obj.end() && !it->value().is_null()) {
     if (!it->value().is_object()) return InvalidArgument("error: must be an object");
     ProviderError e;
-    PARLEY_ASSIGN_OR_RETURN(
-        e.code, BoundedString(it->value().get_object(), "code", "error.code", kMaxTokenBytes, false));
+    PARLEY_ASSIGN_OR_RETURN(e.code, BoundedString(it->value().get_object(), "code", "error.code",
+                                                  kMaxTokenBytes, false));
     PARLEY_ASSIGN_OR_RETURN(e.message, BoundedString(it->value().get_object(), "message",
                                                      "error.message", kMaxStringBytes, false));
     s.error = std::move(e);
@@ -105,10 +106,12 @@ std::string SecretOf(const ConnectionContext& connection) {
 Result<json::object> CustomAdapter::PrepareConnection(json::object& settings,
                                                       json::object& credentials) const {
   for (const auto& [key, value] : settings) {
-    if (key != "outbound_url") return InvalidArgument(fmt::format("settings.{}: unknown key", std::string_view(key)));
+    if (key != "outbound_url")
+      return InvalidArgument(fmt::format("settings.{}: unknown key", std::string_view(key)));
   }
   for (const auto& [key, value] : credentials) {
-    if (key != "secret") return InvalidArgument(fmt::format("credentials.{}: unknown key", std::string_view(key)));
+    if (key != "secret")
+      return InvalidArgument(fmt::format("credentials.{}: unknown key", std::string_view(key)));
   }
   auto url_it = settings.find("outbound_url");
   if (url_it == settings.end() || !url_it->value().is_string()) {

@@ -26,8 +26,8 @@ class CustomAdapterTest : public ::testing::Test {
     r.body = std::move(body);
     r.headers.emplace_back(
         "parley-signature",
-        crypto::SignatureHeader({"s3cret-s3cret-s3cret"}, ToUnixSeconds(clock_.Now()) + skew_seconds,
-                                r.body));
+        crypto::SignatureHeader({"s3cret-s3cret-s3cret"},
+                                ToUnixSeconds(clock_.Now()) + skew_seconds, r.body));
     return r;
   }
 
