@@ -21,6 +21,8 @@
 #   VERBOSE=1      also print wrk's own report for every run
 #   PERF=1         sample Parley with `perf record` (cpu-clock, no call graphs) during each Parley
 #                  run and print the hottest symbols and libraries (needs linux-perf)
+#   PERF=graph     the same with DWARF call graphs, and the share of samples by thread; keep
+#                  the data with KEEP_TMP=1 and read it with `perf report -i <tmp>/perf-c<N>.data`
 #
 # Exits 1 if any run saw a non-2xx answer, a socket error or timeout, a message that was
 # acknowledged but not stored, or an outbox that did not drain in DRAIN_TIMEOUT.
@@ -64,7 +66,7 @@ done
 ((DURATION <= 250)) || die "DURATION must be at most 250 s (the signatures' replay window)"
 
 tools=(wrk nginx sqlite3 python3 curl)
-[[ $PERF == 1 ]] && tools+=(perf)
+[[ $PERF != 0 ]] && tools+=(perf)
 for cmd in "${tools[@]}"; do
   command -v "$cmd" >/dev/null || die "$cmd not found; run: bash scripts/setup.sh"
 done
@@ -183,6 +185,9 @@ webhook_path=/v1/webhooks/$CONNECTION_ID
 sql_count() {  # sql_count TABLE: row count, read from the live WAL database
   timeout 20 sqlite3 -readonly -cmd '.timeout 5000' "$db" "SELECT count(*) FROM $1"
 }
+metric_of() {  # metric_of NAME: a sample of Parley's /metrics (0 if absent)
+  curl -sf "$parley_url/metrics" | awk -v n="$1" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }'
+}
 ticks_of() {  # ticks_of PID…: utime+stime of the processes, in clock ticks
   local pid stat total=0
   local -a f
@@ -283,12 +288,16 @@ for conns in "${levels[@]}"; do
   [[ $outbox0 == 0 ]] || failures+=("parley-c$conns: outbox not empty before the run ($outbox0)")
   msgs0=$(sql_count messages)
   dedupe0=$(sql_count inbound_dedupe)
+  commits0=$(metric_of parley_store_commits_total)
+  writes0=$(metric_of parley_store_writes_total)
   cpu0=$(ticks_of "$parley_pid")
   perf_pid=""
-  if [[ $PERF == 1 ]]; then
+  if [[ $PERF != 0 ]]; then
     # cpu-clock sampling works in VMs without hardware counters; the recorder itself takes
     # some CPU from the shared cores, so PERF=1 figures are not the benchmark's figures.
-    timeout $((DURATION + 30)) perf record -q -F 499 -e cpu-clock -p "$parley_pid" \
+    perf_args=(-F 499)
+    [[ $PERF == graph ]] && perf_args=(-F 199 --call-graph dwarf,16384)
+    timeout $((DURATION + 30)) perf record -q "${perf_args[@]}" -e cpu-clock -p "$parley_pid" \
       -o "$tmp/perf-c$conns.data" -- sleep "$DURATION" >"$tmp/perf-c$conns.log" 2>&1 &
     perf_pid=$!
   fi
@@ -308,6 +317,8 @@ for conns in "${levels[@]}"; do
   done
   drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
   cpu1=$(ticks_of "$parley_pid")
+  commits=$(($(metric_of parley_store_commits_total) - commits0))
+  writes=$(($(metric_of parley_store_writes_total) - writes0))
   ((drained)) ||
     failures+=("parley-c$conns: outbox still has $(sql_count outbox) rows after ${DRAIN_TIMEOUT}s")
 
@@ -331,10 +342,15 @@ for conns in "${levels[@]}"; do
   printf 'c=%-4s parley %7s req/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores\n' \
     "$conns" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$(per_msg_us "$server_ticks" "$requests")" \
     "$others_cores"
-  printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n\n' \
+  printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \
     "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
-  if [[ $PERF == 1 && -s $tmp/perf-c$conns.data ]]; then
-    echo "  perf, parley at c=$conns: share of samples by library, then by symbol (self)"
+  printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n\n' \
+    "$commits" "$writes" "$(calc "printf \"%.1f\", $writes / ($commits + ($commits == 0))")" \
+    "$(calc "printf \"%.1f\", $stored / ($commits + ($commits == 0))")"
+  if [[ $PERF != 0 && -s $tmp/perf-c$conns.data ]]; then
+    echo "  perf, parley at c=$conns: share of samples by thread, by library, then by symbol (self)"
+    perf report -i "$tmp/perf-c$conns.data" --no-children --sort comm --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
     perf report -i "$tmp/perf-c$conns.data" --no-children --sort dso --stdio 2>/dev/null |
       grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
     perf report -i "$tmp/perf-c$conns.data" --no-children --sort sym --stdio 2>/dev/null |

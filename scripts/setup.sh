@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev libnats-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libmaxminddb-dev libmagic-dev
+  libmaxminddb-dev libmagic-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 openssl wrk nginx-light linux-perf
 )

@@ -132,6 +132,14 @@ int Serve(const cli::ServeFlags& flags) {
   delivery::StreamHub hub(**store, keys, bus, delivery::StreamOptions{});
   metrics.AddGauge("parley_open_streams", "Live /v1/stream connections.",
                    [&hub] { return static_cast<double>(hub.open_streams()); });
+  store::sqlite::SqliteStore* sqlite = store->get();
+  metrics.AddCounterFunc("parley_store_commits_total",
+                         "Store transactions run (one group commit each).",
+                         [sqlite] { return static_cast<double>(sqlite->Stats().batches); });
+  metrics.AddCounterFunc("parley_store_writes_total", "Writes run inside store transactions.",
+                         [sqlite] { return static_cast<double>(sqlite->Stats().writes); });
+  metrics.AddCounterFunc("parley_store_failed_commits_total", "Store transactions not committed.",
+                         [sqlite] { return static_cast<double>(sqlite->Stats().failed_commits); });
 
   delivery::DispatcherDeps dispatcher_deps{&runtime.context(), store->get(), &keys,  &client,
                                            &registry,          &bus,         &clock, &metrics};

@@ -300,7 +300,7 @@ class ClientApi {
       out.created_at = out.next_attempt_at = now;
       PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, cv, now));
-      PARLEY_RETURN_IF_ERROR(recorder->Record(w, tenant, std::move(m), cv).status());
+      PARLEY_RETURN_IF_ERROR(recorder->RecordMessage(w, m, message_json).status());
       if (!key_hash.empty()) {
         store::IdempotencyRecord idem;
         idem.tenant = tenant;

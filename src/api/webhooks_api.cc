@@ -164,7 +164,9 @@ class WebhookApi {
     auto found = w.FindCustomerByContact(tenant, c.context.kind, contact_index);
     if (found.ok()) {
       customer = std::move(*found);
-      PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant, customer.id, now));
+      if (now - customer.last_seen >= store::kActivityResolution) {
+        PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant, customer.id, now));
+      }
     } else if (found.status().code() == StatusCode::kNotFound) {
       customer.id = CustomerId::New(now);
       customer.tenant = tenant;
@@ -187,7 +189,9 @@ class WebhookApi {
     auto open = w.FindOpenConversation(tenant, c.context.id, customer.id);
     if (open.ok()) {
       conversation = std::move(*open);
-      PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, conversation.id, now));
+      if (now - conversation.last_activity_at >= store::kActivityResolution) {
+        PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, conversation.id, now));
+      }
     } else if (open.status().code() == StatusCode::kNotFound) {
       conversation.id = ConversationId::New(now);
       conversation.tenant = tenant;
@@ -216,11 +220,12 @@ class WebhookApi {
     record.conversation = conversation.id;
     record.connection = c.context.id;
     record.direction = store::Direction::kInbound;
-    record.body_sealed = key.Seal(Serialize(m), delivery::place::MessageBody(tenant, m.id.str()));
+    std::string body = Serialize(m);
+    record.body_sealed = key.Seal(body, delivery::place::MessageBody(tenant, m.id.str()));
     record.status = "received";
     record.created_at = record.updated_at = now;
     PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
-    PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, std::move(m), conversation.id).status());
+    PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, m, body).status());
     return out;
   }
 

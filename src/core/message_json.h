@@ -54,6 +54,9 @@ Result<Event> EventFromJson(const boost::json::value& json);
 
 std::string Serialize(const Message& message);
 std::string Serialize(const Event& event);
+// Serialize(event) when its data is already serialized as `data_json` (event.data itself is
+// not read): an inbound message is serialized once for its row and its message.created event.
+std::string SerializeWithData(const Event& event, std::string_view data_json);
 Result<Message> ParseMessage(std::string_view text);
 Result<Event> ParseEvent(std::string_view text);
 

@@ -58,6 +58,20 @@ TEST(MessageJsonTest, EveryEventTypeRoundTripsValueAndText) {
   }
 }
 
+TEST(MessageJsonTest, SerializeWithDataWritesWhatSerializeWrites) {
+  for (const Event& e : SampleEvents()) {
+    SCOPED_TRACE(WireName(TypeOf(e)));
+    std::string data = std::visit(
+        [](const auto& d) {
+          Event only;
+          only.data = d;
+          return json::serialize(ToJson(only).as_object().at("data"));
+        },
+        e.data);
+    EXPECT_EQ(SerializeWithData(e, data), Serialize(e));
+  }
+}
+
 TEST(MessageJsonTest, ContentRoundTripsOnItsOwn) {
   for (const Message& m : SampleMessages()) {
     Result<Content> back = ContentFromJson(ToJson(m.content));

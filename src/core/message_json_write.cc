@@ -231,18 +231,38 @@ json::value ToJson(const Message& m) {
   return o;
 }
 
-json::value ToJson(const Event& e) {
+namespace {
+
+// Every member of the event but "data", in the order ToJson writes them.
+json::object EventHeader(const Event& e) {
   json::object o;
   o["v"] = e.v;
   o["id"] = Str(e.id.str());
   o["tenant"] = Str(e.tenant.str());
   o["type"] = Enum(TypeOf(e));
   o["created_at"] = Time(e.created_at);
+  return o;
+}
+
+}  // namespace
+
+json::value ToJson(const Event& e) {
+  json::object o = EventHeader(e);
   o["data"] = std::visit([](const auto& d) { return DataJson(d); }, e.data);
   return o;
 }
 
 std::string Serialize(const Message& message) { return json::serialize(ToJson(message)); }
 std::string Serialize(const Event& event) { return json::serialize(ToJson(event)); }
+
+std::string SerializeWithData(const Event& event, std::string_view data_json) {
+  std::string out = json::serialize(EventHeader(event));
+  out.pop_back();  // the header object's closing brace
+  out.reserve(out.size() + data_json.size() + 10);
+  out += ",\"data\":";
+  out += data_json;
+  out += '}';
+  return out;
+}
 
 }  // namespace parley

@@ -7,13 +7,31 @@ namespace parley::delivery {
 
 Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& tenant, EventData data,
                                       std::optional<ConversationId> conversation) {
+  Event event = Header(tenant);
+  event.data = std::move(data);
+  std::string json = Serialize(event);
+  return Store(writer, event, std::move(json), conversation);
+}
+
+Result<EventId> EventRecorder::RecordMessage(store::Writer& writer, const Message& message,
+                                             std::string_view message_json) {
+  Event event = Header(message.tenant);
+  event.data = Message{};  // only its kind is read (the event's type): the data is message_json
+  std::string json = SerializeWithData(event, message_json);
+  return Store(writer, event, std::move(json), message.conversation);
+}
+
+Event EventRecorder::Header(const TenantId& tenant) const {
   Event event;
   event.id = EventId::New(clock_);
   event.tenant = tenant;
   event.created_at = clock_.Now();
-  event.data = std::move(data);
-  std::string json = Serialize(event);
+  return event;
+}
 
+Result<EventId> EventRecorder::Store(store::Writer& writer, const Event& event, std::string json,
+                                     std::optional<ConversationId> conversation) {
+  const TenantId& tenant = event.tenant;
   store::EventRecord row;
   row.id = event.id;
   row.tenant = tenant;

@@ -13,6 +13,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "bus/bus.h"
@@ -31,6 +33,10 @@ class EventRecorder {
 
   Result<EventId> Record(store::Writer& writer, const TenantId& tenant, EventData data,
                          std::optional<ConversationId> conversation);
+  // Records message.created for `message`, whose serialized form (Serialize(message)) the
+  // caller already has, in the message's conversation.
+  Result<EventId> RecordMessage(store::Writer& writer, const Message& message,
+                                std::string_view message_json);
 
   // Forget what was recorded (the write's savepoint rolled back).
   void Clear() { pending_.clear(); }
@@ -39,6 +45,10 @@ class EventRecorder {
   void Publish(bus::EventBus& bus);
 
  private:
+  Event Header(const TenantId& tenant) const;
+  Result<EventId> Store(store::Writer& writer, const Event& event, std::string json,
+                        std::optional<ConversationId> conversation);
+
   std::shared_ptr<const crypto::DataKey> key_;
   const Clock& clock_;
   std::optional<std::vector<store::EndpointRecord>> endpoints_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "core/thread_name.h"
 
 namespace parley::http {
 
@@ -24,7 +25,10 @@ void IoRuntime::Start(int threads) {
   // its sockets would hang (ENGINEERING-NOTES trap 1).
   guard_.emplace(context_.get_executor());
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { context_.run(); });
+    threads_.emplace_back([this] {
+      core::NameThisThread("io");
+      context_.run();
+    });
   }
 }
 

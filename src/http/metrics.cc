@@ -152,6 +152,7 @@ struct Metrics::Entry {
   std::unique_ptr<Histogram> histogram;
   std::string gauge_help;
   std::function<double()> gauge;
+  const char* read_type = "gauge";  // or "counter" (AddCounterFunc)
 };
 
 Metrics::Metrics() = default;
@@ -204,6 +205,16 @@ Histogram& Metrics::AddHistogram(const std::string& name, const std::string& hel
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,
                        std::function<double()> read) {
+  AddRead(name, help, std::move(read), "gauge");
+}
+
+void Metrics::AddCounterFunc(const std::string& name, const std::string& help,
+                             std::function<double()> read) {
+  AddRead(name, help, std::move(read), "counter");
+}
+
+void Metrics::AddRead(const std::string& name, const std::string& help,
+                      std::function<double()> read, const char* type) {
   PARLEY_CHECK(IsValidName(name) && read);
   std::lock_guard lock(mu_);
   PARLEY_CHECK(FindLocked(name) == nullptr);
@@ -211,6 +222,7 @@ void Metrics::AddGauge(const std::string& name, const std::string& help,
   entry->name = name;
   entry->gauge_help = help;
   entry->gauge = std::move(read);
+  entry->read_type = type;
   entries_.push_back(std::move(entry));
 }
 
@@ -223,7 +235,7 @@ std::string Metrics::RenderPrometheus() const {
     } else if (entry->histogram) {
       entry->histogram->Render(out);
     } else {
-      RenderHeader(out, entry->name, entry->gauge_help, "gauge");
+      RenderHeader(out, entry->name, entry->gauge_help, entry->read_type);
       out += fmt::format("{} {}\n", entry->name, FormatValue(entry->gauge()));
     }
   }

@@ -115,6 +115,10 @@ class Metrics {
   // `read` is called (from the rendering thread, under the registry lock) at every
   // RenderPrometheus; it must be cheap and must not call back into this Metrics.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A counter kept elsewhere (e.g. the store's own statistics), read like a gauge; `read`
+  // must never decrease.
+  void AddCounterFunc(const std::string& name, const std::string& help,
+                      std::function<double()> read);
 
   // Text exposition format 0.0.4.
   std::string RenderPrometheus() const;
@@ -122,6 +126,8 @@ class Metrics {
  private:
   struct Entry;
   Entry* FindLocked(const std::string& name);
+  void AddRead(const std::string& name, const std::string& help, std::function<double()> read,
+               const char* type);
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Entry>> entries_;

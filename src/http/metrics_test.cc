@@ -68,6 +68,17 @@ TEST(MetricsTest, GaugeIsReadAtRenderTime) {
             "parley_open_streams 7\n");
 }
 
+TEST(MetricsTest, CounterFuncIsReadAtRenderTimeAsACounter) {
+  Metrics metrics;
+  double commits = 3;
+  metrics.AddCounterFunc("parley_store_commits_total", "Commits.", [&commits] { return commits; });
+  commits = 5;
+  EXPECT_EQ(metrics.RenderPrometheus(),
+            "# HELP parley_store_commits_total Commits.\n"
+            "# TYPE parley_store_commits_total counter\n"
+            "parley_store_commits_total 5\n");
+}
+
 TEST(MetricsTest, RegisteringSameCounterTwiceReturnsTheSameMetric) {
   Metrics metrics;
   Counter& a = metrics.AddCounter("x_total", "X.", {"k"});

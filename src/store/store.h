@@ -246,8 +246,12 @@ class Reader {
                                                      const Page& page) = 0;
 };
 
+// See Writer::TouchCustomer.
+inline constexpr std::chrono::seconds kActivityResolution{1};
+
 // Write access; runs on the single writer inside a batch transaction. Reads through a Writer
 // see the batch's own uncommitted writes.
+
 class Writer : public Reader {
  public:
   // Errors for inserts: kAlreadyExists on a duplicate primary/unique key.
@@ -270,6 +274,9 @@ class Writer : public Reader {
   virtual Status DeleteConnection(const TenantId& tenant, const ConnectionId& id) = 0;
 
   virtual Status InsertCustomer(const CustomerRecord& r) = 0;
+  // Touches move last_seen / last_activity_at forward. Callers may skip a touch while the
+  // stored time is less than kActivityResolution old: one UPDATE per message would be the
+  // most expensive part of a busy conversation's writes.
   virtual Status TouchCustomer(const TenantId& tenant, const CustomerId& id, TimePoint seen) = 0;
   virtual Status DeleteCustomer(const TenantId& tenant, const CustomerId& id) = 0;
 

@@ -9,6 +9,7 @@
 #include <exception>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_access.h"
 #include "store/sqlite/sqlite_db.h"
@@ -112,11 +113,20 @@ SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
       writer_db_(std::move(writer_db)),
       reader_dbs_(std::move(reader_dbs)),
       checkpoint_db_(std::move(checkpoint_db)) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    core::NameThisThread("store-writer");
+    WriterLoop();
+  });
   for (const auto& db : reader_dbs_) {
-    readers_.emplace_back([this, raw = db.get()] { ReaderLoop(*raw); });
+    readers_.emplace_back([this, raw = db.get()] {
+      core::NameThisThread("store-reader");
+      ReaderLoop(*raw);
+    });
   }
-  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  checkpointer_ = std::thread([this] {
+    core::NameThisThread("store-checkpoint");
+    CheckpointLoop();
+  });
 }
 
 SqliteStore::~SqliteStore() {
