@@ -203,6 +203,7 @@ int Serve(const cli::ServeFlags& flags) {
                                  {"port", static_cast<int64_t>(*port)},
                                  {"tls", cfg.server.tls_enabled()},
                                  {"data_dir", cfg.data_dir}});
+  log::Flush();  // whoever started us waits for this line
 
   std::promise<int> stop;
   boost::asio::signal_set signals(runtime.context(), SIGINT, SIGTERM);

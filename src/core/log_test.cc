@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
+#include <iterator>
+#include <thread>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -175,6 +178,45 @@ TEST(LogFileTest, AppendsJsonLinesToTheConfiguredFile) {
   ASSERT_FALSE(ec);
   EXPECT_EQ(v.at("event").as_string(), "test.file");
   EXPECT_FALSE(std::getline(in, line)) << "debug line written at info level";
+  std::filesystem::remove_all(dir);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(LogFileTest, AWarningIsWrittenAtOnceWithTheLinesBeforeIt) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("parley_log_warn_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "parley.log").string();
+  Init({.level = Level::kInfo, .file = path});
+  Info("test.before");
+  Warn("test.warning");
+  // No Flush: both lines are in the file as soon as Warn returns.
+  std::string text = ReadAll(path);
+  EXPECT_NE(text.find("test.before"), std::string::npos);
+  EXPECT_NE(text.find("test.warning"), std::string::npos);
+  Init({});
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LogFileTest, InfoLinesReachTheFileWithoutAFlushWhenIdle) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("parley_log_idle_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "parley.log").string();
+  Init({.level = Level::kInfo, .file = path});
+  Info("test.idle");
+  // The sink's flusher writes pending lines out within 200 ms; allow a slow machine 10 s.
+  bool seen = false;
+  for (int i = 0; i < 1000 && !seen; ++i) {
+    seen = ReadAll(path).find("test.idle") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(seen);
+  Init({});
   std::filesystem::remove_all(dir);
 }
 
