@@ -180,17 +180,6 @@ int Serve(const cli::ServeFlags& flags) {
   server_options.idle_timeout = cfg.server.idle_timeout;
   server_options.tls_cert_file = cfg.server.tls_cert_file;
   server_options.tls_key_file = cfg.server.tls_key_file;
-  server_options.access_log = [](const http::AccessLogEntry& e) {
-    log::Info("http.request", {{"method", e.method},
-                               {"route", e.route},
-                               {"path", e.path},
-                               {"status", static_cast<int64_t>(e.status)},
-                               {"duration_us", e.duration_us},
-                               {"bytes_in", static_cast<int64_t>(e.bytes_in)},
-                               {"bytes_out", static_cast<int64_t>(e.bytes_out)},
-                               {"request_id", e.request_id},
-                               {"remote_ip", e.remote_ip}});
-  };
   http::Server server(runtime.context(), server_options, router, metrics);
   auto port = server.Start();
   if (!port.ok()) {

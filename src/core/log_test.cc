@@ -7,12 +7,12 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
-#include <iterator>
-#include <thread>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"

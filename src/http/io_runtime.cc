@@ -1,12 +1,11 @@
 // src/http/io_runtime.cc
 #include "http/io_runtime.h"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <exception>
 #include <string>
 
+#include "core/log.h"
 #include "core/status.h"
 #include "core/thread_name.h"
 
@@ -44,18 +43,17 @@ void IoRuntime::Stop() {
 
 void Spawn(boost::asio::any_io_executor executor, boost::asio::awaitable<void> task,
            std::string_view what) {
-  boost::asio::co_spawn(std::move(executor), std::move(task),
-                        [what = std::string(what)](std::exception_ptr error) {
-                          if (!error) return;
-                          try {
-                            std::rethrow_exception(error);
-                          } catch (const std::exception& e) {
-                            spdlog::error("coroutine '{}' ended with exception: {}", what,
-                                          e.what());
-                          } catch (...) {
-                            spdlog::error("coroutine '{}' ended with unknown exception", what);
-                          }
-                        });
+  boost::asio::co_spawn(
+      std::move(executor), std::move(task), [what = std::string(what)](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          log::Error("coroutine.threw", {{"coroutine", what}, {"error", e.what()}});
+        } catch (...) {
+          log::Error("coroutine.threw", {{"coroutine", what}, {"error", "non-standard exception"}});
+        }
+      });
 }
 
 }  // namespace parley::http

@@ -13,7 +13,8 @@ using ::testing::HasSubstr;
 
 TEST(MetricsTest, RendersCounterInExpositionFormat) {
   Metrics metrics;
-  Counter& counter = metrics.AddCounter("parley_messages_in_total", "Inbound messages.", {"channel"});
+  Counter& counter =
+      metrics.AddCounter("parley_messages_in_total", "Inbound messages.", {"channel"});
   counter.Inc({"whatsapp"});
   counter.Inc({"whatsapp"}, 2);
   counter.Inc({"sms"});
@@ -44,8 +45,9 @@ TEST(MetricsTest, RendersHistogramWithCumulativeBucketsSumAndCount) {
 TEST(MetricsTest, UnlabelledHistogramHasOnlyLeLabel) {
   Metrics metrics;
   metrics.AddHistogram("h", "H.", {}, {1}).Observe({}, 0.5);
-  EXPECT_THAT(metrics.RenderPrometheus(), HasSubstr("h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n"
-                                                    "h_sum 0.5\nh_count 1\n"));
+  EXPECT_THAT(metrics.RenderPrometheus(),
+              HasSubstr("h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n"
+                        "h_sum 0.5\nh_count 1\n"));
 }
 
 TEST(MetricsTest, EscapesLabelValuesAndHelp) {

@@ -5,7 +5,6 @@
 #include "http/server.h"
 
 #include <openssl/ssl.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
+#include "core/log.h"
 #include "http/io_runtime.h"
 #include "http/server_state.h"
 
@@ -65,7 +65,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
     if (state->stopping || !state->acceptor->is_open()) co_return;
     if (ec) {
       // EMFILE and friends: back off briefly instead of spinning on the error.
-      spdlog::warn("http accept failed: {}", ec.message());
+      log::Warn("http.accept_failed", {{"error", ec.message()}});
       asio::steady_timer timer(state->acceptor->get_executor(), std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
@@ -125,8 +125,9 @@ Result<uint16_t> Server::Start() {
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Unavailable("cannot listen on " + state_->options.listen_host + ":" +
-                             std::to_string(state_->options.listen_port) + ": " + ec.message());
+  if (ec)
+    return Unavailable("cannot listen on " + state_->options.listen_host + ":" +
+                       std::to_string(state_->options.listen_port) + ": " + ec.message());
   const uint16_t port = acceptor->local_endpoint(ec).port();
   if (ec) return Unavailable("cannot read the bound port: " + ec.message());
 

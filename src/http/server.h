@@ -60,8 +60,8 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   WebSocketOptions websocket;
-  // Called once per request on the connection's thread. Default (empty): one JSON line at
-  // info level via spdlog.
+  // Called once per request on the connection's thread. Default (empty): the log line
+  // "http.request" (log::Info) with method, route, path, status, duration and sizes.
   std::function<void(const AccessLogEntry&)> access_log;
 };
 

@@ -3,7 +3,6 @@
 // One server connection: the HTTP/1.1 request loop (limits, timeouts, routing, access log,
 // metrics) and the WebSocket upgrade. This is the server's only Beast translation unit.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -15,6 +14,7 @@
 #include <exception>
 #include <random>
 
+#include "core/log.h"
 #include "http/beast_util.h"
 #include "http/io_runtime.h"
 #include "http/response_writer.h"
@@ -52,7 +52,7 @@ std::string StatusClass(int status) { return fmt::format("{}xx", status / 100); 
 
 // Metric labels must stay bounded: unknown methods and unmatched paths collapse.
 std::string MethodLabel(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {"GET", "HEAD", "POST", "PUT",
+  static constexpr std::string_view kKnown[] = {"GET",   "HEAD",   "POST",   "PUT",
                                                 "PATCH", "DELETE", "OPTIONS"};
   for (auto known : kKnown) {
     if (method == known) return std::string(method);
@@ -60,29 +60,16 @@ std::string MethodLabel(std::string_view method) {
   return "OTHER";
 }
 
-// Minimal JSON string escaping for the log line; the path is decoded client input.
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 void DefaultAccessLog(const AccessLogEntry& e) {
-  spdlog::info(
-      R"({{"msg":"http_request","method":"{}","route":"{}","path":"{}","status":{},)"
-      R"("duration_us":{},"bytes_in":{},"bytes_out":{},"request_id":"{}","remote_ip":"{}"}})",
-      MethodLabel(e.method), JsonEscape(e.route), JsonEscape(e.path.substr(0, 256)), e.status,
-      e.duration_us, e.bytes_in, e.bytes_out, e.request_id, e.remote_ip);
+  log::Info("http.request", {{"method", e.method},
+                             {"route", e.route},
+                             {"path", e.path},
+                             {"status", static_cast<int64_t>(e.status)},
+                             {"duration_us", e.duration_us},
+                             {"bytes_in", static_cast<int64_t>(e.bytes_in)},
+                             {"bytes_out", static_cast<int64_t>(e.bytes_out)},
+                             {"request_id", e.request_id},
+                             {"remote_ip", e.remote_ip}});
 }
 
 // What one request produced, for the access log and metrics.
@@ -191,9 +178,9 @@ asio::awaitable<Response> CallHandler(const Handler* handler, Request request) {
   try {
     co_return co_await (*handler)(std::move(request));
   } catch (const std::exception& e) {
-    spdlog::error("http handler threw: {}", e.what());
+    log::Error("http.handler_threw", {{"error", e.what()}});
   } catch (...) {
-    spdlog::error("http handler threw a non-standard exception");
+    log::Error("http.handler_threw", {{"error", "non-standard exception"}});
   }
   co_return ErrorResponse(500, "internal", "internal error");
 }
@@ -202,12 +189,11 @@ template <class Stream>
 asio::awaitable<void> CallWebSocketHandler(const WebSocketHandler* handler, Request request,
                                            std::shared_ptr<UpgradeSlot<Stream>> slot) {
   try {
-    co_await (*handler)(std::move(request),
-                        std::make_unique<WebSocketUpgradeImpl<Stream>>(slot));
+    co_await (*handler)(std::move(request), std::make_unique<WebSocketUpgradeImpl<Stream>>(slot));
   } catch (const std::exception& e) {
-    spdlog::error("websocket handler threw: {}", e.what());
+    log::Error("websocket.handler_threw", {{"error", e.what()}});
   } catch (...) {
-    spdlog::error("websocket handler threw a non-standard exception");
+    log::Error("websocket.handler_threw", {{"error", "non-standard exception"}});
   }
 }
 

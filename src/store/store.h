@@ -54,8 +54,8 @@ struct EndpointRecord {
   EndpointId id;
   TenantId tenant;
   std::string url;
-  std::string secret_sealed;                        // current signing secret
-  std::string previous_secret_sealed;               // empty unless rotating
+  std::string secret_sealed;           // current signing secret
+  std::string previous_secret_sealed;  // empty unless rotating
   std::optional<TimePoint> previous_secret_expires_at;
   TimePoint created_at;
   TimePoint updated_at;
@@ -64,7 +64,7 @@ struct EndpointRecord {
 struct ConnectionRecord {
   ConnectionId id;
   TenantId tenant;
-  std::string kind;                // "custom", "whatsapp", …
+  std::string kind;  // "custom", "whatsapp", …
   std::string name;
   std::string identity_sealed;     // client messaging identity (page id, phone number id, …)
   std::string identity_index;      // blind index of the identity; empty when none
@@ -137,7 +137,7 @@ struct OutboxRecord {
   int attempts = 0;
   TimePoint created_at;
   TimePoint next_attempt_at;
-  std::string last_error;       // short, never content
+  std::string last_error;  // short, never content
 };
 
 struct DeadLetterRecord {
@@ -155,8 +155,8 @@ struct DeadLetterRecord {
 
 struct IdempotencyRecord {
   TenantId tenant;
-  std::string key_hash;       // hash of the client's Idempotency-Key (scoped by tenant)
-  std::string request_hash;   // hash of method + path + body: same key, other request -> 422
+  std::string key_hash;      // hash of the client's Idempotency-Key (scoped by tenant)
+  std::string request_hash;  // hash of method + path + body: same key, other request -> 422
   int response_status = 0;
   std::string response_sealed;  // the response body, sealed
   TimePoint created_at;
