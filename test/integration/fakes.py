@@ -99,10 +99,12 @@ class _Receiver:
             self.cond.notify_all()
         return rec
 
-    def _reply(self, handler, status, payload=None):
+    def _reply(self, handler, status, payload=None, headers=None):
         data = json.dumps(payload).encode() if payload is not None else b""
         try:
             handler.send_response(status)
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
@@ -118,9 +120,10 @@ class _Receiver:
             self._release.wait(60)
             handler.close_connection = True
             return
-        status, payload = self._answer(mode, body)
+        answer = self._answer(mode, body)
+        status, payload = answer[0], answer[1]
         self._record(handler, body, headers, answered=status)
-        self._reply(handler, status, payload)
+        self._reply(handler, status, payload, answer[2] if len(answer) > 2 else None)
 
     def _answer(self, mode, body):
         raise NotImplementedError
@@ -179,14 +182,20 @@ class WebhookReceiver(_Receiver):
 
 class CustomChannelReceiver(_Receiver):
     """The custom channel's outbound_url. Modes: up (200 {"id":"prov-N"}), down (503),
-    reject (400, with a body carrying `reject_text`), hang."""
+    reject (400, with a body carrying `reject_text`), hang, and limited (429 with
+    `Retry-After: <retry_after>` once, then up)."""
 
     def __init__(self, secrets=None):
         super().__init__(secrets)
         self.counter = 0
         self.reject_text = "rejected by the test"
+        self.retry_after = 2
 
     def _answer(self, mode, body):
+        if mode == "limited":
+            with self.cond:
+                self.mode = "up"
+            return 429, {"error": "slow down"}, {"Retry-After": str(self.retry_after)}
         if mode == "down":
             return 503, {"error": "down for the test"}
         if mode == "reject":

@@ -55,6 +55,26 @@ class RetryTest(harness.ParleyTestCase):
         t.webhook.set_mode("up")
         t.webhook.wait_for_event(created_for(m), timeout=15)
 
+    def test_channel_rate_limit_is_retried_after_its_retry_after(self):
+        t = self.bootstrap()
+        p = self.parley
+        cv = send_customer(self, p, t, "rl-1", "user-limited", "hello")["conversation"]
+        t.channel.retry_after = 2  # longer than max_backoff (1 s): only Retry-After explains it
+        t.channel.set_mode("limited")
+        r = t.client.post("/v1/conversations/%s/messages" % cv,
+                          {"content": {"type": "text", "text": "after the limit"},
+                           "author": {"role": "agent", "name": "Bob"}})
+        self.assertEqual(r.status, 202, repr(r))
+        out = r.json["id"]
+        accepted = t.channel.wait_for_message(out, timeout=15)
+        tries = [x for x in t.channel.snapshot() if x.json and x.json.get("id") == out]
+        self.assertEqual([x.answered for x in tries], [429, 200], "one 429, then sent once")
+        waited = accepted.at - tries[0].at
+        self.assertGreaterEqual(waited, 1.9, "retried %.2f s after a Retry-After of 2 s" % waited)
+        t.webhook.wait_for_event(
+            lambda e: e.get("type") == "message.status" and e["data"].get("message") == out
+            and e["data"].get("status") == "sent", what="message.status sent")
+
     def test_rotated_secret_signs_with_both_secrets(self):
         t = self.bootstrap()
         p, admin = self.parley, self.parley.admin()
