@@ -202,6 +202,9 @@ int Serve(const cli::ServeFlags& flags) {
   int signal = stop.get_future().get();
   log::Info("server.stopping", {{"signal", static_cast<int64_t>(signal)}});
   server.Stop();
+  // Requests in progress finish and WebSocket clients get their close frame (1001).
+  size_t cut = server.WaitForConnections(std::chrono::seconds(3));
+  if (cut > 0) log::Warn("server.connections_cut", {{"connections", static_cast<int64_t>(cut)}});
   dispatcher.Stop();
   runtime.Stop();
   log::Flush();

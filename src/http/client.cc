@@ -79,8 +79,8 @@ Result<Target> ParseUrl(const std::string& url) {
   if (view.has_port()) target.host_header += ":" + std::to_string(target.port);
   target.resource = view.encoded_path().empty() ? "/" : std::string(view.encoded_path());
   if (view.has_query()) target.resource += "?" + std::string(view.encoded_query());
-  target.pool_key = (target.tls ? "https://" : "http://") + target.host + ":" +
-                    std::to_string(target.port);
+  target.pool_key =
+      (target.tls ? "https://" : "http://") + target.host + ":" + std::to_string(target.port);
   return target;
 }
 

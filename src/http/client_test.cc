@@ -25,7 +25,8 @@ boost::asio::awaitable<Response> Echo(Request request) {
   Response response;
   response.content_type = "text/plain";
   response.body = request.method + " " + request.path + " " + request.body;
-  response.headers.emplace_back("X-Seen-Auth", std::string(request.Header("authorization").value_or("")));
+  response.headers.emplace_back("X-Seen-Auth",
+                                std::string(request.Header("authorization").value_or("")));
   co_return response;
 }
 
@@ -97,8 +98,8 @@ TEST_F(ClientTest, PoolReusesOneConnectionForSequentialRequests) {
   const uint16_t port = StartServer();
   Client client(runtime_.context(), {});
   for (int i = 0; i < 3; ++i) {
-    auto response = Send(client, {.method = "POST",
-                                  .url = "http://127.0.0.1:" + std::to_string(port) + "/echo"});
+    auto response = Send(
+        client, {.method = "POST", .url = "http://127.0.0.1:" + std::to_string(port) + "/echo"});
     ASSERT_TRUE(response.ok()) << response.status().ToString();
   }
   EXPECT_EQ(server_->connections_accepted(), 1u);
@@ -133,8 +134,8 @@ TEST_F(ClientTest, TlsClientWithoutTheCaRefusesTheServer) {
   options.tls_key_file = cert.key_file();
   const uint16_t port = StartServer(options);
   Client client(runtime_.context(), {});
-  auto response =
-      Send(client, {.method = "POST", .url = "https://localhost:" + std::to_string(port) + "/echo"});
+  auto response = Send(
+      client, {.method = "POST", .url = "https://localhost:" + std::to_string(port) + "/echo"});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(response.status().message(), ::testing::HasSubstr("certificate verify failed"));
@@ -151,8 +152,8 @@ TEST_F(ClientTest, TlsHostNameMismatchIsRefused) {
   ClientOptions client_options;
   client_options.ca_file = cert.cert_file();
   Client client(runtime_.context(), client_options);
-  auto response =
-      Send(client, {.method = "POST", .url = "https://127.0.0.2:" + std::to_string(port) + "/echo"});
+  auto response = Send(
+      client, {.method = "POST", .url = "https://127.0.0.2:" + std::to_string(port) + "/echo"});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
 }

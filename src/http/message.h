@@ -23,8 +23,8 @@ struct Request {
   std::string method;  // "GET", "POST", …
   std::string path;    // percent-decoded path without the query
   std::string route;   // matched pattern, e.g. "/v1/conversations/{id}" (for logs/metrics)
-  std::map<std::string, std::string> query;        // decoded; first value wins; bounded
-  std::map<std::string, std::string> path_params;  // from the router
+  std::map<std::string, std::string> query;                  // decoded; first value wins; bounded
+  std::map<std::string, std::string> path_params;            // from the router
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_ip;

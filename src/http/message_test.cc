@@ -10,8 +10,7 @@ TEST(ErrorResponseTest, HasErrorJsonShapeWithLowerCaseCode) {
   Response response = ErrorResponse(NotFound("conversation not found"));
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            R"({"error":{"code":"not_found","message":"conversation not found"}})");
+  EXPECT_EQ(response.body, R"({"error":{"code":"not_found","message":"conversation not found"}})");
 }
 
 TEST(ErrorResponseTest, EscapesMessageAsJson) {

@@ -35,7 +35,8 @@ inline boost::beast::http::response<boost::beast::http::string_body> ToBeastResp
                                             ? std::string_view(response.content_type)
                                             : std::string_view("application/octet-stream");
   out.set(bhttp::field::content_type, content_type);
-  if (content_type.starts_with("application/json")) out.set(bhttp::field::cache_control, "no-store");
+  if (content_type.starts_with("application/json"))
+    out.set(bhttp::field::cache_control, "no-store");
   out.set("X-Request-Id", request_id);
   out.keep_alive(keep_alive);
   if (head_request) {
@@ -52,10 +53,10 @@ inline boost::beast::http::response<boost::beast::http::string_body> ToBeastResp
 // `timeout` so a client that stops reading cannot hold the connection.
 template <class Stream>
 boost::asio::awaitable<std::pair<boost::beast::error_code, uint64_t>> WriteResponse(
-    Stream& stream, Response response, unsigned version, bool keep_alive,
-    std::string request_id, bool head_request, std::chrono::milliseconds timeout) {
-  auto message = ToBeastResponse(std::move(response), version, keep_alive, request_id,
-                                 head_request);
+    Stream& stream, Response response, unsigned version, bool keep_alive, std::string request_id,
+    bool head_request, std::chrono::milliseconds timeout) {
+  auto message =
+      ToBeastResponse(std::move(response), version, keep_alive, request_id, head_request);
   const uint64_t body_bytes = message.body().size();
   Lowest(stream).expires_after(timeout);
   auto [ec, n] = co_await boost::beast::http::async_write(stream, message, kAsTuple);

@@ -8,8 +8,8 @@ namespace parley::http {
 struct Router::Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
   std::unique_ptr<Node> param;
-  std::string param_name;  // valid when `param` is set
-  std::string pattern;     // set on nodes that end a registered pattern
+  std::string param_name;                   // valid when `param` is set
+  std::string pattern;                      // set on nodes that end a registered pattern
   std::map<std::string, Handler> handlers;  // by method; std::map keeps `Allow` sorted
   std::unique_ptr<WebSocketHandler> websocket;
 };

@@ -34,9 +34,9 @@ struct RouteMatch {
     kMethodNotAllowed,  // the path matches, the method does not; see `allow`
   };
   Kind kind = Kind::kNotFound;
-  const Handler* handler = nullptr;                      // owned by the Router
+  const Handler* handler = nullptr;                     // owned by the Router
   const WebSocketHandler* websocket_handler = nullptr;  // owned by the Router
-  std::string route;                                     // the matched pattern
+  std::string route;                                    // the matched pattern
   std::map<std::string, std::string> path_params;
   std::string allow;  // for kMethodNotAllowed: "GET, POST"
 };

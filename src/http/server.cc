@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <thread>
 #include <utility>
 
 #include "core/log.h"
@@ -53,6 +54,11 @@ void ServerState::CloseConnections() {
       if ((!control->busy || control->websocket) && control->close_now) control->close_now();
     });
   }
+}
+
+size_t ServerState::OpenConnections() {
+  std::lock_guard lock(mu_);
+  return connections_.size();
 }
 
 namespace {
@@ -145,6 +151,16 @@ void Server::Stop() {
     });
   }
   state_->CloseConnections();
+}
+
+size_t Server::WaitForConnections(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t open = state_->OpenConnections();
+  while (open > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    open = state_->OpenConnections();
+  }
+  return open;
 }
 
 uint64_t Server::connections_accepted() const { return state_->accepted.load(); }

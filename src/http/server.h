@@ -46,9 +46,9 @@ struct AccessLogEntry {
 
 struct ServerOptions {
   std::string listen_host = "127.0.0.1";  // an IP address literal
-  uint16_t listen_port = 0;                // 0: an ephemeral port (see Start's result)
-  size_t max_header_bytes = 8192;          // request line + headers; more -> 431
-  size_t max_body_bytes = 1 << 20;         // Content-Length or chunked total; more -> 413
+  uint16_t listen_port = 0;               // 0: an ephemeral port (see Start's result)
+  size_t max_header_bytes = 8192;         // request line + headers; more -> 431
+  size_t max_body_bytes = 1 << 20;        // Content-Length or chunked total; more -> 413
   // Time allowed to receive one whole request once its first byte arrived (and for the
   // first request, from accept, including the TLS handshake). Also bounds each response
   // write. Slow clients are disconnected.
@@ -95,9 +95,13 @@ class Server {
   Result<uint16_t> Start();
 
   // Stops accepting, closes idle connections at once and lets a request in progress
-  // finish (its response carries Connection: close). WebSockets are closed. Idempotent;
-  // returns without waiting for connections to finish.
+  // finish (its response carries Connection: close). WebSockets get a close frame with
+  // code 1001 (going away). Idempotent; returns without waiting for connections to finish.
   void Stop();
+
+  // After Stop: waits until every connection has ended or `timeout` has passed, while the
+  // io_context keeps running. Returns the number of connections still open.
+  size_t WaitForConnections(std::chrono::milliseconds timeout);
 
   // Number of connections accepted so far (for tests and metrics).
   uint64_t connections_accepted() const;

@@ -38,13 +38,14 @@ struct ServerState {
   void Unregister(uint64_t id);
   // Posts a close to every registered connection that is idle or a WebSocket.
   void CloseConnections();
+  size_t OpenConnections();
 
   boost::asio::io_context& io_context;
   const ServerOptions options;
   const Router& router;
   Counter& requests;
   Histogram& latency;
-  std::optional<boost::asio::ssl::context> tls;  // set by Start when TLS is configured
+  std::optional<boost::asio::ssl::context> tls;              // set by Start when TLS is configured
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;  // used on its own strand
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};

@@ -17,8 +17,8 @@ namespace parley::http {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::RawConnection;
+using ::testing::StartsWith;
 
 boost::asio::awaitable<Response> Hello(Request) { co_return JsonResponse(200, R"({"hello":1})"); }
 
@@ -53,8 +53,8 @@ class ServerTest : public ::testing::Test {
   uint16_t StartServer(ServerOptions options = {}) {
     options.access_log = [this](const AccessLogEntry& entry) {
       std::lock_guard lock(log_mu_);
-      log_.push_back({std::string(entry.method), std::string(entry.route),
-                      std::string(entry.path), entry.status, entry.bytes_in, entry.bytes_out,
+      log_.push_back({std::string(entry.method), std::string(entry.route), std::string(entry.path),
+                      entry.status, entry.bytes_in, entry.bytes_out,
                       std::string(entry.request_id)});
     };
     runtime_.Start(2);
@@ -288,10 +288,12 @@ TEST_F(ServerTest, RecordsRequestMetricsByRouteAndStatusClass) {
   connection.Send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   ASSERT_TRUE(connection.ReadResponse());
   const std::string text = metrics_.RenderPrometheus();
-  EXPECT_THAT(text, HasSubstr(
-      "parley_http_requests_total{method=\"GET\",route=\"/hello\",status_class=\"2xx\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "parley_http_requests_total{method=\"GET\",route=\"unmatched\",status_class=\"4xx\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "parley_http_requests_total{method=\"GET\",route=\"/hello\",status_class=\"2xx\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("parley_http_requests_total{method=\"GET\",route=\"unmatched\","
+                              "status_class=\"4xx\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("parley_http_request_duration_seconds_count{method=\"GET\","
                               "route=\"/hello\",status_class=\"2xx\"} 1\n"));
 }

@@ -20,8 +20,8 @@ inline constexpr size_t kMaxPathSegments = 32;
 inline constexpr size_t kMaxQueryParams = 64;
 
 struct ParsedTarget {
-  std::string path;                   // percent-decoded, without the query
-  std::vector<std::string> segments;  // each decoded on its own, so "%2F" stays inside one
+  std::string path;                          // percent-decoded, without the query
+  std::vector<std::string> segments;         // each decoded on its own, so "%2F" stays inside one
   std::map<std::string, std::string> query;  // decoded; the first of repeated keys wins
 };
 

@@ -4,11 +4,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-
-#include <boost/asio/write.hpp>
 
 namespace parley::http::testing {
 
@@ -66,8 +65,8 @@ std::optional<RawResponse> RawConnection::ReadResponse() {
   while (line_end != std::string::npos) {
     const size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
-    const std::string line = head.substr(start, line_end == std::string::npos ? line_end
-                                                                               : line_end - start);
+    const std::string line =
+        head.substr(start, line_end == std::string::npos ? line_end : line_end - start);
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
@@ -92,8 +91,8 @@ bool RawConnection::WaitForClose() {
   char chunk[4096];
   while (true) {
     const ssize_t n = ::recv(socket_.native_handle(), chunk, sizeof(chunk), 0);
-    if (n == 0) return true;                        // orderly close
-    if (n < 0) return errno == ECONNRESET;          // EAGAIN: the safety timeout expired
+    if (n == 0) return true;                // orderly close
+    if (n < 0) return errno == ECONNRESET;  // EAGAIN: the safety timeout expired
   }
 }
 

@@ -9,10 +9,12 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "http/beast_util.h"
+#include "http/io_runtime.h"
 #include "http/response_writer.h"
 #include "http/server_state.h"
 #include "http/websocket.h"
@@ -20,6 +22,9 @@
 namespace parley::http::internal {
 
 namespace ws = boost::beast::websocket;
+
+// How long Server::Stop waits for a WebSocket client to answer its close frame.
+inline constexpr std::chrono::seconds kGoingAwayTimeout{1};
 
 // Outcomes carried out of co_spawn must be default-constructible, which Result is not.
 struct ReadOutcome {
@@ -55,11 +60,15 @@ class WebSocketImpl final : public WebSocket,
     control->strand = self->strand_;
     control->websocket = true;
     std::weak_ptr<WebSocketImpl> weak = self;
+    // Server::Stop: tell the client we are going away (1001), so it reconnects elsewhere or
+    // later. A client that does not answer the close is cut off after kGoingAwayTimeout.
     control->close_now = [weak] {
-      if (auto locked = weak.lock()) {
-        boost::beast::error_code ignored;
-        Lowest(locked->ws_.next_layer()).socket().close(ignored);
-      }
+      auto locked = weak.lock();
+      if (!locked) return;
+      auto timeout = ws::stream_base::timeout::suggested(boost::beast::role_type::server);
+      timeout.handshake_timeout = kGoingAwayTimeout;
+      locked->ws_.set_option(timeout);
+      Spawn(locked->strand_, DoClose(locked, 1001, "server shutting down"), "websocket close");
     };
     self->registration_ = self->state_->Register(std::move(control));
     // A Stop() that ran before Register could not see us: honour it now.
@@ -115,9 +124,12 @@ class WebSocketImpl final : public WebSocket,
     co_return OkStatus();
   }
 
+  // Runs on the strand. Beast allows one close per stream: the first caller wins, whether it
+  // is the handler's Close or Server::Stop.
   static boost::asio::awaitable<void> DoClose(std::shared_ptr<WebSocketImpl> self, uint16_t code,
                                               std::string reason) {
-    if (!self->ws_.is_open()) co_return;
+    if (self->close_started_ || !self->ws_.is_open()) co_return;
+    self->close_started_ = true;
     ws::close_reason close_reason(static_cast<ws::close_code>(code), reason);
     auto [ec] = co_await self->ws_.async_close(close_reason, kAsTuple);
     (void)ec;
@@ -128,6 +140,7 @@ class WebSocketImpl final : public WebSocket,
   boost::asio::any_io_executor strand_;
   boost::beast::flat_buffer read_buffer_;  // used only by the one in-flight Read
   uint64_t registration_ = 0;
+  bool close_started_ = false;  // on the strand
 };
 
 // What the session and the upgrade object share: the session's stream until the handler
@@ -166,10 +179,9 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
     std::shared_ptr<UpgradeSlot<Stream>> slot = slot_;
     if (slot->stream == nullptr || slot->status != 0) co_return;
     slot->status = response.status;
-    auto [ec, bytes] = co_await WriteResponse(*slot->stream, std::move(response),
-                                              slot->request.version(), /*keep_alive=*/false,
-                                              slot->request_id, slot->head_request,
-                                              slot->state->options.read_timeout);
+    auto [ec, bytes] = co_await WriteResponse(
+        *slot->stream, std::move(response), slot->request.version(), /*keep_alive=*/false,
+        slot->request_id, slot->head_request, slot->state->options.read_timeout);
     slot->bytes_out = bytes;
   }
 

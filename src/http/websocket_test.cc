@@ -24,7 +24,8 @@ namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
 // Authenticates from the query, then echoes every message until the peer goes away.
-boost::asio::awaitable<void> EchoStream(Request request, std::unique_ptr<WebSocketUpgrade> upgrade) {
+boost::asio::awaitable<void> EchoStream(Request request,
+                                        std::unique_ptr<WebSocketUpgrade> upgrade) {
   if (request.query["token"] != "good") {
     co_await upgrade->Reject(ErrorResponse(Unauthenticated("bad token")));
     co_return;
@@ -142,8 +143,18 @@ TEST_F(WebSocketTest, ServerStopClosesOpenWebSockets) {
   beast::flat_buffer buffer;
   beast::error_code ec;
   client.ws.read(buffer, ec);
-  EXPECT_TRUE(ec);
-  EXPECT_NE(ec, beast::error_code(asio::error::try_again));  // not the 5 s safety timeout
+  EXPECT_EQ(ec, beast::error_code(beast::websocket::error::closed)) << ec.message();
+  EXPECT_EQ(client.ws.reason().code, 1001) << "going away";
+  EXPECT_EQ(server_->WaitForConnections(std::chrono::seconds(5)), 0u);
+}
+
+TEST_F(WebSocketTest, ServerStopCutsAClientThatIgnoresTheCloseFrame) {
+  Client client(StartServer());
+  client.ws.handshake("127.0.0.1", "/ws?token=good");
+  server_->Stop();
+  // The client never reads, so never answers the close: the server cuts it off after
+  // kGoingAwayTimeout (1 s).
+  EXPECT_EQ(server_->WaitForConnections(std::chrono::seconds(10)), 0u);
 }
 
 }  // namespace
