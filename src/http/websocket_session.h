@@ -63,18 +63,14 @@ class WebSocketImpl final : public WebSocket,
     // Server::Stop: tell the client we are going away (1001), so it reconnects elsewhere or
     // later. A client that does not answer the close is cut off after kGoingAwayTimeout.
     control->close_now = [weak] {
-      auto locked = weak.lock();
-      if (!locked) return;
-      auto timeout = ws::stream_base::timeout::suggested(boost::beast::role_type::server);
-      timeout.handshake_timeout = kGoingAwayTimeout;
-      locked->ws_.set_option(timeout);
-      Spawn(locked->strand_, DoClose(locked, 1001, "server shutting down"), "websocket close");
+      if (auto locked = weak.lock()) {
+        Spawn(locked->strand_, GoingAway(locked), "websocket close");
+      }
     };
     self->registration_ = self->state_->Register(std::move(control));
     // A Stop() that ran before Register could not see us: honour it now.
     if (self->state_->stopping) {
-      boost::beast::error_code ignored;
-      Lowest(self->ws_.next_layer()).socket().close(ignored);
+      co_await GoingAway(self);
       co_return boost::asio::error::operation_aborted;
     }
     co_return ec;
@@ -122,6 +118,13 @@ class WebSocketImpl final : public WebSocket,
     auto [ec, n] = co_await self->ws_.async_write(boost::asio::buffer(text), kAsTuple);
     if (ec) co_return Unavailable("websocket write failed: " + ec.message());
     co_return OkStatus();
+  }
+
+  static boost::asio::awaitable<void> GoingAway(std::shared_ptr<WebSocketImpl> self) {
+    auto timeout = ws::stream_base::timeout::suggested(boost::beast::role_type::server);
+    timeout.handshake_timeout = kGoingAwayTimeout;
+    self->ws_.set_option(timeout);
+    co_await DoClose(std::move(self), 1001, "server shutting down");
   }
 
   // Runs on the strand. Beast allows one close per stream: the first caller wins, whether it
