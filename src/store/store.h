@@ -251,7 +251,6 @@ inline constexpr std::chrono::seconds kActivityResolution{1};
 
 // Write access; runs on the single writer inside a batch transaction. Reads through a Writer
 // see the batch's own uncommitted writes.
-
 class Writer : public Reader {
  public:
   // Errors for inserts: kAlreadyExists on a duplicate primary/unique key.
@@ -275,8 +274,8 @@ class Writer : public Reader {
 
   virtual Status InsertCustomer(const CustomerRecord& r) = 0;
   // Touches move last_seen / last_activity_at forward. Callers may skip a touch while the
-  // stored time is less than kActivityResolution old: one UPDATE per message would be the
-  // most expensive part of a busy conversation's writes.
+  // stored time is less than kActivityResolution old, which saves a row write per message
+  // in a busy conversation.
   virtual Status TouchCustomer(const TenantId& tenant, const CustomerId& id, TimePoint seen) = 0;
   virtual Status DeleteCustomer(const TenantId& tenant, const CustomerId& id) = 0;
 
