@@ -158,19 +158,33 @@ TEST(LogLevelTest, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(LevelName(Level::kWarn), "warn");
 }
 
-TEST(LogFileTest, AppendsJsonLinesToTheConfiguredFile) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("parley_log_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "parley.log").string();
+// Logs to <tmp>/parley_log_<pid>/parley.log for one test; back to stderr afterwards.
+class LogFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_);
+    Init({.level = Level::kInfo, .file = path_});
+  }
+  void TearDown() override {
+    Init({});
+    std::filesystem::remove_all(dir_);
+  }
+  std::string ReadAll() const {
+    std::ifstream in(path_);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
 
-  Init({.level = Level::kInfo, .file = path});
+  const std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("parley_log_" + std::to_string(::getpid()));
+  const std::string path_ = (dir_ / "parley.log").string();
+};
+
+TEST_F(LogFileTest, AppendsJsonLinesToTheConfiguredFile) {
   Info("test.file", {{"n", 1}});
   Debug("test.hidden");
   Flush();
-  Init({});
 
-  std::ifstream in(path);
+  std::ifstream in(path_);
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   boost::system::error_code ec;
@@ -178,49 +192,29 @@ TEST(LogFileTest, AppendsJsonLinesToTheConfiguredFile) {
   ASSERT_FALSE(ec);
   EXPECT_EQ(v.at("event").as_string(), "test.file");
   EXPECT_FALSE(std::getline(in, line)) << "debug line written at info level";
-  std::filesystem::remove_all(dir);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-TEST(LogFileTest, AWarningIsWrittenAtOnceWithTheLinesBeforeIt) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("parley_log_warn_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "parley.log").string();
-  Init({.level = Level::kInfo, .file = path});
+TEST_F(LogFileTest, AWarningIsWrittenAtOnceWithTheLinesBeforeIt) {
   Info("test.before");
   Warn("test.warning");
   // No Flush: both lines are in the file as soon as Warn returns.
-  std::string text = ReadAll(path);
+  std::string text = ReadAll();
   EXPECT_NE(text.find("test.before"), std::string::npos);
   EXPECT_NE(text.find("test.warning"), std::string::npos);
-  Init({});
-  std::filesystem::remove_all(dir);
 }
 
-TEST(LogFileTest, InfoLinesReachTheFileWithoutAFlushWhenIdle) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("parley_log_idle_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "parley.log").string();
-  Init({.level = Level::kInfo, .file = path});
+TEST_F(LogFileTest, InfoLinesReachTheFileWithoutAFlushWhenIdle) {
   Info("test.idle");
   // The sink's flusher writes pending lines out within 200 ms; allow a slow machine 10 s.
   bool seen = false;
   for (int i = 0; i < 1000 && !seen; ++i) {
-    seen = ReadAll(path).find("test.idle") != std::string::npos;
+    seen = ReadAll().find("test.idle") != std::string::npos;
     if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(seen);
-  Init({});
-  std::filesystem::remove_all(dir);
 }
 
-TEST(LogFileTest, TryInitReportsAnUnopenableFile) {
+TEST(LogInitTest, TryInitReportsAnUnopenableFile) {
   // A regular file as the "directory": no process, root or not, can create a file below it.
   auto blocker =
       std::filesystem::temp_directory_path() / ("parley_log_blocker_" + std::to_string(::getpid()));
