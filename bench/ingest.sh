@@ -199,6 +199,16 @@ ticks_of() {  # ticks_of PID…: utime+stime of the processes, in clock ticks
   done
   echo "$total"
 }
+thread_ticks() {  # thread_ticks PID: "<thread name> <utime+stime>" per thread, summed by name
+  local t stat name
+  local -a f
+  for t in /proc/"$1"/task/*; do
+    read -r name <"$t/comm" || continue
+    read -r stat <"$t/stat" || continue
+    read -r -a f <<<"${stat##*) }"
+    echo "$name $((f[11] + f[12]))"
+  done | awk '{ sum[$1] += $2 } END { for (n in sum) print n, sum[n] }' | sort
+}
 machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 # CPU of the shell's waited-for children (wrk), from the `times` builtin; it must run in this
 # shell, not in a $(…) subshell, whose children are not ours.
@@ -291,6 +301,7 @@ for conns in "${levels[@]}"; do
   commits0=$(metric_of parley_store_commits_total)
   writes0=$(metric_of parley_store_writes_total)
   cpu0=$(ticks_of "$parley_pid")
+  thread_ticks "$parley_pid" >"$tmp/threads0"
   perf_pid=""
   if [[ $PERF != 0 ]]; then
     # cpu-clock sampling works in VMs without hardware counters; the recorder itself takes
@@ -317,6 +328,7 @@ for conns in "${levels[@]}"; do
   done
   drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
   cpu1=$(ticks_of "$parley_pid")
+  thread_ticks "$parley_pid" >"$tmp/threads1"
   commits=$(($(metric_of parley_store_commits_total) - commits0))
   writes=$(($(metric_of parley_store_writes_total) - writes0))
   ((drained)) ||
@@ -344,9 +356,12 @@ for conns in "${levels[@]}"; do
     "$others_cores"
   printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \
     "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
-  printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n\n' \
+  printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n' \
     "$commits" "$writes" "$(calc "printf \"%.1f\", $writes / ($commits + ($commits == 0))")" \
     "$(calc "printf \"%.1f\", $stored / ($commits + ($commits == 0))")"
+  # CPU per stored message by thread (load and drain): which thread limits the rate.
+  printf '       CPU by thread, µs/msg:%s\n\n' "$(join "$tmp/threads0" "$tmp/threads1" |
+    awk -v n="$stored" -v hz="$clk_tck" '$3 > $2 { printf " %s %.1f", $1, ($3 - $2) * 1e6 / hz / (n ? n : 1) }')"
   if [[ $PERF != 0 && -s $tmp/perf-c$conns.data ]]; then
     echo "  perf, parley at c=$conns: share of samples by thread, by library, then by symbol (self)"
     perf report -i "$tmp/perf-c$conns.data" --no-children --sort comm --stdio 2>/dev/null |

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "store/sqlite/page_cache.h"
+
 namespace parley::store::sqlite {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
@@ -138,6 +140,7 @@ std::optional<std::string> Query::ColOptText() {
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int flags) {
+  InstallPageCache();  // before SQLite initializes; a no-op afterwards
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
