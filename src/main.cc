@@ -21,6 +21,7 @@
 #include "crypto/random.h"
 #include "delivery/dispatcher.h"
 #include "delivery/stream_hub.h"
+#include "delivery/sweeper.h"
 #include "http/client.h"
 #include "http/io_runtime.h"
 #include "http/server.h"
@@ -152,6 +153,16 @@ int Serve(const cli::ServeFlags& flags) {
   delivery::Dispatcher dispatcher(dispatcher_deps, dispatcher_options);
   (*store)->SetCommitListener([&dispatcher] { dispatcher.Wake(); });
 
+  delivery::SweeperOptions retention;
+  retention.interval = cfg.retention.sweep_interval;
+  retention.delivered_grace = cfg.retention.delivered_grace;
+  retention.inactivity_timeout = cfg.retention.inactivity_timeout;
+  retention.dedupe_window = cfg.retention.dedupe_window;
+  retention.idempotency_window = cfg.retention.idempotency_window;
+  retention.dead_letter_ttl = cfg.delivery.dead_letter_ttl;
+  retention.ended_conversation_ttl = cfg.retention.ended_conversation_ttl;
+  delivery::Sweeper sweeper(**store, keys, bus, clock, retention);
+
   api::ConnectionCache connections(**store, keys, clock);
   api::App app;
   app.connections = &connections;
@@ -164,6 +175,7 @@ int Serve(const cli::ServeFlags& flags) {
   app.metrics = &metrics;
   app.admin_token = *admin_token;
   app.openapi_json = kOpenApiJson;
+  app.retention = retention;
   api::Auth auth(app);
   http::Router router;
   api::RegisterServiceApi(router, app);
@@ -188,6 +200,7 @@ int Serve(const cli::ServeFlags& flags) {
                 port.status().message());
   }
   dispatcher.Start();
+  sweeper.Start();
   log::Info("server.listening", {{"host", cfg.server.listen.host},
                                  {"port", static_cast<int64_t>(*port)},
                                  {"tls", cfg.server.tls_enabled()},
@@ -205,6 +218,7 @@ int Serve(const cli::ServeFlags& flags) {
   // Requests in progress finish and WebSocket clients get their close frame (1001).
   size_t cut = server.WaitForConnections(std::chrono::seconds(3));
   if (cut > 0) log::Warn("server.connections_cut", {{"connections", static_cast<int64_t>(cut)}});
+  sweeper.Stop();
   dispatcher.Stop();
   runtime.Stop();
   log::Flush();

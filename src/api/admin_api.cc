@@ -93,6 +93,7 @@ class AdminApi {
   void Register(http::Router& r) {
     r.Add("POST", "/v1/admin/tenants", [this](Request q) { return CreateTenant(std::move(q)); });
     r.Add("GET", "/v1/admin/tenants", [this](Request q) { return ListTenants(std::move(q)); });
+    r.Add("GET", "/v1/admin/data-map", [this](Request q) { return DataMap(std::move(q)); });
     r.Add("GET", "/v1/admin/tenants/{tenant}",
           [this](Request q) { return GetTenant(std::move(q)); });
     r.Add("DELETE", "/v1/admin/tenants/{tenant}",
@@ -163,6 +164,25 @@ class AdminApi {
     if (!s.ok()) co_return http::ErrorResponse(s);
     log::Info("tenant.created", {{"tenant", t.id.str()}});
     co_return Json(201, TenantJson(t));
+  }
+
+  // What Parley holds, per record type, and the rule that deletes it (docs/data-lifecycle.md).
+  awaitable<Response> DataMap(Request q) {
+    Status s = auth_.Operator(q);
+    if (!s.ok()) co_return http::ErrorResponse(s);
+    std::function<Result<std::vector<store::TableStats>>(store::Reader&)> data_map =
+        [](store::Reader& r) { return r.DataMap(); };
+    auto tables =
+        co_await store::Read<std::vector<store::TableStats>>(*app_.store, std::move(data_map));
+    if (!tables.ok()) co_return http::ErrorResponse(tables.status());
+    json::array items;
+    for (const auto& e : delivery::DescribeDataMap(*tables, app_.retention, app_.clock->Now())) {
+      json::object item{{"record", e.record}, {"table", e.table}, {"rows", e.rows},
+                        {"sealed", e.sealed}, {"rule", e.rule}};
+      item["oldest_age_s"] = e.oldest_age ? json::value(e.oldest_age->count()) : json::value();
+      items.push_back(std::move(item));
+    }
+    co_return Json(200, json::object{{"data", std::move(items)}});
   }
 
   awaitable<Response> ListTenants(Request q) {

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "delivery/dispatcher.h"
 #include "delivery/stream_hub.h"
+#include "delivery/sweeper.h"
 #include "delivery/tenant_keys.h"
 #include "http/metrics.h"
 #include "store/store.h"
@@ -33,6 +34,7 @@ struct App {
   std::string admin_token;                 // operator token (never logged)
   std::string openapi_json;                // served at /v1/openapi.json
   std::chrono::seconds max_grace{604800};  // endpoint secret rotation grace, at most
+  delivery::SweeperOptions retention;      // the rules the data map describes
 };
 
 }  // namespace parley::api

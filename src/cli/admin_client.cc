@@ -1,5 +1,8 @@
 // The admin subcommands: one HTTP request to a running server's admin API each.
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <future>
@@ -30,7 +33,7 @@ boost::asio::awaitable<void> SendInto(http::Client* client, http::ClientRequest 
 }  // namespace
 
 int AdminRequest(const AdminFlags& flags, const std::string& method, const std::string& path,
-                 const std::string& body) {
+                 const std::string& body, const std::function<void(const std::string&)>& print) {
   std::string token = TokenFrom(flags);
   if (token.empty()) {
     std::cerr << "parley: no operator token: set PARLEY_ADMIN_TOKEN, pass --token, or run "
@@ -57,9 +60,51 @@ int AdminRequest(const AdminFlags& flags, const std::string& method, const std::
     std::cerr << "parley: " << flags.server << ": " << response.status().ToString() << "\n";
     return 1;
   }
+  if (print && response->status < 300) {
+    print(response->body);
+    return 0;
+  }
   if (!response->body.empty()) std::cout << response->body << "\n";
   if (response->status >= 400) return 1;
   return 0;
+}
+
+void PrintDataMap(const std::string& json_body) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json_body, ec);
+  const boost::json::array* items = nullptr;
+  if (!ec && v.is_object()) {
+    if (auto* data = v.get_object().if_contains("data"); data && data->is_array()) {
+      items = &data->get_array();
+    }
+  }
+  if (items == nullptr) {
+    std::cout << json_body << "\n";
+    return;
+  }
+  auto text = [](const boost::json::object& o, const char* key) -> std::string {
+    const boost::json::value* f = o.if_contains(key);
+    return f && f->is_string() ? std::string(f->get_string()) : std::string();
+  };
+  auto age = [](const boost::json::value* f) -> std::string {
+    if (f == nullptr || !f->is_int64()) return "-";
+    int64_t s = f->get_int64();
+    if (s >= 86400) return fmt::format("{:.1f} d", s / 86400.0);
+    if (s >= 3600) return fmt::format("{:.1f} h", s / 3600.0);
+    if (s >= 60) return fmt::format("{:.1f} min", s / 60.0);
+    return fmt::format("{} s", s);
+  };
+  std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", "table", "rows", "oldest",
+                           "sealed", "deleted");
+  for (const auto& item : *items) {
+    if (!item.is_object()) continue;
+    const auto& o = item.get_object();
+    const boost::json::value* rows = o.if_contains("rows");
+    std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", text(o, "table"),
+                             rows && rows->is_int64() ? rows->get_int64() : 0,
+                             age(o.if_contains("oldest_age_s")), text(o, "sealed"),
+                             text(o, "rule"));
+  }
 }
 
 }  // namespace parley::cli

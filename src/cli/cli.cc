@@ -101,6 +101,12 @@ int Run(int argc, char** argv, const ServeFn& serve) {
       "normalize", "Normalize one channel payload from stdin into the common message format");
   normalize_cmd->add_option("--channel", channel, "Channel kind")->required();
 
+  bool raw_json = false;
+  auto* data_map_cmd = app.add_subcommand(
+      "data-map", "Show what Parley holds per record type, and the rule that deletes it");
+  AddAdminFlags(data_map_cmd, admin);
+  data_map_cmd->add_flag("--json", raw_json, "Print the admin API's JSON");
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -123,6 +129,10 @@ int Run(int argc, char** argv, const ServeFn& serve) {
   if (*tenant_create) {
     return AdminRequest(admin, "POST", "/v1/admin/tenants",
                         json::serialize(json::object{{"name", name}}));
+  }
+  if (*data_map_cmd) {
+    if (raw_json) return AdminRequest(admin, "GET", "/v1/admin/data-map", "");
+    return AdminRequest(admin, "GET", "/v1/admin/data-map", "", PrintDataMap);
   }
   if (*tenant_list) return AdminRequest(admin, "GET", "/v1/admin/tenants", "");
   if (*tenant_get) return AdminRequest(admin, "GET", "/v1/admin/tenants/" + tenant, "");

@@ -81,6 +81,21 @@ struct DeliveryConfig {
   std::chrono::seconds dead_letter_ttl{259200};      // "dead_letter_ttl_s" 3600..2592000
 };
 
+// [retention]: how long each record type is kept (docs/data-lifecycle.md). Dead letters use
+// delivery.dead_letter_ttl_s.
+struct RetentionConfig {
+  std::chrono::seconds sweep_interval{60};  // "sweep_interval_s" 1..3600
+  // Delivered messages and their events stay this long, for stream resumes and API reads.
+  std::chrono::seconds delivered_grace{3600};  // "delivered_grace_s" 0..86400
+  // Open conversations end after this long without activity (a tenant's settings may set
+  // "inactivity_timeout_s" lower or higher, within the same range).
+  std::chrono::seconds inactivity_timeout{86400};  // "inactivity_timeout_s" 60..2592000
+  std::chrono::seconds dedupe_window{604800};      // "dedupe_window_s" 3600..2592000
+  std::chrono::seconds idempotency_window{86400};  // "idempotency_window_s" 3600..604800
+  // Ended conversations (ids, times, no content) are deleted this long after they end.
+  std::chrono::seconds ended_conversation_ttl{2592000};  // "ended_conversation_ttl_s" 0..31536000
+};
+
 // [channels.custom]
 struct CustomChannelConfig {
   std::chrono::seconds replay_window{300};  // "replay_window_s" 30..3600
@@ -102,6 +117,7 @@ struct Config {
   SecurityConfig security;
   StoreConfig store;
   DeliveryConfig delivery;
+  RetentionConfig retention;
   ChannelsConfig channels;
   LogConfig log;
 };

@@ -218,6 +218,25 @@ std::vector<FieldSpec> BuildFields() {
       [](auto& c) -> auto& { return c.delivery.dead_letter_ttl; }));
 
   f.push_back(IntField(
+      "retention.sweep_interval_s", 1, 3600,
+      [](auto& c) -> auto& { return c.retention.sweep_interval; }));
+  f.push_back(IntField(
+      "retention.delivered_grace_s", 0, 86400,
+      [](auto& c) -> auto& { return c.retention.delivered_grace; }));
+  f.push_back(IntField(
+      "retention.inactivity_timeout_s", 60, 2592000,
+      [](auto& c) -> auto& { return c.retention.inactivity_timeout; }));
+  f.push_back(IntField(
+      "retention.dedupe_window_s", 3600, 2592000,
+      [](auto& c) -> auto& { return c.retention.dedupe_window; }));
+  f.push_back(IntField(
+      "retention.idempotency_window_s", 3600, 604800,
+      [](auto& c) -> auto& { return c.retention.idempotency_window; }));
+  f.push_back(IntField(
+      "retention.ended_conversation_ttl_s", 0, 31536000,
+      [](auto& c) -> auto& { return c.retention.ended_conversation_ttl; }));
+
+  f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,
       [](auto& c) -> auto& { return c.channels.custom.replay_window; }));
 

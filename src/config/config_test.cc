@@ -70,10 +70,29 @@ TEST(ConfigTest, DefaultsWithNoFileAndEmptyEnvironment) {
   EXPECT_EQ(c.delivery.batch_size, 50);
   EXPECT_EQ(c.delivery.request_timeout, 10s);
   EXPECT_EQ(c.delivery.dead_letter_ttl, 72h);
+  EXPECT_EQ(c.retention.sweep_interval, 1min);
+  EXPECT_EQ(c.retention.delivered_grace, 1h);
+  EXPECT_EQ(c.retention.inactivity_timeout, 24h);
+  EXPECT_EQ(c.retention.dedupe_window, 168h);
+  EXPECT_EQ(c.retention.idempotency_window, 24h);
+  EXPECT_EQ(c.retention.ended_conversation_ttl, 720h);
   EXPECT_EQ(c.channels.custom.replay_window, 5min);
   EXPECT_EQ(c.log.level, log::Level::kInfo);
   EXPECT_TRUE(c.log.file.empty());
   EXPECT_TRUE(Validate(Config{}).ok());
+}
+
+TEST(ConfigTest, RetentionSectionIsReadAndBounded) {
+  auto c = LoadFromString("[retention]\nsweep_interval_s = 5\ndelivered_grace_s = 0\n"
+                          "inactivity_timeout_s = 600\n",
+                          Environment());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->retention.sweep_interval, 5s);
+  EXPECT_EQ(c->retention.delivered_grace, 0s);
+  EXPECT_EQ(c->retention.inactivity_timeout, 10min);
+  auto bad = LoadFromString("[retention]\ndedupe_window_s = 60\n", Environment());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("retention.dedupe_window_s"), std::string::npos);
 }
 
 TEST(ConfigTest, LoadsAFullFile) {

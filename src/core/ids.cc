@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -29,6 +30,17 @@ std::string NewIdBody(TimePoint now) {
     hi >>= 5;
     out[25 - i] = kAlphabet[lo & 31];
     lo >>= 5;
+  }
+  return out;
+}
+
+std::string IdBodyFloor(TimePoint now) {
+  int64_t millis = std::max<int64_t>(0, ToUnixMillis(now));
+  uint64_t ms = static_cast<uint64_t>(millis) & ((uint64_t{1} << 48) - 1);
+  std::string out(26, '0');
+  for (int i = 9; i >= 0; --i) {
+    out[i] = kAlphabet[ms & 31];
+    ms >>= 5;
   }
   return out;
 }

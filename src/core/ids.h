@@ -21,6 +21,8 @@ namespace parley {
 namespace internal {
 // 26 characters: 10 of time, 16 of randomness.
 std::string NewIdBody(TimePoint now);
+// The smallest body of `now`'s millisecond: every id made before `now` sorts below it.
+std::string IdBodyFloor(TimePoint now);
 bool IsValidIdBody(std::string_view body);
 }  // namespace internal
 
@@ -36,6 +38,14 @@ class Id {
     std::string s(kPrefix);
     s += '_';
     s += internal::NewIdBody(now);
+    return Id(std::move(s));
+  }
+  // A bound, not an id: compares below every id made at or after `t` and above every id made
+  // before it (ids sort by creation time). For range scans over id-keyed tables.
+  static Id Floor(TimePoint t) {
+    std::string s(kPrefix);
+    s += '_';
+    s += internal::IdBodyFloor(t);
     return Id(std::move(s));
   }
   // Validates prefix and shape. Errors: kInvalidArgument.

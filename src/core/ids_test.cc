@@ -25,6 +25,16 @@ TEST(IdsTest, SortByCreationTime) {
   EXPECT_LT(a.str(), b.str());
 }
 
+TEST(IdsTest, FloorSeparatesIdsMadeBeforeAndAfterATime) {
+  TimePoint t = FromUnixMillis(1'763'708'000'000);
+  MessageId floor = MessageId::Floor(t);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_LT(MessageId::New(t - std::chrono::milliseconds(1)).str(), floor.str());
+    EXPECT_GE(MessageId::New(t).str(), floor.str());
+  }
+  EXPECT_EQ(floor.str().size(), 30u);
+}
+
 TEST(IdsTest, AreUnique) {
   FakeClock clock(FromUnixMillis(5));
   std::set<std::string> seen;

@@ -16,9 +16,17 @@ Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& ten
 Result<EventId> EventRecorder::RecordMessage(store::Writer& writer, const Message& message,
                                              std::string_view message_json) {
   Event event = Header(message.tenant);
+  // The message.created event of "msg_X" is "ev_X": the retention sweeper finds a message's
+  // pending deliveries from its id alone (store.h, SweepMessages).
+  event.id = MessageCreatedEventId(message.id);
   event.data = Message{};  // only its kind is read (the event's type): the data is message_json
   std::string json = SerializeWithData(event, message_json);
   return Store(writer, event, std::move(json), message.conversation);
+}
+
+EventId MessageCreatedEventId(const MessageId& message) {
+  return EventId::FromTrusted(std::string(EventId::kPrefix) + "_" +
+                              message.str().substr(MessageId::kPrefix.size() + 1));
 }
 
 Event EventRecorder::Header(const TenantId& tenant) const {

@@ -24,6 +24,9 @@
 
 namespace parley::delivery {
 
+// The id of message "msg_X"'s message.created event: "ev_X".
+EventId MessageCreatedEventId(const MessageId& message);
+
 // Not thread-safe: one recorder belongs to one write.
 class EventRecorder {
  public:

@@ -172,6 +172,13 @@ struct AuditRecord {
   std::string detail_json;  // non-secret details
 };
 
+// Rows and age of one table, for the data map.
+struct TableStats {
+  std::string table;
+  int64_t rows = 0;
+  std::optional<TimePoint> oldest;  // the oldest row's time (created, first seen, failed, …)
+};
+
 struct Page {
   std::string after;  // exclusive cursor (an id); empty = from the start
   int limit = 50;     // 1..500
@@ -244,6 +251,14 @@ class Reader {
 
   virtual Result<std::vector<AuditRecord>> ListAudit(const std::optional<TenantId>& tenant,
                                                      const Page& page) = 0;
+
+  // ---- lifecycle (docs/data-lifecycle.md) ----
+  // Open conversations of the tenant whose last activity was before `active_before`.
+  virtual Result<std::vector<ConversationRecord>> ListIdleConversations(const TenantId& tenant,
+                                                                        TimePoint active_before,
+                                                                        int limit) = 0;
+  // Every table that holds tenant or customer data, with its row count and oldest row.
+  virtual Result<std::vector<TableStats>> DataMap() = 0;
 };
 
 // See Writer::TouchCustomer.
@@ -315,6 +330,23 @@ class Writer : public Reader {
   virtual Status InsertIdempotency(const IdempotencyRecord& r) = 0;
 
   virtual Status InsertAudit(const AuditRecord& r) = 0;
+
+  // ---- lifecycle sweeps (docs/data-lifecycle.md) ----
+  // Each deletes at most `limit` rows (all tenants), oldest first, and returns how many.
+  // A "pending" row is one an outbox row or a dead letter still refers to.
+  //
+  // The message.created event of message "msg_X" has the id "ev_X" (EventRecorder), so a
+  // message is pending while its own id or its event's id is referred to.
+  virtual Result<int> SweepInboundDedupe(TimePoint created_before, int limit) = 0;
+  virtual Result<int> SweepIdempotency(TimePoint created_before, int limit) = 0;
+  virtual Result<int> SweepDeadLetters(TimePoint failed_before, int limit) = 0;
+  // Events created before the time and not pending.
+  virtual Result<int> SweepEvents(TimePoint created_before, int limit) = 0;
+  // Messages created before the time, not queued and not pending, except those of
+  // connections of kind "web" (kept while their conversation is open).
+  virtual Result<int> SweepMessages(TimePoint created_before, int limit) = 0;
+  // Conversations ended before the time, with every message they still hold.
+  virtual Result<int> SweepEndedConversations(TimePoint ended_before, int limit) = 0;
 };
 
 // Thread safety: every method may be called from any thread.

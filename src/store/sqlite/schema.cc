@@ -180,6 +180,15 @@ CREATE TABLE audit_log (
 ) STRICT;
 CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
 )sql"},
+    // The retention sweeper (docs/data-lifecycle.md): oldest-first scans of the windowed
+    // tables, and the "still pending?" checks of events and messages.
+    {2, R"sql(
+CREATE INDEX inbound_dedupe_by_time ON inbound_dedupe (created_at);
+CREATE INDEX idempotency_keys_by_time ON idempotency_keys (created_at);
+CREATE INDEX outbox_by_ref ON outbox (ref_id);
+CREATE INDEX dead_letters_by_ref ON dead_letters (ref_id);
+CREATE INDEX conversations_by_end ON conversations (state, ended_at);
+)sql"},
 };
 
 }  // namespace

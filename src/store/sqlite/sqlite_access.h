@@ -60,6 +60,10 @@ class SqliteAccess final : public Writer {
                                            std::string_view key_hash) override;
   Result<std::vector<AuditRecord>> ListAudit(const std::optional<TenantId>& tenant,
                                              const Page& page) override;
+  Result<std::vector<ConversationRecord>> ListIdleConversations(const TenantId& tenant,
+                                                                TimePoint active_before,
+                                                                int limit) override;
+  Result<std::vector<TableStats>> DataMap() override;
 
   // ---- Writer (sqlite_writes.cc) ----
   Status InsertTenant(const TenantRecord& r) override;
@@ -97,6 +101,17 @@ class SqliteAccess final : public Writer {
   Status InsertDeadLetter(const DeadLetterRecord& r) override;
   Status DeleteDeadLetter(const TenantId& tenant, const DeadLetterId& id) override;
   Status InsertIdempotency(const IdempotencyRecord& r) override;
+  Result<int> SweepInboundDedupe(TimePoint created_before, int limit) override;
+  Result<int> SweepIdempotency(TimePoint created_before, int limit) override;
+  Result<int> SweepDeadLetters(TimePoint failed_before, int limit) override;
+  Result<int> SweepEvents(TimePoint created_before, int limit) override;
+  Result<int> SweepMessages(TimePoint created_before, int limit) override;
+  Result<int> SweepEndedConversations(TimePoint ended_before, int limit) override;
+
+ private:
+  // True when an outbox row or a dead letter refers to `ref` (an event or message id).
+  Result<bool> IsPending(std::string_view ref);
+ public:
   Status InsertAudit(const AuditRecord& r) override;
 
  private:

@@ -1,0 +1,321 @@
+#include "delivery/sweeper.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "bus/in_process_bus.h"
+#include "core/message_json.h"
+#include "crypto/keys.h"
+#include "delivery/event_recorder.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace parley::delivery {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Reads the database file directly, outside the store: a rule must delete rows, not hide them.
+int64_t RawCount(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  int64_t n = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return n;
+}
+
+class SweeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_sweep_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/parley.db";
+    auto store = store::sqlite::SqliteStore::Open({.path = path_, .clock = &clock_});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    keys_ = std::make_unique<TenantKeys>(ring_, *store_);
+
+    tenant_.id = TenantId::New(clock_);
+    tenant_.name = "acme";
+    tenant_.wrapped_key =
+        ring_.master_key().WrapDataKey(tenant_.id.str(), crypto::DataKey::Generate());
+    tenant_.settings_json = "{}";
+    tenant_.created_at = clock_.Now();
+    connection_.id = ConnectionId::New(clock_);
+    connection_.tenant = tenant_.id;
+    connection_.kind = "custom";
+    connection_.name = "site";
+    connection_.settings_json = "{}";
+    connection_.created_at = clock_.Now();
+    customer_.id = CustomerId::New(clock_);
+    customer_.tenant = tenant_.id;
+    customer_.channel_kind = "custom";
+    customer_.contact_sealed = "sealed";
+    customer_.contact_index = "idx";
+    customer_.first_seen = customer_.last_seen = clock_.Now();
+    ASSERT_TRUE(Write([&](store::Writer& w) -> Status {
+                  PARLEY_RETURN_IF_ERROR(w.InsertTenant(tenant_));
+                  PARLEY_RETURN_IF_ERROR(w.InsertConnection(connection_));
+                  return w.InsertCustomer(customer_);
+                }).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  Status Write(store::Store::WriteFn fn) { return store_->WriteSync(std::move(fn)); }
+
+  store::ConversationRecord NewConversation() {
+    store::ConversationRecord c;
+    c.id = ConversationId::New(clock_);
+    c.tenant = tenant_.id;
+    c.connection = connection_.id;
+    c.customer = customer_.id;
+    c.started_at = c.last_activity_at = clock_.Now();
+    EXPECT_TRUE(Write([&](store::Writer& w) { return w.InsertConversation(c); }).ok());
+    return c;
+  }
+
+  // A message with its message.created event ("ev_" + the message id's body), as the ingest
+  // and send paths store them.
+  MessageId NewMessage(const ConversationId& conversation, std::string_view status) {
+    store::MessageRecord m;
+    m.id = MessageId::New(clock_);
+    m.tenant = tenant_.id;
+    m.conversation = conversation;
+    m.connection = connection_.id;
+    m.body_sealed = "MARKER-BODY";
+    m.status = std::string(status);
+    m.created_at = m.updated_at = clock_.Now();
+    store::EventRecord e;
+    e.id = MessageCreatedEventId(m.id);
+    e.tenant = tenant_.id;
+    e.conversation = conversation;
+    e.type = "message.created";
+    e.payload_sealed = "MARKER-EVENT";
+    e.created_at = clock_.Now();
+    EXPECT_TRUE(Write([&](store::Writer& w) -> Status {
+                  PARLEY_RETURN_IF_ERROR(w.InsertMessage(m));
+                  return w.InsertEvent(e).status();
+                }).ok());
+    return m.id;
+  }
+
+  void Outbox(store::OutboxKind kind, const std::string& ref, const ConversationId& cv) {
+    store::OutboxRecord o;
+    o.kind = kind;
+    o.tenant = tenant_.id;
+    o.target_id = "ep_target";
+    o.ref_id = ref;
+    o.conversation_id = cv.str();
+    o.created_at = o.next_attempt_at = clock_.Now();
+    EXPECT_TRUE(Write([&](store::Writer& w) { return w.InsertOutbox(o).status(); }).ok());
+  }
+
+  void DeadLetter(const std::string& ref, const ConversationId& cv) {
+    store::DeadLetterRecord d;
+    d.id = DeadLetterId::New(clock_);
+    d.tenant = tenant_.id;
+    d.kind = store::OutboxKind::kWebhook;
+    d.target_id = "ep_target";
+    d.ref_id = ref;
+    d.conversation_id = cv.str();
+    d.last_error = "http_500";
+    d.created_at = d.failed_at = clock_.Now();
+    EXPECT_TRUE(Write([&](store::Writer& w) { return w.InsertDeadLetter(d); }).ok());
+  }
+
+  int64_t Count(const std::string& sql) { return RawCount(path_, sql); }
+  bool MessageExists(const MessageId& id) {
+    return Count("SELECT count(*) FROM messages WHERE id = '" + id.str() + "'") == 1;
+  }
+  bool EventExists(const MessageId& id) {
+    return Count("SELECT count(*) FROM events WHERE id = '" + MessageCreatedEventId(id).str() +
+                 "'") == 1;
+  }
+
+  Sweeper MakeSweeper(SweeperOptions options = {}) {
+    return Sweeper(*store_, *keys_, bus_, clock_, options);
+  }
+
+  FakeClock clock_{FromUnixMillis(1'763'708'000'000)};
+  std::string dir_, path_;
+  crypto::KeyRing ring_{crypto::MasterKey::Generate()};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<TenantKeys> keys_;
+  bus::InProcessBus bus_;
+  store::TenantRecord tenant_;
+  store::ConnectionRecord connection_;
+  store::CustomerRecord customer_;
+};
+
+TEST_F(SweeperTest, DeliveredMessagesAndEventsGoAfterTheGraceUndeliveredOnesStay) {
+  auto cv = NewConversation();
+  MessageId delivered = NewMessage(cv.id, "received");
+  MessageId awaiting_webhook = NewMessage(cv.id, "received");
+  Outbox(store::OutboxKind::kWebhook, MessageCreatedEventId(awaiting_webhook).str(), cv.id);
+  MessageId awaiting_send = NewMessage(cv.id, "queued");
+  Outbox(store::OutboxKind::kChannelSend, awaiting_send.str(), cv.id);
+  MessageId dead = NewMessage(cv.id, "received");
+  DeadLetter(MessageCreatedEventId(dead).str(), cv.id);
+
+  SweeperOptions options;
+  options.delivered_grace = 1h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(59min);
+  auto early = sweeper.RunOnce();
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_EQ(early->messages, 0);
+  EXPECT_TRUE(MessageExists(delivered));
+
+  clock_.Advance(2min);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->messages, 1);
+  EXPECT_EQ(report->events, 2);  // the delivered message's, and the queued send's
+  EXPECT_FALSE(MessageExists(delivered));
+  EXPECT_FALSE(EventExists(delivered));
+  EXPECT_TRUE(MessageExists(awaiting_webhook));
+  EXPECT_TRUE(EventExists(awaiting_webhook));
+  EXPECT_TRUE(MessageExists(awaiting_send));
+  EXPECT_TRUE(MessageExists(dead));
+  EXPECT_TRUE(EventExists(dead));
+  EXPECT_EQ(Count("SELECT count(*) FROM messages WHERE CAST(body_sealed AS TEXT) LIKE "
+                  "'%MARKER-BODY%'"),
+            3);
+}
+
+TEST_F(SweeperTest, DeadLettersExpireAndThenTheirMessageGoes) {
+  auto cv = NewConversation();
+  MessageId dead = NewMessage(cv.id, "received");
+  DeadLetter(MessageCreatedEventId(dead).str(), cv.id);
+  SweeperOptions options;
+  options.dead_letter_ttl = 72h;
+  options.delivered_grace = 1h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(71h);
+  ASSERT_TRUE(sweeper.RunOnce().ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM dead_letters"), 1);
+  EXPECT_TRUE(MessageExists(dead));
+  clock_.Advance(2h);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->dead_letters, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM dead_letters"), 0);
+  EXPECT_EQ(report->messages, 1);
+  EXPECT_FALSE(MessageExists(dead));
+  EXPECT_FALSE(EventExists(dead));
+}
+
+TEST_F(SweeperTest, IdleConversationsEndWithAnEventAndAreDeletedAfterTheirTtl) {
+  auto idle = NewConversation();
+  clock_.Advance(30min);
+  auto active = NewConversation();
+  std::vector<std::string> published;
+  auto sub = bus_.Subscribe(tenant_.id, [&](const bus::BusEvent& e) { published.push_back(e.json); });
+
+  SweeperOptions options;
+  options.inactivity_timeout = 1h;
+  options.ended_conversation_ttl = 24h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(31min);  // idle: 61 min without activity; active: 31 min
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->conversations_ended, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations WHERE state = 'ended' AND id = '" +
+                  idle.id.str() + "' AND end_reason = 'inactivity'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations WHERE state = 'open' AND id = '" +
+                  active.id.str() + "'"),
+            1);
+  ASSERT_EQ(published.size(), 1u);
+  auto event = ParseEvent(published.front());
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  auto* ended = std::get_if<ConversationEndedData>(&event->data);
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->conversation, idle.id);
+  EXPECT_EQ(ended->reason, EndReason::kInactivity);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE type = 'conversation.ended'"), 1);
+
+  clock_.Advance(25h);  // past the TTL; `active` is now idle too and ends
+  report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->conversations_ended, 1);
+  EXPECT_EQ(report->conversations_deleted, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations WHERE id = '" + idle.id.str() + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM customers"), 1);  // identity stays (returning customers)
+}
+
+TEST_F(SweeperTest, ATenantSettingOverridesTheInactivityTimeout) {
+  tenant_.settings_json = R"({"inactivity_timeout_s": 600})";
+  ASSERT_TRUE(Write([&](store::Writer& w) {
+                return w.UpdateTenantSettings(tenant_.id, tenant_.settings_json);
+              }).ok());
+  auto cv = NewConversation();
+  Sweeper sweeper = MakeSweeper();  // default 24 h
+  clock_.Advance(11min);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->conversations_ended, 1);
+}
+
+TEST_F(SweeperTest, DedupeRecordsAndIdempotencyKeysExpireAfterTheirWindows) {
+  auto cv = NewConversation();
+  ASSERT_TRUE(Write([&](store::Writer& w) -> Status {
+                PARLEY_RETURN_IF_ERROR(w.RecordInboundOnce(tenant_.id, connection_.id, "key-1",
+                                                           MessageId::New(clock_), clock_.Now())
+                                           .status());
+                store::IdempotencyRecord r;
+                r.tenant = tenant_.id;
+                r.key_hash = "kh";
+                r.request_hash = "rh";
+                r.response_status = 202;
+                r.response_sealed = "sealed";
+                r.created_at = clock_.Now();
+                return w.InsertIdempotency(r);
+              }).ok());
+  SweeperOptions options;
+  options.dedupe_window = 7 * 24h;
+  options.idempotency_window = 24h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(25h);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->idempotency_keys, 1);
+  EXPECT_EQ(report->inbound_dedupe, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbound_dedupe"), 1);
+  clock_.Advance(6 * 24h);
+  report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->inbound_dedupe, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbound_dedupe"), 0);
+}
+
+TEST_F(SweeperTest, LargeBacklogsAreDeletedInBoundedWrites) {
+  auto cv = NewConversation();
+  for (int i = 0; i < 25; ++i) NewMessage(cv.id, "received");
+  SweeperOptions options;
+  options.batch = 10;
+  options.delivered_grace = 0s;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(1s);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->messages, 25);
+  EXPECT_EQ(report->events, 25);
+  EXPECT_EQ(Count("SELECT count(*) FROM messages"), 0);
+}
+
+}  // namespace
+}  // namespace parley::delivery
