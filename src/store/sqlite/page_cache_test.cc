@@ -34,12 +34,13 @@ class PageCacheTest : public ::testing::Test {
 
   // Inserts `n` rows with random 32-byte keys (random places in the B-tree: many splits).
   void InsertRandom(int n) {
+    const std::string value(200, 'v');  // Query binds without copying: must outlive Run()
     for (int i = 0; i < n; ++i) {
       std::string key(32, '\0');
       for (char& c : key) c = static_cast<char>(rng_());
       auto ins = db_->Prepare("INSERT INTO t (k, v) VALUES (?, ?)");
       ASSERT_TRUE(ins.ok());
-      ins->Blob(key).Blob(std::string(200, 'v'));
+      ins->Blob(key).Blob(value);
       ASSERT_TRUE(ins->Run().ok());
       ++rows_;
     }
