@@ -177,8 +177,11 @@ class AdminApi {
     if (!tables.ok()) co_return http::ErrorResponse(tables.status());
     json::array items;
     for (const auto& e : delivery::DescribeDataMap(*tables, app_.retention, app_.clock->Now())) {
-      json::object item{{"record", e.record}, {"table", e.table}, {"rows", e.rows},
-                        {"sealed", e.sealed}, {"rule", e.rule}};
+      json::object item{{"record", e.record},
+                        {"table", e.table},
+                        {"rows", e.rows},
+                        {"sealed", e.sealed},
+                        {"rule", e.rule}};
       item["oldest_age_s"] = e.oldest_age ? json::value(e.oldest_age->count()) : json::value();
       items.push_back(std::move(item));
     }

@@ -94,8 +94,8 @@ void PrintDataMap(const std::string& json_body) {
     if (s >= 60) return fmt::format("{:.1f} min", s / 60.0);
     return fmt::format("{} s", s);
   };
-  std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", "table", "rows", "oldest",
-                           "sealed", "deleted");
+  std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", "table", "rows", "oldest", "sealed",
+                           "deleted");
   for (const auto& item : *items) {
     if (!item.is_object()) continue;
     const auto& o = item.get_object();

@@ -1,8 +1,8 @@
 // src/cli/cli.h
 //
 // The `parley` command line (CLI11): serve, tenant, key, endpoint, connection, data-map,
-// normalize, version. `serve` is handed back to the composition root (src/main.cc), which alone knows
-// every concrete type; the admin subcommands talk to a running server's admin API.
+// normalize, version. `serve` is handed back to the composition root (src/main.cc), which
+// alone knows every concrete type; the admin subcommands talk to a running server's admin API.
 //
 //   int main(int argc, char** argv) { return parley::cli::Run(argc, argv, &Serve); }
 #pragma once

@@ -129,13 +129,14 @@ void Sweeper::Loop() {
                    report->events + report->dead_letters + report->inbound_dedupe +
                    report->idempotency_keys >
                0) {
-      log::Info("retention.swept", {{"conversations_ended", static_cast<int64_t>(report->conversations_ended)},
-                                    {"conversations_deleted", static_cast<int64_t>(report->conversations_deleted)},
-                                    {"messages", static_cast<int64_t>(report->messages)},
-                                    {"events", static_cast<int64_t>(report->events)},
-                                    {"dead_letters", static_cast<int64_t>(report->dead_letters)},
-                                    {"inbound_dedupe", static_cast<int64_t>(report->inbound_dedupe)},
-                                    {"idempotency_keys", static_cast<int64_t>(report->idempotency_keys)}});
+      log::Info("retention.swept",
+                {{"conversations_ended", static_cast<int64_t>(report->conversations_ended)},
+                 {"conversations_deleted", static_cast<int64_t>(report->conversations_deleted)},
+                 {"messages", static_cast<int64_t>(report->messages)},
+                 {"events", static_cast<int64_t>(report->events)},
+                 {"dead_letters", static_cast<int64_t>(report->dead_letters)},
+                 {"inbound_dedupe", static_cast<int64_t>(report->inbound_dedupe)},
+                 {"idempotency_keys", static_cast<int64_t>(report->idempotency_keys)}});
     }
     lock.lock();
   }
@@ -164,8 +165,7 @@ Result<SweepReport> Sweeper::RunOnce() {
                             return w.SweepInboundDedupe(dedupe, batch);
                           }));
   TimePoint idempotency = now - options_.idempotency_window;
-  PARLEY_ASSIGN_OR_RETURN(report.idempotency_keys,
-                          Repeat([idempotency, batch](store::Writer& w) {
+  PARLEY_ASSIGN_OR_RETURN(report.idempotency_keys, Repeat([idempotency, batch](store::Writer& w) {
                             return w.SweepIdempotency(idempotency, batch);
                           }));
   TimePoint ended = now - options_.ended_conversation_ttl;
@@ -195,10 +195,9 @@ Result<int> Sweeper::EndIdleConversations(TimePoint now) {
   store::Page page;
   page.limit = 500;
   while (true) {
-    PARLEY_ASSIGN_OR_RETURN(auto tenants, store_.ReadSync<std::vector<store::TenantRecord>>(
-                                              [&page](store::Reader& r) {
-                                                return r.ListTenants(page);
-                                              }));
+    PARLEY_ASSIGN_OR_RETURN(auto tenants,
+                            store_.ReadSync<std::vector<store::TenantRecord>>(
+                                [&page](store::Reader& r) { return r.ListTenants(page); }));
     for (const store::TenantRecord& tenant : tenants) {
       if (tenant.wrapped_key.empty()) continue;  // shredded, its rows are being deleted
       PARLEY_ASSIGN_OR_RETURN(int n, EndIdleConversationsOf(tenant, now));
@@ -215,16 +214,14 @@ Result<int> Sweeper::EndIdleConversationsOf(const store::TenantRecord& tenant, T
   const int batch = options_.batch;
   int ended = 0;
   for (int i = 0; i < options_.max_batches; ++i) {
-    PARLEY_ASSIGN_OR_RETURN(auto idle, store_.ReadSync<std::vector<store::ConversationRecord>>(
-                                           [&](store::Reader& r) {
-                                             return r.ListIdleConversations(
-                                                 tenant.id, active_before, batch);
-                                           }));
+    PARLEY_ASSIGN_OR_RETURN(
+        auto idle, store_.ReadSync<std::vector<store::ConversationRecord>>([&](store::Reader& r) {
+          return r.ListIdleConversations(tenant.id, active_before, batch);
+        }));
     if (idle.empty()) break;
-    PARLEY_ASSIGN_OR_RETURN(auto key, store_.ReadSync<std::shared_ptr<const crypto::DataKey>>(
-                                          [&](store::Reader& r) {
-                                            return keys_.GetSync(r, tenant.id);
-                                          }));
+    PARLEY_ASSIGN_OR_RETURN(auto key,
+                            store_.ReadSync<std::shared_ptr<const crypto::DataKey>>(
+                                [&](store::Reader& r) { return keys_.GetSync(r, tenant.id); }));
     EventRecorder recorder(key, clock_);
     int n = 0;
     Status s = store_.WriteSync([&](store::Writer& w) -> Status {
@@ -237,13 +234,12 @@ Result<int> Sweeper::EndIdleConversationsOf(const store::TenantRecord& tenant, T
           continue;
         }
         PARLEY_RETURN_IF_ERROR(end);
-        PARLEY_RETURN_IF_ERROR(
-            recorder
-                .Record(w, tenant.id,
-                        ConversationEndedData{c.id, c.connection, c.customer,
-                                              EndReason::kInactivity},
-                        c.id)
-                .status());
+        PARLEY_RETURN_IF_ERROR(recorder
+                                   .Record(w, tenant.id,
+                                           ConversationEndedData{c.id, c.connection, c.customer,
+                                                                 EndReason::kInactivity},
+                                           c.id)
+                                   .status());
         ++n;
       }
       return OkStatus();

@@ -222,7 +222,8 @@ TEST_F(SweeperTest, IdleConversationsEndWithAnEventAndAreDeletedAfterTheirTtl) {
   clock_.Advance(30min);
   auto active = NewConversation();
   std::vector<std::string> published;
-  auto sub = bus_.Subscribe(tenant_.id, [&](const bus::BusEvent& e) { published.push_back(e.json); });
+  auto sub =
+      bus_.Subscribe(tenant_.id, [&](const bus::BusEvent& e) { published.push_back(e.json); });
 
   SweeperOptions options;
   options.inactivity_timeout = 1h;

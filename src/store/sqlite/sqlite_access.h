@@ -107,14 +107,11 @@ class SqliteAccess final : public Writer {
   Result<int> SweepEvents(TimePoint created_before, int limit) override;
   Result<int> SweepMessages(TimePoint created_before, int limit) override;
   Result<int> SweepEndedConversations(TimePoint ended_before, int limit) override;
+  Status InsertAudit(const AuditRecord& r) override;
 
  private:
   // True when an outbox row or a dead letter refers to `ref` (an event or message id).
   Result<bool> IsPending(std::string_view ref);
- public:
-  Status InsertAudit(const AuditRecord& r) override;
-
- private:
   // Runs a prepared UPDATE/DELETE and answers kNotFound(`what` not found) if no row changed.
   Status RunExpectingRow(Query& q, const char* what);
 

@@ -464,12 +464,13 @@ Result<std::vector<AuditRecord>> SqliteAccess::ListAudit(const std::optional<Ten
   return All(q, ReadAudit);
 }
 
-Result<std::vector<ConversationRecord>> SqliteAccess::ListIdleConversations(
-    const TenantId& tenant, TimePoint active_before, int limit) {
-  PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT " CONVERSATION_COLS
-                           " FROM conversations WHERE tenant_id = ? AND state = 'open'"
-                           " AND last_activity_at < ? ORDER BY id LIMIT ?"));
+Result<std::vector<ConversationRecord>> SqliteAccess::ListIdleConversations(const TenantId& tenant,
+                                                                            TimePoint active_before,
+                                                                            int limit) {
+  PARLEY_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT " CONVERSATION_COLS
+                                      " FROM conversations WHERE tenant_id = ? AND state = 'open'"
+                                      " AND last_activity_at < ? ORDER BY id LIMIT ?"));
   q.Text(tenant.str()).Time(active_before).Int(limit);
   return All(q, ReadConversation);
 }

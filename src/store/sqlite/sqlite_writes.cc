@@ -550,8 +550,7 @@ Result<int> SqliteAccess::SweepEndedConversations(TimePoint ended_before, int li
   for (const auto& [tenant, conversation] : ended) {
     {
       PARLEY_ASSIGN_OR_RETURN(
-          Query d,
-          db_.Prepare("DELETE FROM messages WHERE tenant_id = ? AND conversation_id = ?"));
+          Query d, db_.Prepare("DELETE FROM messages WHERE tenant_id = ? AND conversation_id = ?"));
       d.Text(tenant).Text(conversation);
       PARLEY_RETURN_IF_ERROR(d.Run());
     }
