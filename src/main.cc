@@ -2,16 +2,20 @@
 // builds the embedded default (SQLite store, in-process bus) and wires the layers together.
 #include <sys/stat.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <optional>
 
 #include "api/connection_cache.h"
 #include "api/handlers.h"
+#include "blob/local_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "channels/registry.h"
 #include "cli/cli.h"
@@ -19,6 +23,7 @@
 #include "core/log.h"
 #include "crypto/keys.h"
 #include "crypto/random.h"
+#include "delivery/attachments.h"
 #include "delivery/dispatcher.h"
 #include "delivery/stream_hub.h"
 #include "delivery/sweeper.h"
@@ -161,13 +166,43 @@ int Serve(const cli::ServeFlags& flags) {
   retention.idempotency_window = cfg.retention.idempotency_window;
   retention.dead_letter_ttl = cfg.delivery.dead_letter_ttl;
   retention.ended_conversation_ttl = cfg.retention.ended_conversation_ttl;
+  retention.attachment_ttl = cfg.attachments.ttl;
   delivery::Sweeper sweeper(**store, keys, bus, clock, retention);
+
+  blob::LocalBlobOptions blob_options;
+  blob_options.root = cfg.data_dir + "/blobs";
+  blob_options.keys = [&keys](const TenantId& tenant) { return keys.Get(tenant); };
+  auto blobs = blob::LocalBlobStore::Open(std::move(blob_options));
+  if (!blobs.ok()) {
+    runtime.Stop();
+    return Fail(blobs.status().message());
+  }
+  delivery::AttachmentOptions attachment_options;
+  attachment_options.ttl = cfg.attachments.ttl;
+  attachment_options.max_bytes = cfg.attachments.max_bytes;
+  attachment_options.scan.command = cfg.attachments.scan_command;
+  attachment_options.scan.clamd_socket = cfg.attachments.scan_clamd_socket;
+  attachment_options.scan.timeout = cfg.attachments.scan_timeout;
+  attachment_options.public_url = cfg.server.public_url;
+  delivery::Attachments attachments(**store, keys, **blobs, clock, attachment_options);
+  boost::asio::io_context& io = runtime.context();
+  sweeper.SetAttachmentSweep([&attachments, &io](int limit) -> Result<int> {
+    return boost::asio::co_spawn(
+               io,
+               [&attachments, limit]() -> boost::asio::awaitable<std::optional<Result<int>>> {
+                 co_return co_await attachments.SweepExpired(limit);
+               },
+               boost::asio::use_future)
+        .get()
+        .value();
+  });
 
   api::ConnectionCache connections(**store, keys, clock);
   api::App app;
   app.connections = &connections;
   app.store = store->get();
   app.keys = &keys;
+  app.attachments = &attachments;
   app.registry = &registry;
   app.bus = &bus;
   app.stream = &hub;
@@ -182,6 +217,7 @@ int Serve(const cli::ServeFlags& flags) {
   api::RegisterAdminApi(router, app, auth);
   api::RegisterClientApi(router, app, auth);
   api::RegisterWebhookApi(router, app);
+  api::RegisterAttachmentApi(router, app, auth);
 
   http::ServerOptions server_options;
   server_options.listen_host = cfg.server.listen.host;

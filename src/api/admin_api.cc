@@ -243,6 +243,11 @@ class AdminApi {
     };
     s = co_await store::Write(*app_.store, std::move(delete_tenant_data));
     if (!s.ok()) co_return http::ErrorResponse(s);
+    // Its blobs are unreadable once the key is gone (local) — delete them all the same.
+    if (app_.attachments) {
+      s = co_await app_.attachments->blobs().DeleteTenant(tenant);
+      if (!s.ok()) co_return http::ErrorResponse(s);
+    }
     log::Info("tenant.deleted", {{"tenant", tenant.str()}});
     co_return Response{.status = 204, .content_type = "", .headers = {}, .body = ""};
   }

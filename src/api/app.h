@@ -10,6 +10,7 @@
 #include "bus/bus.h"
 #include "channels/registry.h"
 #include "core/clock.h"
+#include "delivery/attachments.h"
 #include "delivery/dispatcher.h"
 #include "delivery/stream_hub.h"
 #include "delivery/sweeper.h"
@@ -28,6 +29,7 @@ struct App {
   channels::Registry* registry = nullptr;
   bus::EventBus* bus = nullptr;
   delivery::StreamHub* stream = nullptr;
+  delivery::Attachments* attachments = nullptr;
   ConnectionCache* connections = nullptr;  // opened connections for the webhook hot path
   const Clock* clock = nullptr;
   http::Metrics* metrics = nullptr;

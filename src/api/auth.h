@@ -20,7 +20,8 @@ namespace parley::api {
 
 inline constexpr std::string_view kAllScopes[] = {"conversations:read",  "conversations:write",
                                                   "messages:write",      "customers:read",
-                                                  "dead_letters:manage", "admin"};
+                                                  "dead_letters:manage", "customers:erase",
+                                                  "admin"};
 
 struct Principal {
   bool is_operator = false;

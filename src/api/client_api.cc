@@ -227,6 +227,9 @@ class ClientApi {
       reply_to = *parsed;
     }
 
+    auto key = co_await app_.keys->Get(tenant);
+    if (!key.ok()) co_return http::ErrorResponse(key.status());
+
     // Idempotency: the same key never sends twice; the same key with another request is an error.
     std::string key_hash, request_hash;
     if (auto header = q.Header("idempotency-key")) {
@@ -235,13 +238,14 @@ class ClientApi {
             InvalidArgument("Idempotency-Key: must be 1 to 255 printable ASCII characters"));
       }
       key_hash = crypto::HexEncode(crypto::Sha256(*header));
-      request_hash = crypto::HexEncode(crypto::Sha256(q.method + " " + q.path + "\n" + q.body));
+      // Keyed: an unkeyed hash of the body would let anyone holding the database confirm a
+      // guessed reply text.
+      request_hash =
+          (*key)->BlindIndex("idempotency.request", q.method + " " + q.path + "\n" + q.body);
       auto replay = co_await Replay(tenant, key_hash, request_hash);
       if (replay) co_return std::move(*replay);
     }
 
-    auto key = co_await app_.keys->Get(tenant);
-    if (!key.ok()) co_return http::ErrorResponse(key.status());
     auto recorder = std::make_shared<delivery::EventRecorder>(*key, *app_.clock);
     auto result = std::make_shared<SendResult>();
     const Clock* clock = app_.clock;

@@ -274,6 +274,10 @@ void ResolveAdminTokenFile(const std::set<std::string>& from_env, Config& config
 }
 
 void CheckCrossField(const Config& config, Errors& errors) {
+  if (!config.attachments.scan_command.empty() && !config.attachments.scan_clamd_socket.empty()) {
+    errors.Add("attachments.scan_command",
+               "attachments.scan_command and attachments.scan_clamd_socket exclude each other");
+  }
   if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
     errors.Add(config.server.tls_cert_file.empty() ? "server.tls_cert_file" : "server.tls_key_file",
                "server.tls_cert_file and server.tls_key_file must be set together");

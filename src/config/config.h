@@ -96,6 +96,19 @@ struct RetentionConfig {
   std::chrono::seconds ended_conversation_ttl{2592000};  // "ended_conversation_ttl_s" 0..31536000
 };
 
+// [attachments] (docs/data-lifecycle.md). Tenants may set "attachment_max_bytes" (up to 100 MiB)
+// and "attachment_types" (an allow-list) in their settings.
+struct AttachmentsConfig {
+  std::chrono::seconds ttl{86400};  // "ttl_s" 1..86400: deleted this long after upload
+  size_t max_bytes = 26214400;      // 1..104857600: per tenant, unless its setting says otherwise
+  // An optional scan hook, at most one of the two: a command (program and arguments split on
+  // spaces, no shell) that reads the file on stdin and exits 0 (clean) or 1 (rejected), or a
+  // clamd unix socket (INSTREAM).
+  std::string scan_command;
+  std::string scan_clamd_socket;
+  std::chrono::milliseconds scan_timeout{30000};  // "scan_timeout_ms" 100..600000
+};
+
 // [channels.custom]
 struct CustomChannelConfig {
   std::chrono::seconds replay_window{300};  // "replay_window_s" 30..3600
@@ -118,6 +131,7 @@ struct Config {
   StoreConfig store;
   DeliveryConfig delivery;
   RetentionConfig retention;
+  AttachmentsConfig attachments;
   ChannelsConfig channels;
   LogConfig log;
 };

@@ -96,6 +96,14 @@ FieldSpec StringField(std::string path, std::string (*check)(std::string_view), 
 std::string CheckOptionalPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/true); }
 std::string CheckRequiredPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/false); }
 
+std::string CheckScanCommand(std::string_view s) {
+  if (s.size() > 4096) return "must be at most 4096 bytes";
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) return "must not contain control characters";
+  }
+  return "";
+}
+
 std::string CheckStoreUrl(std::string_view url) {
   // Do not echo: a future postgres:// URL may carry a password.
   return url == "sqlite" ? "" : "only \"sqlite\" is supported";
@@ -235,6 +243,21 @@ std::vector<FieldSpec> BuildFields() {
   f.push_back(IntField(
       "retention.ended_conversation_ttl_s", 0, 31536000,
       [](auto& c) -> auto& { return c.retention.ended_conversation_ttl; }));
+
+  f.push_back(IntField(
+      "attachments.ttl_s", 1, 86400, [](auto& c) -> auto& { return c.attachments.ttl; }));
+  f.push_back(IntField(
+      "attachments.max_bytes", 1, 104857600,
+      [](auto& c) -> auto& { return c.attachments.max_bytes; }));
+  f.push_back(StringField(
+      "attachments.scan_command", CheckScanCommand,
+      [](auto& c) -> auto& { return c.attachments.scan_command; }));
+  f.push_back(StringField(
+      "attachments.scan_clamd_socket", CheckOptionalPath,
+      [](auto& c) -> auto& { return c.attachments.scan_clamd_socket; }));
+  f.push_back(IntField(
+      "attachments.scan_timeout_ms", 100, 600000,
+      [](auto& c) -> auto& { return c.attachments.scan_timeout; }));
 
   f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,

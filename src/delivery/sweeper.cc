@@ -72,6 +72,9 @@ std::vector<DataMapEntry> DescribeDataMap(const std::vector<store::TableStats>& 
        Duration(o.idempotency_window) + " after the first request"},
       {"audit_log", "audit log of admin actions", "no (ids and actions only)",
        "kept (administrative); with the tenant"},
+      {"attachments", "attachments (rows here, bytes in blob storage)",
+       "filename and hash; bytes sealed (local) or in the tenant's private bucket (S3)",
+       Duration(o.attachment_ttl) + " after upload, blob first; with erasure or the tenant"},
   };
   std::vector<DataMapEntry> out;
   for (const TableRule& r : rules) {
@@ -136,7 +139,8 @@ void Sweeper::Loop() {
                  {"events", static_cast<int64_t>(report->events)},
                  {"dead_letters", static_cast<int64_t>(report->dead_letters)},
                  {"inbound_dedupe", static_cast<int64_t>(report->inbound_dedupe)},
-                 {"idempotency_keys", static_cast<int64_t>(report->idempotency_keys)}});
+                 {"idempotency_keys", static_cast<int64_t>(report->idempotency_keys)},
+                 {"attachments", static_cast<int64_t>(report->attachments)}});
     }
     lock.lock();
   }
@@ -172,6 +176,13 @@ Result<SweepReport> Sweeper::RunOnce() {
   PARLEY_ASSIGN_OR_RETURN(report.conversations_deleted, Repeat([ended, batch](store::Writer& w) {
                             return w.SweepEndedConversations(ended, batch);
                           }));
+  if (attachment_sweep_) {
+    for (int i = 0; i < options_.max_batches; ++i) {
+      PARLEY_ASSIGN_OR_RETURN(int n, attachment_sweep_(batch));
+      report.attachments += n;
+      if (n < batch) break;
+    }
+  }
   return report;
 }
 

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,7 +39,8 @@ struct SweeperOptions {
   std::chrono::seconds idempotency_window{86400};
   std::chrono::seconds dead_letter_ttl{259200};
   std::chrono::seconds ended_conversation_ttl{2592000};
-  int batch = 500;       // rows per write, so ingest waits at most one batch
+  std::chrono::seconds attachment_ttl{86400};  // AttachmentOptions::ttl, for the data map
+  int batch = 500;                             // rows per write, so ingest waits at most one batch
   int max_batches = 40;  // writes per record type per sweep; the next sweep goes on
 };
 
@@ -51,6 +53,7 @@ struct SweepReport {
   int dead_letters = 0;
   int inbound_dedupe = 0;
   int idempotency_keys = 0;
+  int attachments = 0;
 };
 
 // One line of the data map (`parley data-map`, GET /v1/admin/data-map): what Parley holds of
@@ -82,6 +85,11 @@ class Sweeper {
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
 
+  // Deletes up to `limit` expired attachments (rows and blobs) and returns how many; runs
+  // on the sweeper's thread, which may block. Set before Start.
+  using AttachmentSweep = std::function<Result<int>(int limit)>;
+  void SetAttachmentSweep(AttachmentSweep sweep) { attachment_sweep_ = std::move(sweep); }
+
   void Start();
   void Stop();
 
@@ -101,6 +109,7 @@ class Sweeper {
   bus::EventBus& bus_;
   const Clock& clock_;
   const SweeperOptions options_;
+  AttachmentSweep attachment_sweep_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

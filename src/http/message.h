@@ -7,6 +7,9 @@
 //   // -> 404 {"error":{"code":"not_found","message":"conversation not found"}}
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/result.h"
 #include "core/status.h"
 
 namespace parley::http {
@@ -41,6 +45,11 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A streamed body instead of `body`: exactly `stream_length` bytes, produced chunk by chunk
+  // (an empty chunk ends it). An error or a wrong total after the header was sent aborts
+  // the connection, so a client never takes a partial body for a whole one.
+  std::function<boost::asio::awaitable<Result<std::string>>()> stream{};
+  uint64_t stream_length = 0;
 };
 
 // A JSON response with `json_body` taken as already-serialized JSON.

@@ -8,9 +8,14 @@ namespace parley::http {
 struct Router::Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
   std::unique_ptr<Node> param;
-  std::string param_name;                   // valid when `param` is set
-  std::string pattern;                      // set on nodes that end a registered pattern
-  std::map<std::string, Handler> handlers;  // by method; std::map keeps `Allow` sorted
+  std::string param_name;  // valid when `param` is set
+  std::string pattern;     // set on nodes that end a registered pattern
+  struct Route {
+    Handler handler;              // set, or
+    StreamingHandler streaming;   //   this
+    uint64_t max_body_bytes = 0;  // streaming only
+  };
+  std::map<std::string, Route> handlers;  // by method; std::map keeps `Allow` sorted
   std::unique_ptr<WebSocketHandler> websocket;
 };
 
@@ -67,7 +72,18 @@ Router::Node* Router::Insert(const std::string& pattern) {
 void Router::Add(std::string method, std::string pattern, Handler handler) {
   PARLEY_CHECK(!method.empty() && handler);
   Node* node = Insert(pattern);
-  const bool inserted = node->handlers.emplace(std::move(method), std::move(handler)).second;
+  const bool inserted =
+      node->handlers.emplace(std::move(method), Node::Route{std::move(handler), {}, 0}).second;
+  PARLEY_CHECK(inserted);
+}
+
+void Router::AddStreaming(std::string method, std::string pattern, StreamingHandler handler,
+                          uint64_t max_body_bytes) {
+  PARLEY_CHECK(!method.empty() && handler);
+  Node* node = Insert(pattern);
+  const bool inserted =
+      node->handlers.emplace(std::move(method), Node::Route{{}, std::move(handler), max_body_bytes})
+          .second;
   PARLEY_CHECK(inserted);
 }
 
@@ -116,8 +132,14 @@ RouteMatch Router::Match(std::string_view method, const std::vector<std::string>
     return match;
   }
   if (auto it = node->handlers.find(std::string(method)); it != node->handlers.end()) {
-    match.kind = RouteMatch::Kind::kHandler;
-    match.handler = &it->second;
+    if (it->second.streaming) {
+      match.kind = RouteMatch::Kind::kStreaming;
+      match.streaming_handler = &it->second.streaming;
+      match.max_body_bytes = it->second.max_body_bytes;
+    } else {
+      match.kind = RouteMatch::Kind::kHandler;
+      match.handler = &it->second.handler;
+    }
     return match;
   }
   match.kind = RouteMatch::Kind::kMethodNotAllowed;

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +27,28 @@ namespace parley::http {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
+// The body of a request to a streaming route, read as it arrives instead of whole.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The next bytes of the body (at most 64 KiB); empty once the body is complete.
+  // Errors: kResourceExhausted (more than the route's limit), kDeadlineExceeded (the client
+  // sent nothing for the server's read timeout), kUnavailable (the client disconnected),
+  // kInvalidArgument (malformed chunked encoding). After an error, Next fails again.
+  virtual boost::asio::awaitable<Result<std::string>> Next() = 0;
+  // The declared Content-Length, if any (chunked bodies have none).
+  virtual std::optional<uint64_t> content_length() const = 0;
+};
+
+// A handler that reads its own body. A handler that answers before reading the whole body
+// (e.g. 413 or 403) makes the server close the connection after the response.
+using StreamingHandler = std::function<boost::asio::awaitable<Response>(Request, BodyReader& body)>;
+
 // The outcome of Router::Match.
 struct RouteMatch {
   enum class Kind {
     kHandler,           // `handler` is set
+    kStreaming,         // `streaming_handler` and `max_body_bytes` are set
     kWebSocket,         // `websocket_handler` is set (GET on a WebSocket route)
     kNotFound,          // no pattern matches the path
     kMethodNotAllowed,  // the path matches, the method does not; see `allow`
@@ -36,6 +56,8 @@ struct RouteMatch {
   Kind kind = Kind::kNotFound;
   const Handler* handler = nullptr;                     // owned by the Router
   const WebSocketHandler* websocket_handler = nullptr;  // owned by the Router
+  const StreamingHandler* streaming_handler = nullptr;  // owned by the Router
+  uint64_t max_body_bytes = 0;                          // kStreaming: the route's limit
   std::string route;                                    // the matched pattern
   std::map<std::string, std::string> path_params;
   std::string allow;  // for kMethodNotAllowed: "GET, POST"
@@ -54,6 +76,12 @@ class Router {
   // A second registration of the same (method, pattern), a malformed pattern, or two
   // different param names at the same position are programming errors (PARLEY_CHECK).
   void Add(std::string method, std::string pattern, Handler handler);
+
+  // Registers a streaming route: `handler` reads the body itself, up to `max_body_bytes`
+  // (which replaces the server's max_body_bytes for this route). A method registered both
+  // with Add and AddStreaming is a programming error.
+  void AddStreaming(std::string method, std::string pattern, StreamingHandler handler,
+                    uint64_t max_body_bytes);
 
   // Registers a WebSocket route: a GET with `Upgrade: websocket` on `pattern`.
   void AddWebSocket(std::string pattern, WebSocketHandler handler);

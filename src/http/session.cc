@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -156,7 +157,8 @@ asio::awaitable<void> FailRequest(std::shared_ptr<ServerState> state, Stream& st
   if (!ec) co_await LingeringClose(stream);
 }
 
-Request ToRequest(BeastRequest& message, ParsedTarget target, std::string remote_ip) {
+template <class Message>
+Request ToRequest(Message& message, ParsedTarget target, std::string remote_ip) {
   Request request;
   request.method = std::string(message.method_string());
   request.path = std::move(target.path);
@@ -167,7 +169,6 @@ Request ToRequest(BeastRequest& message, ParsedTarget target, std::string remote
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     request.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  request.body = std::move(message.body());
   request.remote_ip = std::move(remote_ip);
   return request;
 }
@@ -177,6 +178,75 @@ Request ToRequest(BeastRequest& message, ParsedTarget target, std::string remote
 asio::awaitable<Response> CallHandler(const Handler* handler, Request request) {
   try {
     co_return co_await (*handler)(std::move(request));
+  } catch (const std::exception& e) {
+    log::Error("http.handler_threw", {{"error", e.what()}});
+  } catch (...) {
+    log::Error("http.handler_threw", {{"error", "non-standard exception"}});
+  }
+  co_return ErrorResponse(500, "internal", "internal error");
+}
+
+// The body of a streaming route, read from the connection as the handler asks for it.
+template <class Stream>
+class StreamingBody final : public BodyReader {
+ public:
+  StreamingBody(Stream& stream, beast::flat_buffer& buffer,
+                bhttp::request_parser<bhttp::buffer_body>& parser,
+                std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  asio::awaitable<Result<std::string>> Next() override {
+    if (!error_.ok()) co_return error_;
+    std::string chunk(64 * 1024, '\0');
+    size_t filled = 0;
+    while (filled == 0 && !parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = chunk.data();
+      body.size = chunk.size();
+      Lowest(stream_).expires_after(timeout_);
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser_, kAsTuple);
+      Lowest(stream_).expires_never();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      filled = chunk.size() - parser_.get().body().size;
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          error_ = ResourceExhausted("request body too large");
+        } else if (ec == beast::error::timeout) {
+          error_ = DeadlineExceeded("request body arrived too slowly");
+        } else if (IsDisconnect(ec)) {
+          error_ = Unavailable("client disconnected");
+        } else {
+          error_ = InvalidArgument("malformed request body");
+        }
+        co_return error_;
+      }
+    }
+    chunk.resize(filled);
+    bytes_ += filled;
+    co_return chunk;
+  }
+
+  std::optional<uint64_t> content_length() const override {
+    if (auto length = parser_.content_length()) return *length;
+    return std::nullopt;
+  }
+
+  bool complete() const { return error_.ok() && parser_.is_done(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds timeout_;
+  Status error_;
+  uint64_t bytes_ = 0;
+};
+
+asio::awaitable<Response> CallStreamingHandler(const StreamingHandler* handler, Request request,
+                                               BodyReader& body) {
+  try {
+    co_return co_await (*handler)(std::move(request), body);
   } catch (const std::exception& e) {
     log::Error("http.handler_threw", {{"error", e.what()}});
   } catch (...) {
@@ -223,7 +293,8 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     Lowest(stream).expires_after(options.read_timeout);
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    // Limits depend on the route (streaming routes have their own): checked after matching.
+    parser.body_limit(boost::none);
     {
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
       if (ec == bhttp::error::header_limit) {
@@ -243,16 +314,28 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     BeastRequest& message = parser.get();
     outcome.method = std::string(message.method_string());
     if (auto id = message["x-request-id"]; IsValidRequestId(id)) outcome.request_id = id;
-    if (const auto length = parser.content_length(); length && *length > options.max_body_bytes) {
+    auto target = ParseTarget(message.target());
+    if (!target.ok()) {
+      co_return co_await FailRequest(state, stream, outcome, 400, "bad_request",
+                                     target.status().message(), remote_ip, start);
+    }
+    outcome.path = target->path;
+    const bool upgrade = ws::is_upgrade(message);
+    RouteMatch match = state->router.Match(outcome.method, target->segments, upgrade);
+    outcome.route = match.route;
+    const bool streaming = match.kind == RouteMatch::Kind::kStreaming;
+    const uint64_t body_limit = streaming ? match.max_body_bytes : options.max_body_bytes;
+    if (const auto length = parser.content_length(); length && *length > body_limit) {
       co_return co_await FailRequest(state, stream, outcome, 413, "payload_too_large",
                                      "request body too large", remote_ip, start);
     }
-    if (!parser.is_done()) {
-      if (beast::iequals(message[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> proceed(bhttp::status::continue_, message.version());
-        auto [ec, n] = co_await bhttp::async_write(stream, proceed, kAsTuple);
-        if (ec) co_return;
-      }
+    if (!parser.is_done() && beast::iequals(message[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> proceed(bhttp::status::continue_, message.version());
+      auto [ec, n] = co_await bhttp::async_write(stream, proceed, kAsTuple);
+      if (ec) co_return;
+    }
+    if (!streaming && !parser.is_done()) {
+      parser.body_limit(options.max_body_bytes);
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
       if (ec == bhttp::error::body_limit) {
         co_return co_await FailRequest(state, stream, outcome, 413, "payload_too_large",
@@ -268,17 +351,8 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     if (outcome.request_id.empty()) outcome.request_id = NewRequestId();
     outcome.bytes_in = message.body().size();
     const bool head_request = message.method() == bhttp::verb::head;
-    const bool keep_alive = message.keep_alive();
-
-    auto target = ParseTarget(message.target());
-    if (!target.ok()) {
-      co_return co_await FailRequest(state, stream, outcome, 400, "bad_request",
-                                     target.status().message(), remote_ip, start);
-    }
-    outcome.path = target->path;
-    const bool upgrade = ws::is_upgrade(message);
-    RouteMatch match = state->router.Match(outcome.method, target->segments, upgrade);
-    outcome.route = match.route;
+    bool keep_alive = message.keep_alive();
+    const unsigned version = message.version();
 
     Response response;
     switch (match.kind) {
@@ -297,6 +371,7 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
         }
         {
           Request request = ToRequest(message, std::move(*target), remote_ip);
+          request.body = std::move(message.body());
           request.route = match.route;
           request.path_params = std::move(match.path_params);
           request.request_id = outcome.request_id;
@@ -322,10 +397,25 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
         }
       case RouteMatch::Kind::kHandler: {
         Request request = ToRequest(message, std::move(*target), remote_ip);
+        request.body = std::move(message.body());
         request.route = match.route;
         request.path_params = std::move(match.path_params);
         request.request_id = outcome.request_id;
         response = co_await CallHandler(match.handler, std::move(request));
+        break;
+      }
+      case RouteMatch::Kind::kStreaming: {
+        Request request = ToRequest(message, std::move(*target), remote_ip);
+        request.route = match.route;
+        request.path_params = std::move(match.path_params);
+        request.request_id = outcome.request_id;
+        bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+        body_parser.body_limit(body_limit);
+        StreamingBody<Stream> body(stream, buffer, body_parser, options.read_timeout);
+        response = co_await CallStreamingHandler(match.streaming_handler, std::move(request), body);
+        outcome.bytes_in = body.bytes();
+        // Unread body bytes would be taken for the next request: close instead.
+        if (!body.complete()) keep_alive = false;
         break;
       }
     }
@@ -333,8 +423,8 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     const bool keep_open = keep_alive && !state->stopping;
     outcome.status = (response.status < 200 || response.status > 599) ? 500 : response.status;
     auto [ec, bytes] =
-        co_await WriteResponse(stream, std::move(response), message.version(), keep_open,
-                               outcome.request_id, head_request, options.read_timeout);
+        co_await WriteResponse(stream, std::move(response), version, keep_open, outcome.request_id,
+                               head_request, options.read_timeout);
     outcome.bytes_out = bytes;
     Record(*state, outcome, remote_ip, start);
     if (ec) co_return;

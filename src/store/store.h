@@ -172,6 +172,28 @@ struct AuditRecord {
   std::string detail_json;  // non-secret details
 };
 
+// An attachment's record; its bytes live in blob storage (blob/) under `blob_name`.
+struct AttachmentRecord {
+  AttachmentId id;
+  TenantId tenant;
+  std::optional<CustomerId> customer;          // whose conversation it belongs to, if known
+  std::optional<ConversationId> conversation;  // for erasure and export
+  std::string blob_name;                       // blob::NewBlobName(); reveals nothing
+  std::string mime_type;                       // sniffed from the bytes
+  int64_t size_bytes = 0;
+  std::string meta_sealed;  // {"filename":…,"sha256":…} sealed
+  TimePoint created_at;
+  TimePoint expires_at;  // deleted with its blob by the sweeper after this
+};
+
+// What EraseCustomer deleted.
+struct ErasureCounts {
+  int conversations = 0;
+  int messages = 0;
+  int events = 0;
+  int attachments = 0;
+};
+
 // Rows and age of one table, for the data map.
 struct TableStats {
   std::string table;
@@ -248,6 +270,22 @@ class Reader {
 
   virtual Result<IdempotencyRecord> GetIdempotency(const TenantId& tenant,
                                                    std::string_view key_hash) = 0;
+
+  virtual Result<AttachmentRecord> GetAttachment(const TenantId& tenant,
+                                                 const AttachmentId& id) = 0;
+  // Not tenant-scoped: signed links carry only the attachment id; the caller verifies the
+  // link's signature under the tenant's key before it serves anything.
+  virtual Result<AttachmentRecord> GetAttachmentById(const AttachmentId& id) = 0;
+  // Attachments (all tenants) whose expires_at is before `now`, soonest first.
+  virtual Result<std::vector<AttachmentRecord>> ListExpiredAttachments(TimePoint now,
+                                                                       int limit) = 0;
+  // The customer's attachments, including those of the customer's conversations.
+  virtual Result<std::vector<AttachmentRecord>> ListCustomerAttachments(const TenantId& tenant,
+                                                                        const CustomerId& customer,
+                                                                        int limit) = 0;
+  // Every conversation of the customer, oldest first.
+  virtual Result<std::vector<ConversationRecord>> ListCustomerConversations(
+      const TenantId& tenant, const CustomerId& customer, int limit) = 0;
 
   virtual Result<std::vector<AuditRecord>> ListAudit(const std::optional<TenantId>& tenant,
                                                      const Page& page) = 0;
@@ -330,6 +368,16 @@ class Writer : public Reader {
   virtual Status InsertIdempotency(const IdempotencyRecord& r) = 0;
 
   virtual Status InsertAudit(const AuditRecord& r) = 0;
+
+  virtual Status InsertAttachment(const AttachmentRecord& r) = 0;
+  // kNotFound when absent.
+  virtual Status DeleteAttachment(const TenantId& tenant, const AttachmentId& id) = 0;
+
+  // Erasure: deletes the customer and everything held about them — conversations, their
+  // messages, events, pending deliveries, dead letters and dedupe records, and attachment
+  // rows (delete the blobs first: ListCustomerAttachments). kNotFound when absent.
+  virtual Result<ErasureCounts> EraseCustomer(const TenantId& tenant,
+                                              const CustomerId& customer) = 0;
 
   // ---- lifecycle sweeps (docs/data-lifecycle.md) ----
   // Each deletes at most `limit` rows (all tenants), oldest first, and returns how many.

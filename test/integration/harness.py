@@ -45,7 +45,7 @@ KEEP_TEMP = False
 ADMIN_TOKEN = "adm-" + pysecrets.token_hex(16)
 
 ALL_SCOPES = ["conversations:read", "conversations:write", "messages:write", "customers:read",
-              "dead_letters:manage", "admin"]
+              "dead_letters:manage", "customers:erase", "admin"]
 
 # Delivery tuned for tests: fast retries, short request timeout. Retry age stays long unless
 # a scenario asks for quick dead letters.

@@ -94,7 +94,8 @@ class LifecycleTest(harness.ParleyTestCase):
         tables = {line.split()[0] for line in lines[1:] if line.strip()}
         self.assertEqual(tables, {"tenants", "api_keys", "endpoints", "connections", "customers",
                                   "conversations", "messages", "events", "inbound_dedupe",
-                                  "outbox", "dead_letters", "idempotency_keys", "audit_log"})
+                                  "outbox", "dead_letters", "idempotency_keys", "audit_log",
+                                  "attachments"})
 
     def test_data_map_needs_the_operator_token(self):
         r = harness.http_request(self.parley.port, "GET", "/v1/admin/data-map")

@@ -189,6 +189,25 @@ CREATE INDEX outbox_by_ref ON outbox (ref_id);
 CREATE INDEX dead_letters_by_ref ON dead_letters (ref_id);
 CREATE INDEX conversations_by_end ON conversations (state, ended_at);
 )sql"},
+    // Attachments (docs/data-lifecycle.md): bytes in blob storage, this row to find, serve,
+    // expire and erase them; and the per-customer lookups erasure and export need.
+    {3, R"sql(
+CREATE TABLE attachments (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  customer_id TEXT,
+  conversation_id TEXT,
+  blob_name TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  meta_sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX attachments_by_expiry ON attachments (expires_at);
+CREATE INDEX attachments_by_customer ON attachments (tenant_id, customer_id);
+CREATE INDEX conversations_of_customer ON conversations (tenant_id, customer_id);
+)sql"},
 };
 
 }  // namespace

@@ -65,6 +65,20 @@ class SqliteAccess final : public Writer {
                                                                 int limit) override;
   Result<std::vector<TableStats>> DataMap() override;
 
+  // ---- Attachments and erasure (sqlite_attachments.cc) ----
+  Result<AttachmentRecord> GetAttachment(const TenantId& tenant, const AttachmentId& id) override;
+  Result<AttachmentRecord> GetAttachmentById(const AttachmentId& id) override;
+  Result<std::vector<AttachmentRecord>> ListExpiredAttachments(TimePoint now, int limit) override;
+  Result<std::vector<AttachmentRecord>> ListCustomerAttachments(const TenantId& tenant,
+                                                                const CustomerId& customer,
+                                                                int limit) override;
+  Result<std::vector<ConversationRecord>> ListCustomerConversations(const TenantId& tenant,
+                                                                    const CustomerId& customer,
+                                                                    int limit) override;
+  Status InsertAttachment(const AttachmentRecord& r) override;
+  Status DeleteAttachment(const TenantId& tenant, const AttachmentId& id) override;
+  Result<ErasureCounts> EraseCustomer(const TenantId& tenant, const CustomerId& customer) override;
+
   // ---- Writer (sqlite_writes.cc) ----
   Status InsertTenant(const TenantRecord& r) override;
   Status UpdateTenantSettings(const TenantId& id, std::string_view settings_json) override;

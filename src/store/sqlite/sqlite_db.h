@@ -19,6 +19,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <vector>
+
 #include "core/clock.h"
 #include "core/result.h"
 
@@ -103,5 +105,26 @@ class Db {
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
+
+// The single row of `q`, or kNotFound("<what> not found").
+template <typename Decode>
+auto One(Query& q, Decode decode, const char* what) -> decltype(decode(q)) {
+  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFound(std::string(what) + " not found");
+  return decode(q);
+}
+
+// Every row of `q`, decoded.
+template <typename T>
+Result<std::vector<T>> All(Query& q, Result<T> (*decode)(Query&)) {
+  std::vector<T> out;
+  while (true) {
+    PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    PARLEY_ASSIGN_OR_RETURN(T rec, decode(q));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
 
 }  // namespace parley::store::sqlite

@@ -210,27 +210,6 @@ Result<AuditRecord> ReadAudit(Query& q) {
   return r;
 }
 
-// The single row of `q`, or kNotFound("<what> not found").
-template <typename Decode>
-auto One(Query& q, Decode decode, const char* what) -> decltype(decode(q)) {
-  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return NotFound(std::string(what) + " not found");
-  return decode(q);
-}
-
-// Every row of `q`, decoded.
-template <typename T>
-Result<std::vector<T>> All(Query& q, Result<T> (*decode)(Query&)) {
-  std::vector<T> out;
-  while (true) {
-    PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    PARLEY_ASSIGN_OR_RETURN(T rec, decode(q));
-    out.push_back(std::move(rec));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<TenantRecord> SqliteAccess::GetTenant(const TenantId& id) {
@@ -475,6 +454,16 @@ Result<std::vector<ConversationRecord>> SqliteAccess::ListIdleConversations(cons
   return All(q, ReadConversation);
 }
 
+Result<std::vector<ConversationRecord>> SqliteAccess::ListCustomerConversations(
+    const TenantId& tenant, const CustomerId& customer, int limit) {
+  PARLEY_RETURN_IF_ERROR(ValidateLimit(limit));
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT " CONVERSATION_COLS " FROM conversations"
+                           " WHERE tenant_id = ? AND customer_id = ? ORDER BY id LIMIT ?"));
+  q.Text(tenant.str()).Text(customer.str()).Int(limit);
+  return All(q, ReadConversation);
+}
+
 Result<std::vector<TableStats>> SqliteAccess::DataMap() {
   // Each table with the column that dates its rows. Literal SQL per table: Prepare caches by
   // pointer, and the names are ours, never input.
@@ -496,6 +485,7 @@ Result<std::vector<TableStats>> SqliteAccess::DataMap() {
       {"dead_letters", "SELECT count(*), min(failed_at) FROM dead_letters"},
       {"idempotency_keys", "SELECT count(*), min(created_at) FROM idempotency_keys"},
       {"audit_log", "SELECT count(*), min(at) FROM audit_log"},
+      {"attachments", "SELECT count(*), min(created_at) FROM attachments"},
   };
   std::vector<TableStats> out;
   for (const Source& source : kSources) {

@@ -59,6 +59,7 @@ Status SqliteAccess::DeleteTenantData(const TenantId& id) {
       "DELETE FROM dead_letters WHERE tenant_id = ?",
       "DELETE FROM idempotency_keys WHERE tenant_id = ?",
       "DELETE FROM audit_log WHERE tenant_id = ?",
+      "DELETE FROM attachments WHERE tenant_id = ?",
       "DELETE FROM tenants WHERE id = ?",
   };
   for (const char* sql : kDeletes) {
