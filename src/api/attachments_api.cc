@@ -11,6 +11,7 @@
 #include "api/handlers.h"
 #include "api/json_util.h"
 #include "core/log.h"
+#include "core/message_json.h"
 #include "delivery/attachments.h"
 #include "store/async.h"
 
@@ -272,11 +273,10 @@ class AttachmentsApi {
                                                          static_cast<int>(attachments->size())}});
   }
 
+  // Sealed JSON values opened for the export; text that is not JSON is exported as is.
   static json::value ParseOrString(const std::string& text) {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec) return json::value(text);
-    return v;
+    auto parsed = ParseBoundedJson(text);
+    return parsed.ok() ? std::move(*parsed) : json::value(text);
   }
 
   App& app_;

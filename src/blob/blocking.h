@@ -1,4 +1,4 @@
-// src/blob/blocking.h — internal to src/blob.
+// src/blob/blocking.h — for src/blob and the attachment service above it (delivery/).
 //
 // Runs blocking work (file I/O, sealing, scanning) on a worker pool and resumes the calling
 // coroutine on its own executor, so I/O threads never block on disk.

@@ -153,11 +153,13 @@ class LocalWriter final : public BlobWriter {
 
   asio::awaitable<void> Abort() override {
     if (fd_ < 0) co_return;
-    ::close(fd_);
-    fd_ = -1;
-    ::unlink(TempPath().c_str());
+    std::function<bool()> discard = [this] {
+      ::close(fd_);
+      fd_ = -1;
+      return ::unlink(TempPath().c_str()) == 0;
+    };
+    co_await RunBlocking(pool_, std::move(discard));  // file I/O stays off the I/O threads
     pending_.clear();
-    co_return;
   }
 
   uint64_t size() const override { return size_; }

@@ -82,6 +82,28 @@ class Sha256Stream {
 
 Status LinkRefused() { return PermissionDenied("the link is invalid or has expired"); }
 
+// The sealed filename and hash of an attachment.
+struct Meta {
+  std::string filename;
+  std::string sha256;
+};
+
+Result<Meta> OpenMeta(const crypto::DataKey& key, const store::AttachmentRecord& rec) {
+  PARLEY_ASSIGN_OR_RETURN(std::string text,
+                          key.Open(rec.meta_sealed, MetaPlace(rec.tenant, rec.id.str())));
+  Meta meta;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return meta;
+  if (auto* f = v.get_object().if_contains("filename"); f && f->is_string()) {
+    meta.filename = std::string(f->get_string());
+  }
+  if (auto* h = v.get_object().if_contains("sha256"); h && h->is_string()) {
+    meta.sha256 = std::string(h->get_string());
+  }
+  return meta;
+}
+
 }  // namespace
 
 Attachments::Attachments(store::Store& store, TenantKeys& keys, blob::BlobStore& blobs,
@@ -288,15 +310,7 @@ asio::awaitable<Result<AttachmentContent>> Attachments::OpenContent(std::string_
                              co_await Verify(kContentDomain, id, expires, signature));
   PARLEY_CO_ASSIGN_OR_RETURN(auto key, co_await keys_.Get(rec.tenant));
   AttachmentContent out;
-  if (auto meta = key->Open(rec.meta_sealed, MetaPlace(rec.tenant, rec.id.str())); meta.ok()) {
-    boost::system::error_code ec;
-    json::value v = json::parse(*meta, ec);
-    if (!ec && v.is_object()) {
-      if (auto* f = v.get_object().if_contains("filename"); f && f->is_string()) {
-        out.filename = std::string(f->get_string());
-      }
-    }
-  }
+  if (auto meta = OpenMeta(*key, rec); meta.ok()) out.filename = std::move(meta->filename);
   PARLEY_CO_ASSIGN_OR_RETURN(out.reader, co_await blobs_.Open(rec.tenant, rec.blob_name));
   out.record = std::move(rec);
   co_return out;
@@ -309,19 +323,10 @@ asio::awaitable<Result<StoredAttachment>> Attachments::Describe(const TenantId& 
   PARLEY_CO_ASSIGN_OR_RETURN(store::AttachmentRecord rec,
                              co_await store::Read<store::AttachmentRecord>(store_, std::move(get)));
   PARLEY_CO_ASSIGN_OR_RETURN(auto key, co_await keys_.Get(tenant));
+  PARLEY_CO_ASSIGN_OR_RETURN(Meta meta, OpenMeta(*key, rec));
   StoredAttachment out;
-  PARLEY_CO_ASSIGN_OR_RETURN(std::string meta,
-                             key->Open(rec.meta_sealed, MetaPlace(tenant, rec.id.str())));
-  boost::system::error_code ec;
-  json::value v = json::parse(meta, ec);
-  if (!ec && v.is_object()) {
-    if (auto* f = v.get_object().if_contains("filename"); f && f->is_string()) {
-      out.filename = std::string(f->get_string());
-    }
-    if (auto* s = v.get_object().if_contains("sha256"); s && s->is_string()) {
-      out.sha256 = std::string(s->get_string());
-    }
-  }
+  out.filename = std::move(meta.filename);
+  out.sha256 = std::move(meta.sha256);
   const TimePoint now = clock_.Now();
   out.url = Link(*key, rec.id, now);
   out.url_expires_at = now + options_.link_ttl;

@@ -9,7 +9,6 @@ import hashlib
 import http.client
 import json
 import os
-import sqlite3
 import stat
 import tempfile
 import urllib.parse
@@ -82,12 +81,7 @@ class AttachmentsTest(harness.ParleyTestCase):
         cls.b = cls.bootstrap()
 
     def db_rows(self, sql, args=()):
-        path = os.path.join(self.parley.data_dir, "parley.db")
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-        try:
-            return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
+        return harness.db_rows(self.parley, sql, args)
 
     def blob_files(self, tenant):
         d = os.path.join(self.parley.data_dir, "blobs", tenant.id)
@@ -230,17 +224,9 @@ class AttachmentExpiryTest(harness.ParleyTestCase):
         self.assertEqual(r.status, 201, r)
         bucket = os.path.join(self.parley.data_dir, "blobs", t.id)
         self.assertEqual(len(os.listdir(bucket)), 1)
-        db = os.path.join(self.parley.data_dir, "parley.db")
-
-        def row_gone():
-            conn = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-            try:
-                return not conn.execute("SELECT 1 FROM attachments WHERE id = ?",
-                                        (r.json["id"],)).fetchall()
-            finally:
-                conn.close()
-
-        wait_until(row_gone, timeout=15, what="the attachment row deleted")
+        wait_until(lambda: not harness.db_rows(self.parley, "SELECT 1 FROM attachments WHERE id = ?",
+                                               (r.json["id"],)),
+                   timeout=15, what="the attachment row deleted")
         wait_until(lambda: not os.listdir(bucket), timeout=5, what="its file deleted")
         self.assertEqual(get(self.parley, r.json["url"]).status, 403)
 

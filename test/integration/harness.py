@@ -28,6 +28,7 @@ import re
 import secrets as pysecrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,16 @@ def wait_until(predicate, timeout=10.0, what="condition", interval=0.02):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def db_rows(parley, sql, args=()):
+    """Rows of `sql` read straight from the instance's database file (read-only)."""
+    path = os.path.join(parley.data_dir, "parley.db")
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
 
 
 def is_id(value, prefix):

@@ -8,7 +8,6 @@ Waits poll the database file and the data map; nothing sleeps."""
 
 import json
 import os
-import sqlite3
 import subprocess
 
 import harness
@@ -27,12 +26,7 @@ class LifecycleTest(harness.ParleyTestCase):
         cls.t = cls.bootstrap()
 
     def db_rows(self, sql, args=()):
-        path = os.path.join(self.parley.data_dir, "parley.db")
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-        try:
-            return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
+        return harness.db_rows(self.parley, sql, args)
 
     def data_map(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
