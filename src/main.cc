@@ -2,7 +2,9 @@
 // builds the embedded default (SQLite store, in-process bus) and wires the layers together.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cerrno>
@@ -11,11 +13,13 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "api/connection_cache.h"
 #include "api/handlers.h"
 #include "blob/local_blob_store.h"
+#include "blob/s3_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "channels/registry.h"
 #include "cli/cli.h"
@@ -92,6 +96,64 @@ Result<crypto::MasterKey> LoadMasterKey(const config::Config& cfg) {
   return key;
 }
 
+// The attachment backend [attachments] storage names. `keys`, `client` and `clock` outlive it.
+Result<std::unique_ptr<blob::BlobStore>> MakeBlobStore(const config::Config& cfg,
+                                                       delivery::TenantKeys& keys,
+                                                       http::Client& client, const Clock& clock) {
+  if (cfg.attachments.storage == config::AttachmentStorage::kLocal) {
+    blob::LocalBlobOptions options;
+    options.root = cfg.data_dir + "/blobs";
+    options.keys = [&keys](const TenantId& tenant) { return keys.Get(tenant); };
+    PARLEY_ASSIGN_OR_RETURN(auto local, blob::LocalBlobStore::Open(std::move(options)));
+    return std::unique_ptr<blob::BlobStore>(std::move(local));
+  }
+  const config::AttachmentsS3Config& s3 = cfg.attachments.s3;
+  blob::S3Options options;
+  options.endpoint = s3.endpoint;
+  options.region = s3.region;
+  options.credentials.access_key_id = s3.access_key_id;
+  options.credentials.secret_access_key = s3.secret_access_key.reveal();
+  options.bucket_pattern = s3.bucket_pattern;
+  options.request_timeout = s3.request_timeout;
+  // Config checks only the shape of the s3_* keys; the backend's own rules may still refuse
+  // them. Its messages name the option and never the credentials.
+  auto store = blob::S3BlobStore::Make(std::move(options), client, clock);
+  if (!store.ok()) {
+    return Status(store.status().code(),
+                  "attachments.storage = \"s3\": the S3 settings are not usable: " +
+                      store.status().message());
+  }
+  return std::unique_ptr<blob::BlobStore>(std::move(*store));
+}
+
+// Attachment links travel in webhooks to other machines, so they should be absolute. Without
+// server.public_url, the listener's own address serves when it names one host and a port;
+// otherwise links stay relative ("/v1/attachments/…") and the operator is told once.
+std::string AttachmentPublicUrl(const config::Config& cfg) {
+  if (!cfg.server.public_url.empty()) return cfg.server.public_url;
+  const config::ListenAddress& listen = cfg.server.listen;
+  boost::system::error_code ec;
+  boost::asio::ip::address address = boost::asio::ip::make_address(listen.host, ec);
+  std::string_view reason;
+  if (!ec && address.is_unspecified()) {
+    reason = "the listen address is a wildcard";
+  } else if (listen.port == 0) {
+    reason = "the listen port is chosen at start (0)";
+  }
+  if (!reason.empty()) {
+    log::Warn("config.public_url_unset",
+              {{"listen", listen.ToString()},
+               {"reason", reason},
+               {"advice",
+                "attachment links are relative; set server.public_url so that they work "
+                "from other machines"}});
+    return "";
+  }
+  std::string host = !ec && address.is_v6() ? "[" + listen.host + "]" : listen.host;
+  return (cfg.server.tls_enabled() ? "https://" : "http://") + host + ":" +
+         std::to_string(listen.port);
+}
+
 int Serve(const cli::ServeFlags& flags) {
   auto loaded = config::Load(flags.config_file, config::Environment::FromProcess());
   if (!loaded.ok()) return Fail(loaded.status().message());
@@ -127,7 +189,11 @@ int Serve(const cli::ServeFlags& flags) {
   crypto::KeyRing ring(std::move(*master));
   delivery::TenantKeys keys(ring, **store);
   http::Metrics metrics;
-  http::Client client(runtime.context(), http::ClientOptions{});
+  http::ClientOptions client_options;
+  // The S3 attachment backend reads objects in ranged GETs of kS3ReadBytes.
+  client_options.max_response_bytes =
+      std::max(client_options.max_response_bytes, blob::kS3ReadBytes);
+  http::Client client(runtime.context(), client_options);
   channels::AdapterDeps adapter_deps;
   adapter_deps.client = &client;
   adapter_deps.clock = &clock;
@@ -147,8 +213,24 @@ int Serve(const cli::ServeFlags& flags) {
   metrics.AddCounterFunc("parley_store_failed_commits_total", "Store transactions not committed.",
                          [sqlite] { return static_cast<double>(sqlite->Stats().failed_commits); });
 
+  Result<std::unique_ptr<blob::BlobStore>> blobs = MakeBlobStore(cfg, keys, client, clock);
+  if (!blobs.ok()) {
+    runtime.Stop();
+    return Fail(blobs.status().message());
+  }
+  delivery::AttachmentOptions attachment_options;
+  attachment_options.ttl = cfg.attachments.ttl;
+  attachment_options.max_bytes = cfg.attachments.max_bytes;
+  attachment_options.scan.command = cfg.attachments.scan_command;
+  attachment_options.scan.clamd_socket = cfg.attachments.scan_clamd_socket;
+  attachment_options.scan.timeout = cfg.attachments.scan_timeout;
+  attachment_options.public_url = AttachmentPublicUrl(cfg);
+  delivery::Attachments attachments(**store, keys, **blobs, clock, attachment_options);
+  hub.SetAttachments(&attachments);
+
   delivery::DispatcherDeps dispatcher_deps{&runtime.context(), store->get(), &keys,  &client,
-                                           &registry,          &bus,         &clock, &metrics};
+                                           &registry,          &bus,         &clock, &metrics,
+                                           &attachments};
   delivery::DispatcherOptions dispatcher_options;
   dispatcher_options.max_retry_age = cfg.delivery.max_retry_age;
   dispatcher_options.initial_backoff = cfg.delivery.initial_backoff;
@@ -169,22 +251,6 @@ int Serve(const cli::ServeFlags& flags) {
   retention.attachment_ttl = cfg.attachments.ttl;
   delivery::Sweeper sweeper(**store, keys, bus, clock, retention);
 
-  blob::LocalBlobOptions blob_options;
-  blob_options.root = cfg.data_dir + "/blobs";
-  blob_options.keys = [&keys](const TenantId& tenant) { return keys.Get(tenant); };
-  auto blobs = blob::LocalBlobStore::Open(std::move(blob_options));
-  if (!blobs.ok()) {
-    runtime.Stop();
-    return Fail(blobs.status().message());
-  }
-  delivery::AttachmentOptions attachment_options;
-  attachment_options.ttl = cfg.attachments.ttl;
-  attachment_options.max_bytes = cfg.attachments.max_bytes;
-  attachment_options.scan.command = cfg.attachments.scan_command;
-  attachment_options.scan.clamd_socket = cfg.attachments.scan_clamd_socket;
-  attachment_options.scan.timeout = cfg.attachments.scan_timeout;
-  attachment_options.public_url = cfg.server.public_url;
-  delivery::Attachments attachments(**store, keys, **blobs, clock, attachment_options);
   boost::asio::io_context& io = runtime.context();
   sweeper.SetAttachmentSweep([&attachments, &io](int limit) -> Result<int> {
     return boost::asio::co_spawn(
@@ -240,7 +306,8 @@ int Serve(const cli::ServeFlags& flags) {
   log::Info("server.listening", {{"host", cfg.server.listen.host},
                                  {"port", static_cast<int64_t>(*port)},
                                  {"tls", cfg.server.tls_enabled()},
-                                 {"data_dir", cfg.data_dir}});
+                                 {"data_dir", cfg.data_dir},
+                                 {"attachments", (*blobs)->kind()}});
   log::Flush();  // whoever started us waits for this line
 
   std::promise<int> stop;

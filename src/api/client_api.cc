@@ -178,11 +178,12 @@ class ClientApi {
                                                                         std::move(list_messages));
     if (!list.ok()) co_return http::ErrorResponse(list.status());
     json::array items;
+    const TimePoint now = app_.clock->Now();
     for (const auto& m : *list) {
       auto body =
           (*key)->Open(m.body_sealed, delivery::place::MessageBody(who->tenant, m.id.str()));
       if (!body.ok()) continue;
-      auto parsed = ParseBoundedJson(*body);
+      auto parsed = ParseBoundedJson(app_.attachments->AddLinks(**key, std::move(*body), now));
       if (parsed.ok()) items.push_back(std::move(*parsed));
     }
     co_return ListResponse(std::move(items), *page, list->empty() ? "" : list->back().id.str());
@@ -270,6 +271,7 @@ class ClientApi {
       m.author = author;
       m.received_at = now;
       m.content = c;
+      PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, *data_key, conv, m.content, now));
       if (reply_to) {
         auto answered = w.GetMessage(tenant, *reply_to);
         if (!answered.ok() || answered->conversation != cv) {
@@ -327,7 +329,8 @@ class ClientApi {
     }
     if (!s.ok()) co_return http::ErrorResponse(s);
     recorder->Publish(*app_.bus);
-    co_return http::JsonResponse(202, std::move(result->response_json));
+    co_return http::JsonResponse(
+        202, app_.attachments->AddLinks(**key, std::move(result->response_json), clock->Now()));
   }
 
   // The stored answer for an Idempotency-Key, if the key was used before.
@@ -347,7 +350,9 @@ class ClientApi {
     auto body = (*key)->Open(stored->response_sealed,
                              delivery::place::IdempotencyResponse(tenant, key_hash));
     if (!body.ok()) co_return http::ErrorResponse(Internal("stored response does not open"));
-    Response r = http::JsonResponse(stored->response_status, std::move(*body));
+    Response r =
+        http::JsonResponse(stored->response_status,
+                           app_.attachments->AddLinks(**key, std::move(*body), app_.clock->Now()));
     r.headers.emplace_back("Idempotent-Replayed", "true");
     co_return r;
   }

@@ -127,8 +127,11 @@ class WebhookApi {
     };
     Status s = co_await store::Write(*app_.store, std::move(ingest));
     if (!s.ok()) {
-      log::Error("ingest.failed", {{"connection", connection->context.id.str()},
-                                   {"code", StatusCodeName(s.code())}});
+      // A bad attachment reference is the sender's mistake, not the service's.
+      auto level =
+          s.code() == StatusCode::kInvalidArgument ? log::Level::kWarn : log::Level::kError;
+      log::Log(level, "ingest.failed",
+               {{"connection", connection->context.id.str()}, {"code", StatusCodeName(s.code())}});
       co_return s;
     }
     recorder->Publish(*app_.bus);
@@ -213,6 +216,7 @@ class WebhookApi {
     Message m =
         channels::ToCommonFormat(in, {out.message, tenant, conversation.id,
                                       ChannelRef{c.context.kind, c.context.id}, customer.id, now});
+    PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, key, conversation, m.content, now));
 
     store::MessageRecord record;
     record.id = m.id;

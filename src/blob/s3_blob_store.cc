@@ -1,8 +1,8 @@
 // src/blob/s3_blob_store.cc
 //
-// The S3 REST calls behind S3BlobStore. Responses are parsed with a few bounded string scans
-// rather than an XML library: S3 escapes '<' and '&' in every text node, so an element's text
-// never contains a tag, and the client already caps a response at max_response_bytes.
+// S3BlobStore and its writer and reader: options and bucket names, multipart writing, ranged
+// reading, listing, deletion and presigning. The REST calls and response parsing they are
+// built on are in s3_requests.cc.
 #include "blob/s3_blob_store.h"
 
 #include <fmt/format.h>
@@ -10,14 +10,10 @@
 #include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <charconv>
 #include <cstdint>
-#include <mutex>
-#include <set>
 #include <utility>
 
-#include "crypto/encoding.h"
-#include "crypto/hash.h"
+#include "blob/s3_requests.h"
 #include "http/client.h"
 #include "http/io_runtime.h"
 
@@ -25,36 +21,31 @@ namespace parley::blob {
 
 namespace asio = boost::asio;
 
-namespace internal {
-
-// What writers, readers and the store share; writers and readers keep it alive.
-struct S3Core {
-  S3Core(S3Options o, crypto::SigV4Url e, http::Client& c, const Clock& k)
-      : options(std::move(o)), endpoint(std::move(e)), client(c), clock(k) {}
-
-  const S3Options options;
-  const crypto::SigV4Url endpoint;  // scheme, host and port; path and query are per request
-  const crypto::SigV4Scope scope{options.region, "s3"};
-  http::Client& client;
-  const Clock& clock;
-  std::mutex mu;
-  std::set<std::string> buckets;  // known to exist (created or found by this store); mu
-};
-
-}  // namespace internal
-
 namespace {
 
+using internal::BucketOf;
+using internal::DeleteObject;
+using internal::EnsureBucket;
+using internal::ErrorCode;
+using internal::FirstElement;
+using internal::ForgetBucket;
+using internal::IsLowerAlnum;
+using internal::IsPlainToken;
+using internal::IsSuccess;
+using internal::kXmlns;
+using internal::ListObjects;
+using internal::ListPage;
+using internal::ParseNumber;
+using internal::S3Call;
 using internal::S3Core;
-using Header = std::pair<std::string, std::string>;
+using internal::S3Error;
+using internal::Send;
+using internal::XmlUnescape;
 
 constexpr size_t kChunkBytes = 64 * 1024;  // BlobReader::Next's "about 64 KiB"
 constexpr std::string_view kContentType = "application/octet-stream";
-constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 // Any valid tenant id: every id maps to a bucket name of the same length and alphabet.
 constexpr std::string_view kSampleTenant = "tn_00000000000000000000000000";
-
-bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 bool IsValidBucketName(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
@@ -70,178 +61,7 @@ bool IsValidBucketName(std::string_view name) {
   return true;
 }
 
-// Printable ASCII without space and without the characters XML would need escaped.
-bool IsPlainToken(std::string_view text, size_t max_bytes) {
-  if (text.empty() || text.size() > max_bytes) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return c > ' ' && c < 0x7f && c != '<' && c != '>' && c != '&';
-  });
-}
-
-// The text of the next <name>…</name> at or after `pos` (advanced past it), or nullopt.
-std::optional<std::string_view> NextElement(std::string_view xml, std::string_view name,
-                                            size_t& pos) {
-  const std::string open = fmt::format("<{}>", name);
-  const std::string close = fmt::format("</{}>", name);
-  const size_t start = xml.find(open, pos);
-  if (start == std::string_view::npos) return std::nullopt;
-  const size_t end = xml.find(close, start + open.size());
-  if (end == std::string_view::npos) return std::nullopt;
-  pos = end + close.size();
-  return xml.substr(start + open.size(), end - start - open.size());
-}
-
-std::optional<std::string_view> FirstElement(std::string_view xml, std::string_view name) {
-  size_t pos = 0;
-  return NextElement(xml, name, pos);
-}
-
-template <typename T>
-bool ParseNumber(std::string_view text, T& out, int base = 10) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-// XML text → bytes: the five named entities and numeric references to ASCII (S3 writes control
-// characters of keys as "&#x0D;"; other characters come as UTF-8). nullopt when malformed.
-std::optional<std::string> XmlUnescape(std::string_view text) {
-  static constexpr std::pair<std::string_view, char> kNamed[] = {
-      {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out += text[i];
-      continue;
-    }
-    const size_t semi = text.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 8) return std::nullopt;
-    const std::string_view entity = text.substr(i + 1, semi - i - 1);
-    i = semi;
-    const auto named = std::find_if(std::begin(kNamed), std::end(kNamed),
-                                    [&](const auto& e) { return e.first == entity; });
-    unsigned code = 0;
-    if (named != std::end(kNamed)) {
-      out += named->second;
-    } else if (entity.starts_with("#x") && ParseNumber(entity.substr(2), code, 16) && code > 0 &&
-               code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (entity.starts_with("#") && ParseNumber(entity.substr(1), code) && code > 0 &&
-               code < 0x80) {
-      out += static_cast<char>(code);
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
-bool IsSuccess(const http::ClientResponse& response) {
-  return response.status >= 200 && response.status < 300;
-}
-
-// S3's error Code ("NoSuchKey"), or "" when the body has none (HEAD) or it looks odd.
-std::string ErrorCode(const http::ClientResponse& response) {
-  const auto code = FirstElement(response.body, "Code");
-  if (!code || code->size() > 64) return "";
-  for (char c : *code) {
-    if (!IsLowerAlnum(c) && !(c >= 'A' && c <= 'Z') && c != '.') return "";
-  }
-  return std::string(*code);
-}
-
-// A failed S3 response as a Status: the operation, HTTP status and Code, nothing else.
-Status S3Error(const http::ClientResponse& response, std::string_view what) {
-  const std::string code = ErrorCode(response);
-  const std::string detail =
-      fmt::format("{} (HTTP {}{}{})", what, response.status, code.empty() ? "" : " ", code);
-  const int status = response.status;
-  if (status >= 500 || status == 408 || status == 429 || code == "SlowDown" ||
-      code == "OperationAborted" || code == "RequestTimeout") {
-    return Unavailable("s3: unavailable: " + detail);
-  }
-  if (status == 403) return PermissionDenied("s3: access denied: " + detail);
-  if (status == 404) return NotFound("s3: not found: " + detail);
-  return InvalidArgument("s3: rejected: " + detail);
-}
-
 Status NotOpen() { return FailedPrecondition("s3: blob writer is committed, aborted or failed"); }
-
-// One S3 REST call, built positionally ({"GetObject", "GET", bucket, key}); `key` is empty for
-// bucket operations.
-struct S3Call {
-  std::string_view what;  // the S3 operation, for messages
-  std::string method;
-  std::string bucket;
-  std::string key{};
-  std::vector<Header> query{};
-  std::vector<Header> headers{};  // signed and sent
-  std::string body{};
-};
-
-// Signs and sends `call`. Any HTTP status is a response; transport failures (connect, reset,
-// timeout, oversized response) are kUnavailable.
-asio::awaitable<Result<http::ClientResponse>> Send(std::shared_ptr<S3Core> core, S3Call call) {
-  crypto::SigV4HeaderRequest to_sign{.method = call.method,
-                                     .url = core->endpoint,
-                                     .headers = call.headers,
-                                     .payload_hash = crypto::HexEncode(crypto::Sha256(call.body))};
-  to_sign.url.path = "/" + call.bucket;
-  if (!call.key.empty()) to_sign.url.path += "/" + call.key;
-  to_sign.url.query = std::move(call.query);
-  Result<crypto::SigV4SignedRequest> signed_request =
-      crypto::SigV4SignHeaders(core->options.credentials, core->scope, to_sign, core->clock.Now());
-  if (!signed_request.ok()) co_return signed_request.status();
-  http::ClientRequest request{.method = std::move(call.method),
-                              .url = std::move(signed_request->url),
-                              .headers = std::move(call.headers),
-                              .body = std::move(call.body),
-                              .timeout = core->options.request_timeout};
-  for (Header& header : signed_request->headers) request.headers.push_back(std::move(header));
-  Result<http::ClientResponse> response = co_await core->client.Send(std::move(request));
-  if (!response.ok()) {
-    co_return Unavailable(fmt::format("s3: {}: {}", call.what, response.status().message()));
-  }
-  co_return std::move(response);
-}
-
-Result<std::string> BucketOf(const S3Core& core, const TenantId& tenant) {
-  return S3BucketName(core.options.bucket_pattern, tenant);
-}
-
-void ForgetBucket(S3Core& core, const std::string& bucket) {
-  std::lock_guard lock(core.mu);
-  core.buckets.erase(bucket);
-}
-
-// Creates `bucket` unless this store already knows it exists.
-asio::awaitable<Status> EnsureBucket(std::shared_ptr<S3Core> core, std::string bucket) {
-  {
-    std::lock_guard lock(core->mu);
-    if (core->buckets.contains(bucket)) co_return OkStatus();
-  }
-  S3Call call{"CreateBucket", "PUT", bucket};
-  // us-east-1 is S3's default location and rejects being named explicitly.
-  if (core->options.region != "us-east-1") {
-    call.body = fmt::format(
-        "<CreateBucketConfiguration xmlns=\"{}\"><LocationConstraint>{}</LocationConstraint>"
-        "</CreateBucketConfiguration>",
-        kXmlns, core->options.region);
-  }
-  PARLEY_CO_ASSIGN_OR_RETURN(auto response, co_await Send(core, std::move(call)));
-  if (!IsSuccess(response)) {
-    // Two nodes (or coroutines) may create it at once; s3rver says BucketAlreadyExists even
-    // to its owner. A bucket of another account fails the next request with 403.
-    const std::string code = ErrorCode(response);
-    if (response.status != 409 ||
-        (code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists")) {
-      co_return S3Error(response, "CreateBucket");
-    }
-  }
-  std::lock_guard lock(core->mu);
-  core->buckets.insert(std::move(bucket));
-  co_return OkStatus();
-}
 
 // A writer's failed response: a vanished bucket or upload is worth a retry from scratch.
 Status WriteError(S3Core& core, const http::ClientResponse& response, const std::string& bucket,
@@ -452,65 +272,6 @@ class S3Reader final : public BlobReader {
   std::string range_;     // the last range fetched, at most kS3ReadBytes
   size_t pos_ = 0;        // bytes of range_ handed out
 };
-
-struct ListPage {
-  bool bucket_missing = false;
-  std::vector<BlobInfo> entries;  // name = the object's key, whatever it is
-  std::string next_token;         // non-empty when truncated
-};
-
-Result<ListPage> ParseListPage(std::string_view xml) {
-  const Status malformed = Unavailable("s3: ListObjectsV2: malformed response");
-  ListPage page;
-  size_t pos = 0;
-  while (const auto contents = NextElement(xml, "Contents", pos)) {
-    BlobInfo entry;
-    const auto key = FirstElement(*contents, "Key");
-    const auto size = FirstElement(*contents, "Size");
-    const auto modified = FirstElement(*contents, "LastModified");
-    std::optional<std::string> raw_key = key ? XmlUnescape(*key) : std::nullopt;
-    if (!raw_key || raw_key->empty() || !size || !ParseNumber(*size, entry.stored_bytes) ||
-        !modified) {
-      return malformed;
-    }
-    entry.name = std::move(*raw_key);
-    Result<TimePoint> time = ParseRfc3339(*modified);
-    if (!time.ok()) return malformed;
-    entry.modified_at = *time;
-    page.entries.push_back(std::move(entry));
-  }
-  if (FirstElement(xml, "IsTruncated") == "true") {
-    const auto token = FirstElement(xml, "NextContinuationToken");
-    std::optional<std::string> raw = token ? XmlUnescape(*token) : std::nullopt;
-    if (!raw || raw->empty()) return malformed;
-    page.next_token = std::move(*raw);
-  }
-  return page;
-}
-
-asio::awaitable<Result<ListPage>> ListObjects(std::shared_ptr<S3Core> core, std::string bucket,
-                                              std::string token) {
-  S3Call call{"ListObjectsV2", "GET", std::move(bucket)};
-  call.query = {{"list-type", "2"}, {"max-keys", std::to_string(core->options.list_page_keys)}};
-  if (!token.empty()) call.query.emplace_back("continuation-token", std::move(token));
-  PARLEY_CO_ASSIGN_OR_RETURN(auto response, co_await Send(core, std::move(call)));
-  if (response.status == 404 && ErrorCode(response) == "NoSuchBucket") {
-    ListPage missing;
-    missing.bucket_missing = true;
-    co_return missing;
-  }
-  if (!IsSuccess(response)) co_return S3Error(response, "ListObjectsV2");
-  co_return ParseListPage(response.body);
-}
-
-// Deletes one object; an absent one (or bucket) is success.
-asio::awaitable<Status> DeleteObject(std::shared_ptr<S3Core> core, std::string bucket,
-                                     std::string key) {
-  S3Call call{"DeleteObject", "DELETE", std::move(bucket), std::move(key)};
-  PARLEY_CO_ASSIGN_OR_RETURN(auto response, co_await Send(core, std::move(call)));
-  if (!IsSuccess(response) && response.status != 404) co_return S3Error(response, "DeleteObject");
-  co_return OkStatus();
-}
 
 }  // namespace
 

@@ -1,241 +1,35 @@
 // src/blob/s3_blob_store_test.cc
 //
-// S3BlobStore against a real s3rver (test/node, installed by scripts/setup.sh). s3rver 3 checks
-// only the access key id of SigV4 requests, so the test puts a small Node proxy in front of it
-// that verifies every signature and payload hash the way S3 does; the proxy also records the
-// requests it saw and can answer the next one with a chosen failure.
+// S3BlobStore against a real s3rver behind a SigV4-verifying proxy (s3rver_fixture.h), which
+// records the requests it saw and can answer the next one with a chosen failure: round trips,
+// multipart uploads, ranged reads, deletion, tenant isolation, presigned URLs and errors.
+// Option and bucket-name validation, which need no server, are in s3_options_test.cc.
 #include "blob/s3_blob_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <set>
 #include <thread>
 
+#include "blob/s3rver_fixture.h"
 #include "http/client.h"
 #include "http/io_runtime.h"
-
-#ifndef PARLEY_NODE_TOOLS_DIR
-#error "PARLEY_NODE_TOOLS_DIR must name <repo>/test/node (set in src/blob/CMakeLists.txt)"
-#endif
-
-extern char** environ;
 
 namespace parley::blob {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using s3_testing::FreePort;
+using s3_testing::S3rver;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
-
-// Written to the server's temporary directory and run with node.
-constexpr std::string_view kProxyScript = R"js(
-'use strict';
-// argv: <s3rver module dir> <data dir> <port>. Checks every request's AWS SigV4 signature
-// (header or query auth, secret "S3RVER") the way S3 does, since s3rver 3 checks only the
-// access key id, then forwards it to s3rver. Also: GET|DELETE /__log (requests seen) and
-// POST /__fail/<status> (answer the next request with <status> and the posted body).
-const crypto = require('crypto');
-const http = require('http');
-const S3rver = require(process.argv[2]);
-const log = [];
-const failures = [];
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
-const encode = (text) => encodeURIComponent(text).replace(
-    /[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-const pairs = (query) => query ? query.split('&').map((kv) => {
-  const i = kv.indexOf('=');
-  return (i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)]).map(decodeURIComponent);
-}) : [];
-
-// The S3 error code for a bad signature, or null.
-function verify(req, body) {
-  const q = req.url.indexOf('?');
-  const path = q < 0 ? req.url : req.url.slice(0, q);
-  const query = pairs(q < 0 ? '' : req.url.slice(q + 1));
-  const params = Object.fromEntries(query);
-  let credential, signedHeaders, signature, date, payloadHash = 'UNSIGNED-PAYLOAD';
-  if ('X-Amz-Signature' in params) {
-    ({'X-Amz-Credential': credential, 'X-Amz-SignedHeaders': signedHeaders,
-      'X-Amz-Signature': signature, 'X-Amz-Date': date} = params);
-  } else {
-    const m = /^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=(\w+)$/
-        .exec(req.headers.authorization || '');
-    if (!m) return 'AccessDenied';
-    [, credential, signedHeaders, signature] = m;
-    date = req.headers['x-amz-date'];
-    payloadHash = req.headers['x-amz-content-sha256'];
-    if (payloadHash !== sha256(body)) return 'XAmzContentSHA256Mismatch';
-    const signed = signedHeaders.split(';');
-    if (Object.keys(req.headers).some((h) => h.startsWith('x-amz-') && !signed.includes(h))) {
-      return 'AccessDenied';
-    }
-  }
-  const [keyId, day, region, service, terminator] = String(credential).split('/');
-  if (keyId !== 'S3RVER') return null;  // s3rver itself answers InvalidAccessKeyId
-  if (!date || !date.startsWith(day) || service !== 's3' || terminator !== 'aws4_request') {
-    return 'AuthorizationHeaderMalformed';
-  }
-  const canonical = [
-    req.method,
-    path.split('/').map((segment) => encode(decodeURIComponent(segment))).join('/'),
-    query.filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => [encode(k), encode(v)])
-        .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-        .map(([k, v]) => `${k}=${v}`).join('&'),
-    signedHeaders.split(';').map((h) =>
-        `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join(''),
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', date, scope, sha256(canonical)].join('\n');
-  let key = 'AWS4S3RVER';
-  for (const part of [day, region, 's3', 'aws4_request']) key = hmac(key, part);
-  const expected = crypto.createHmac('sha256', key).update(toSign).digest('hex');
-  return expected === signature ? null : 'SignatureDoesNotMatch';
-}
-
-function reply(res, status, body) {
-  res.writeHead(status, {'content-type': 'application/xml'});
-  res.end(body);
-}
-
-const errorXml = (code) => `<?xml version="1.0" encoding="UTF-8"?>
-<Error><Code>${code}</Code><Message>${code}</Message></Error>`;
-
-new S3rver({address: '127.0.0.1', port: 0, directory: process.argv[3], silent: true})
-    .run().then(({port: upstream}) => {
-  const agent = new http.Agent({keepAlive: true});
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.url === '/__log') {
-        res.end(log.join('\n'));
-        if (req.method === 'DELETE') log.length = 0;
-        return;
-      }
-      if (req.url.startsWith('/__fail/')) {
-        failures.push([Number(req.url.slice(8)), body.toString()]);
-        return res.end();
-      }
-      log.push(`${req.method} ${req.url}` + (req.headers.range ? ` range=${req.headers.range}` : ''));
-      if (failures.length) {
-        const [status, text] = failures.shift();
-        return reply(res, status, text || errorXml(status === 503 ? 'SlowDown' : 'InternalError'));
-      }
-      const error = verify(req, body);
-      if (error) return reply(res, error.endsWith('Mismatch') ? 400 : 403, errorXml(error));
-      const up = http.request({host: '127.0.0.1', port: upstream, method: req.method,
-                               path: req.url, headers: req.headers, agent}, (r) => {
-        res.writeHead(r.statusCode, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => reply(res, 502, errorXml('BadGateway')));
-      up.end(body);
-    });
-  });
-  server.keepAliveTimeout = 60000;
-  server.listen(Number(process.argv[4]), '127.0.0.1');
-});
-)js";
-
-// A free loopback port: bound to port 0, then released for the server to take.
-uint16_t FreePort() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
-bool Accepts(uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  return !ec;
-}
-
-// s3rver behind the verifying proxy, in one node process with its own temporary directory.
-class S3rver {
- public:
-  S3rver() {
-    const std::string module = std::string(PARLEY_NODE_TOOLS_DIR) + "/node_modules/s3rver";
-    if (!fs::exists(module + "/package.json")) {
-      error_ = "s3rver is not installed (" + module + "): run scripts/setup.sh";
-      return;
-    }
-    char dir_template[] = "/tmp/parley-s3rver-XXXXXX";
-    if (::mkdtemp(dir_template) == nullptr) {
-      error_ = "cannot create a temporary directory";
-      return;
-    }
-    dir_ = dir_template;
-    fs::create_directory(data_dir());
-    std::ofstream(dir_ + "/proxy.js") << kProxyScript;
-    port_ = FreePort();
-    const std::string script = dir_ + "/proxy.js", port = std::to_string(port_);
-    const std::string data = data_dir();
-    // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
-    // legacy provider.
-    std::vector<std::string> args = {"node", "--openssl-legacy-provider", script, module, data,
-                                     port};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    if (::posix_spawnp(&pid_, "node", nullptr, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-      error_ = "cannot run node: run scripts/setup.sh";
-      return;
-    }
-    // Node needs a few hundred milliseconds to load s3rver; poll until it accepts.
-    for (auto deadline = std::chrono::steady_clock::now() + 15s;
-         std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
-      if (Accepts(port_)) return;
-      if (int status = 0; ::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        error_ = "s3rver exited at start (see stderr); run scripts/setup.sh";
-        return;
-      }
-    }
-    error_ = "s3rver did not accept connections within 15 s";
-  }
-
-  ~S3rver() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-
-  const std::string& error() const { return error_; }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string data_dir() const { return dir_ + "/data"; }
-
- private:
-  std::string error_;
-  std::string dir_;
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
-};
 
 std::string RandomBytes(size_t n, uint32_t seed) {
   std::mt19937 gen(seed);
@@ -629,51 +423,6 @@ TEST_F(S3BlobStoreTest, InvalidNamesAreRejectedWithoutARequest) {
   EXPECT_EQ(OpenCode(tenant_, upper), StatusCode::kInvalidArgument);
   EXPECT_EQ(Run(store_->Delete(tenant_, "")).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Log(), "");
-}
-
-TEST(S3OptionsTest, BucketNameIsThePatternWithTheTenantId) {
-  const TenantId tenant = TenantId::FromTrusted("tn_01HX3ABCDEFGHJKMNPQRSTVWXY");
-  EXPECT_EQ(*S3BucketName("parley-{tenant}", tenant), "parley-tn-01hx3abcdefghjkmnpqrstvwxy");
-  EXPECT_EQ(*S3BucketName("a.{tenant}.b", tenant), "a.tn-01hx3abcdefghjkmnpqrstvwxy.b");
-}
-
-TEST(S3OptionsTest, RejectsBadOptions) {
-  const auto code = [](auto mutate) {
-    S3Options options{.endpoint = "http://127.0.0.1:9000", .credentials = {"KEY", "SECRET"}};
-    mutate(options);
-    return options.Validate();
-  };
-  EXPECT_TRUE(code([](S3Options&) {}).ok());
-  for (const char* pattern :
-       {"parley", "Parley-{tenant}", "-{tenant}", "{tenant}.", "a..{tenant}", "a-.{tenant}",
-        "{tenant}_x", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-{tenant}"}) {
-    Status s = code([&](S3Options& o) { o.bucket_pattern = pattern; });
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << pattern;
-    EXPECT_THAT(s.message(), HasSubstr("s3.bucket_pattern")) << pattern;
-  }
-  for (const char* endpoint : {"", "127.0.0.1:9000", "ftp://h", "http://h/bucket", "http://h/",
-                               "http://h?x=1", "http://user@h"}) {
-    EXPECT_THAT(code([&](S3Options& o) { o.endpoint = endpoint; }).message(),
-                HasSubstr("s3.endpoint"))
-        << endpoint;
-  }
-  EXPECT_THAT(code([](S3Options& o) { o.credentials.secret_access_key = ""; }).message(),
-              HasSubstr("s3.credentials"));
-  EXPECT_THAT(code([](S3Options& o) { o.credentials.access_key_id = "A/B"; }).message(),
-              HasSubstr("s3.credentials"));
-  EXPECT_THAT(code([](S3Options& o) { o.region = "US_EAST"; }).message(), HasSubstr("s3.region"));
-  EXPECT_THAT(code([](S3Options& o) { o.request_timeout = 0ms; }).message(),
-              HasSubstr("s3.request_timeout"));
-  EXPECT_THAT(code([](S3Options& o) { o.list_page_keys = 1001; }).message(),
-              HasSubstr("s3.list_page_keys"));
-
-  asio::io_context io;
-  http::Client client(io, {});
-  EXPECT_EQ(S3BlobStore::Make({.endpoint = "http://h", .bucket_pattern = "x"}, client,
-                              SystemClock::Instance())
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
 }
 
 TEST(S3BlobStoreUnreachableTest, ClosedPortIsUnavailable) {

@@ -273,7 +273,35 @@ void ResolveAdminTokenFile(const std::set<std::string>& from_env, Config& config
   sec.admin_token = std::move(secret);
 }
 
+// With storage = "s3" the service and credentials are required; with "local" the s3_* keys
+// keep their defaults, so a misspelt storage line or a stray key does not go unnoticed.
+void CheckAttachmentStorage(const AttachmentsConfig& attachments, Errors& errors) {
+  const AttachmentsS3Config& s3 = attachments.s3;
+  if (attachments.storage == AttachmentStorage::kS3) {
+    constexpr std::string_view kRequired = "required with attachments.storage = \"s3\"";
+    if (s3.endpoint.empty()) errors.Add("attachments.s3_endpoint", kRequired);
+    if (s3.access_key_id.empty()) errors.Add("attachments.s3_access_key_id", kRequired);
+    if (s3.secret_access_key.empty()) errors.Add("attachments.s3_secret_access_key", kRequired);
+    return;
+  }
+  constexpr std::string_view kOnlyS3 = "only with attachments.storage = \"s3\"";
+  const AttachmentsS3Config defaults;
+  if (s3.endpoint != defaults.endpoint) errors.Add("attachments.s3_endpoint", kOnlyS3);
+  if (s3.region != defaults.region) errors.Add("attachments.s3_region", kOnlyS3);
+  if (s3.access_key_id != defaults.access_key_id) {
+    errors.Add("attachments.s3_access_key_id", kOnlyS3);
+  }
+  if (!s3.secret_access_key.empty()) errors.Add("attachments.s3_secret_access_key", kOnlyS3);
+  if (s3.bucket_pattern != defaults.bucket_pattern) {
+    errors.Add("attachments.s3_bucket_pattern", kOnlyS3);
+  }
+  if (s3.request_timeout != defaults.request_timeout) {
+    errors.Add("attachments.s3_request_timeout_ms", kOnlyS3);
+  }
+}
+
 void CheckCrossField(const Config& config, Errors& errors) {
+  CheckAttachmentStorage(config.attachments, errors);
   if (!config.attachments.scan_command.empty() && !config.attachments.scan_clamd_socket.empty()) {
     errors.Add("attachments.scan_command",
                "attachments.scan_command and attachments.scan_clamd_socket exclude each other");

@@ -96,6 +96,31 @@ struct RetentionConfig {
   std::chrono::seconds ended_conversation_ttl{2592000};  // "ended_conversation_ttl_s" 0..31536000
 };
 
+// Where attachment files are kept: "storage" = "local" | "s3".
+enum class AttachmentStorage {
+  kLocal,  // sealed files under <data_dir>/blobs (the default)
+  kS3,     // an S3-compatible service, one bucket per tenant (the s3_* keys)
+};
+
+// The s3_* keys of [attachments]. Checked here for shape only; the S3 backend checks them
+// again when it is built (config does not depend on it). With storage = "local" every key
+// must keep its default.
+struct AttachmentsS3Config {
+  // "s3_endpoint": http(s)://host[:port], no path, query, credentials or trailing '/'.
+  std::string endpoint;
+  // "s3_region": 1..64 lower-case letters, digits and '-'; the SigV4 signing region.
+  std::string region = "us-east-1";
+  // "s3_access_key_id": ≤ 256 printable ASCII characters without space, '/' or ','.
+  std::string access_key_id;
+  // "s3_secret_access_key": ≤ 1024 bytes, no control characters; never echoed. Best set by
+  // environment: PARLEY_ATTACHMENTS__S3_SECRET_ACCESS_KEY.
+  Secret secret_access_key;
+  // "s3_bucket_pattern": contains "{tenant}" (the tenant id lower-cased, '_' -> '-'); the
+  // result must be a valid bucket name (3..63 characters of [a-z0-9.-]).
+  std::string bucket_pattern = "parley-{tenant}";
+  std::chrono::milliseconds request_timeout{30000};  // "s3_request_timeout_ms" 100..600000
+};
+
 // [attachments] (docs/data-lifecycle.md). Tenants may set "attachment_max_bytes" (up to 100 MiB)
 // and "attachment_types" (an allow-list) in their settings.
 struct AttachmentsConfig {
@@ -107,6 +132,10 @@ struct AttachmentsConfig {
   std::string scan_command;
   std::string scan_clamd_socket;
   std::chrono::milliseconds scan_timeout{30000};  // "scan_timeout_ms" 100..600000
+  // "storage" = "local" | "s3". With "s3", s3_endpoint, s3_access_key_id and
+  // s3_secret_access_key are required.
+  AttachmentStorage storage = AttachmentStorage::kLocal;
+  AttachmentsS3Config s3;
 };
 
 // [channels.custom]
@@ -147,8 +176,9 @@ Result<Config> Load(const std::optional<std::string>& path, const Environment& e
 Result<Config> LoadFromString(std::string_view toml, const Environment& env,
                               std::string_view source_name = "config");
 
-// Checks every value and the rules between values (TLS pair, backoff order) of a config
-// built or changed in code. Errors: kInvalidArgument, reported by TOML path.
+// Checks every value and the rules between values (TLS pair, backoff order, attachment
+// storage) of a config built or changed in code. Errors: kInvalidArgument, reported by TOML
+// path.
 Status Validate(const Config& config);
 
 // Command-line overrides (--listen, --data-dir), applied after Load.

@@ -113,6 +113,46 @@ TEST(ConfigEnvTest, BadAdminTokenFromEnvironmentIsNotEchoed) {
   EXPECT_THAT(error, Not(HasSubstr("quokka")));
 }
 
+TEST(ConfigEnvTest, S3StorageAndSecretFromEnvironment) {
+  Result<Config> r = LoadFromString(
+      R"(
+[attachments]
+storage = "s3"
+s3_endpoint = "http://127.0.0.1:9000"
+s3_access_key_id = "S3RVER"
+s3_secret_access_key = "from-the-file"
+)",
+      Environment({{"PARLEY_ATTACHMENTS__S3_SECRET_ACCESS_KEY", "from-the-environment"},
+                   {"PARLEY_ATTACHMENTS__S3_REGION", "eu-west-1"}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->attachments.s3.secret_access_key.reveal(), "from-the-environment");
+  EXPECT_EQ(r->attachments.s3.region, "eu-west-1");
+
+  r = Load(std::nullopt, Environment({{"PARLEY_ATTACHMENTS__STORAGE", "s3"},
+                                      {"PARLEY_ATTACHMENTS__S3_ENDPOINT", "http://minio:9000"},
+                                      {"PARLEY_ATTACHMENTS__S3_ACCESS_KEY_ID", "minio"},
+                                      {"PARLEY_ATTACHMENTS__S3_SECRET_ACCESS_KEY", "minio123"},
+                                      {"PARLEY_ATTACHMENTS__S3_BUCKET_PATTERN", "p-{tenant}"},
+                                      {"PARLEY_ATTACHMENTS__S3_REQUEST_TIMEOUT_MS", "2000"}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->attachments.storage, AttachmentStorage::kS3);
+  EXPECT_EQ(r->attachments.s3.endpoint, "http://minio:9000");
+  EXPECT_EQ(r->attachments.s3.access_key_id, "minio");
+  EXPECT_EQ(r->attachments.s3.secret_access_key.reveal(), "minio123");
+  EXPECT_EQ(r->attachments.s3.bucket_pattern, "p-{tenant}");
+  EXPECT_EQ(r->attachments.s3.request_timeout, 2s);
+}
+
+TEST(ConfigEnvTest, BadS3SecretFromEnvironmentIsNotEchoed) {
+  std::string error = ErrorOf(Load(
+      std::nullopt, Environment({{"PARLEY_ATTACHMENTS__STORAGE", "s3"},
+                                 {"PARLEY_ATTACHMENTS__S3_SECRET_ACCESS_KEY", "quokka\nsecret"}})));
+  EXPECT_THAT(error, HasSubstr("PARLEY_ATTACHMENTS__S3_SECRET_ACCESS_KEY: must be at most 1024"));
+  EXPECT_THAT(error, Not(HasSubstr("quokka")));
+  error = ErrorOf(Load(std::nullopt, Environment({{"PARLEY_ATTACHMENTS__STORAGE", "gcs"}})));
+  EXPECT_THAT(error, HasSubstr("PARLEY_ATTACHMENTS__STORAGE: must be \"local\" or \"s3\""));
+}
+
 TEST(ConfigEnvTest, OverlongEnvironmentValueIsRejected) {
   std::string error =
       ErrorOf(Load(std::nullopt, Environment({{"PARLEY_DATA_DIR", std::string(5000, 'a')}})));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <optional>
 #include <type_traits>
 
 namespace parley::config::internal {
@@ -93,6 +94,20 @@ FieldSpec StringField(std::string path, std::string (*check)(std::string_view), 
   return f;
 }
 
+// Like StringField, for a value held as a Secret; `check` must not echo it either.
+template <typename Access>
+FieldSpec SecretField(std::string path, std::string (*check)(std::string_view), Access access) {
+  FieldSpec f{path, EnvNameFor(path), FieldType::kString, nullptr, nullptr};
+  f.assign = [=](Config& c, const FieldValue& v) {
+    const std::string& s = std::get<std::string>(v);
+    std::string error = check(s);
+    if (error.empty()) access(c) = Secret(s);
+    return error;
+  };
+  f.check = [=](const Config& c) { return check(access(c).reveal()); };
+  return f;
+}
+
 std::string CheckOptionalPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/true); }
 std::string CheckRequiredPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/false); }
 
@@ -131,6 +146,114 @@ std::string CheckPublicUrl(std::string_view url) {
     return std::string(kError);
   }
   return "";
+}
+
+constexpr std::string_view kStorageError = "must be \"local\" or \"s3\"";
+
+bool IsPrintableWithoutSpace(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+}
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// The S3 checks below repeat the shape rules of blob::S3Options::Validate (config sits below
+// blob and cannot call it); `parley serve` runs that one as well before it starts.
+
+std::string CheckS3Endpoint(std::string_view url) {
+  if (url.empty()) return "";  // required with storage = "s3": checked across fields
+  constexpr std::string_view kError =
+      "must be http://host[:port] or https://host[:port], without path, query, credentials "
+      "or trailing '/'";
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return std::string(kError);
+  }
+  if (url.size() > 2048 || !IsPrintableWithoutSpace(url) || rest.empty() ||
+      rest.find_first_of("/?#@") != std::string_view::npos) {
+    return std::string(kError);
+  }
+  std::string_view host = rest;
+  std::optional<std::string_view> port;
+  if (rest.front() == '[') {  // an IPv6 literal
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return std::string(kError);
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::string(kError);
+      port = after.substr(1);
+    }
+  } else {
+    size_t colon = rest.find(':');
+    if (colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+    }
+    if (host.find_first_of("[]") != std::string_view::npos) return std::string(kError);
+  }
+  if (host.empty()) return std::string(kError);
+  if (port) {
+    bool digits =
+        !port->empty() && port->size() <= 5 &&
+        std::all_of(port->begin(), port->end(), [](char c) { return c >= '0' && c <= '9'; });
+    int value = 0;
+    for (char c : digits ? *port : std::string_view()) value = value * 10 + (c - '0');
+    if (!digits || value < 1 || value > 65535) return std::string(kError);
+  }
+  return "";
+}
+
+std::string CheckS3Region(std::string_view region) {
+  bool ok =
+      !region.empty() && region.size() <= 64 &&
+      std::all_of(region.begin(), region.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
+  return ok ? "" : "must be 1 to 64 lower-case letters, digits and '-' (e.g. us-east-1)";
+}
+
+std::string CheckS3AccessKeyId(std::string_view id) {
+  // '/' would shift the SigV4 credential scope and ',' would split the Authorization header.
+  bool ok = id.size() <= 256 && IsPrintableWithoutSpace(id) &&
+            id.find_first_of("/,") == std::string_view::npos;
+  return ok ? "" : "must be at most 256 printable ASCII characters without space, '/' or ','";
+}
+
+std::string CheckS3SecretAccessKey(std::string_view secret) {
+  bool ok = secret.size() <= 1024 && std::none_of(secret.begin(), secret.end(), [](char c) {
+              return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+            });
+  return ok ? "" : "must be at most 1024 bytes without control characters";
+}
+
+std::string CheckS3BucketPattern(std::string_view pattern) {
+  constexpr std::string_view kPlaceholder = "{tenant}";
+  if (pattern.find(kPlaceholder) == std::string_view::npos) return "must contain {tenant}";
+  // Every tenant id becomes a bucket name part of the same length and alphabet: "tn-" and 26
+  // lower-case letters or digits.
+  std::string name;
+  for (size_t pos = 0; pos < pattern.size();) {
+    if (pattern.substr(pos).starts_with(kPlaceholder)) {
+      name += "tn-00000000000000000000000000";
+      pos += kPlaceholder.size();
+    } else {
+      name += pattern[pos++];
+    }
+  }
+  bool ok = name.size() >= 3 && name.size() <= 63 && IsLowerAlnum(name.front()) &&
+            IsLowerAlnum(name.back());
+  for (size_t i = 0; ok && i < name.size(); ++i) {
+    char c = name[i];
+    ok = IsLowerAlnum(c) || c == '-' || c == '.';
+    if (ok && c == '.') ok = name[i - 1] != '.' && name[i - 1] != '-' && name[i + 1] != '-';
+  }
+  return ok ? ""
+            : "must give a valid S3 bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', "
+              "starting and ending with a letter or digit ({tenant} becomes 29 characters)";
 }
 
 std::string CheckLogLevel(std::string_view s) {
@@ -258,6 +381,45 @@ std::vector<FieldSpec> BuildFields() {
   f.push_back(IntField(
       "attachments.scan_timeout_ms", 100, 600000,
       [](auto& c) -> auto& { return c.attachments.scan_timeout; }));
+
+  // attachments.storage is stored as an enum, so it gets its own assign/check.
+  FieldSpec storage{"attachments.storage", EnvNameFor("attachments.storage"), FieldType::kString,
+                    nullptr, nullptr};
+  storage.assign = [](Config& c, const FieldValue& v) {
+    const std::string& s = std::get<std::string>(v);
+    if (s == "local") {
+      c.attachments.storage = AttachmentStorage::kLocal;
+    } else if (s == "s3") {
+      c.attachments.storage = AttachmentStorage::kS3;
+    } else {
+      return std::string(kStorageError);
+    }
+    return std::string();
+  };
+  storage.check = [](const Config& c) {
+    AttachmentStorage s = c.attachments.storage;
+    bool known = s == AttachmentStorage::kLocal || s == AttachmentStorage::kS3;
+    return known ? std::string() : std::string(kStorageError);
+  };
+  f.push_back(std::move(storage));
+  f.push_back(StringField(
+      "attachments.s3_endpoint", CheckS3Endpoint,
+      [](auto& c) -> auto& { return c.attachments.s3.endpoint; }));
+  f.push_back(StringField(
+      "attachments.s3_region", CheckS3Region,
+      [](auto& c) -> auto& { return c.attachments.s3.region; }));
+  f.push_back(StringField(
+      "attachments.s3_access_key_id", CheckS3AccessKeyId,
+      [](auto& c) -> auto& { return c.attachments.s3.access_key_id; }));
+  f.push_back(SecretField(
+      "attachments.s3_secret_access_key", CheckS3SecretAccessKey,
+      [](auto& c) -> auto& { return c.attachments.s3.secret_access_key; }));
+  f.push_back(StringField(
+      "attachments.s3_bucket_pattern", CheckS3BucketPattern,
+      [](auto& c) -> auto& { return c.attachments.s3.bucket_pattern; }));
+  f.push_back(IntField(
+      "attachments.s3_request_timeout_ms", 100, 600000,
+      [](auto& c) -> auto& { return c.attachments.s3.request_timeout; }));
 
   f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,

@@ -83,9 +83,10 @@ TEST(ConfigTest, DefaultsWithNoFileAndEmptyEnvironment) {
 }
 
 TEST(ConfigTest, RetentionSectionIsReadAndBounded) {
-  auto c = LoadFromString("[retention]\nsweep_interval_s = 5\ndelivered_grace_s = 0\n"
-                          "inactivity_timeout_s = 600\n",
-                          Environment());
+  auto c = LoadFromString(
+      "[retention]\nsweep_interval_s = 5\ndelivered_grace_s = 0\n"
+      "inactivity_timeout_s = 600\n",
+      Environment());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->retention.sweep_interval, 5s);
   EXPECT_EQ(c->retention.delivered_grace, 0s);
@@ -314,6 +315,160 @@ TEST(ConfigTest, ValidateChecksValuesSetInCode) {
   EXPECT_THAT(s.message(), HasSubstr("server.io_threads: must be between 1 and 64 (got 100)"));
   EXPECT_THAT(s.message(), HasSubstr("server.tls_key_file:"));
   EXPECT_THAT(s.message(), HasSubstr("security.master_key: must be 64 hex characters"));
+}
+
+TEST(ConfigTest, AttachmentStorageDefaultsToLocalWithS3Defaults) {
+  Result<Config> r = Load(std::nullopt, Environment());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const AttachmentsConfig& a = r->attachments;
+  EXPECT_EQ(a.storage, AttachmentStorage::kLocal);
+  EXPECT_EQ(a.s3.endpoint, "");
+  EXPECT_EQ(a.s3.region, "us-east-1");
+  EXPECT_EQ(a.s3.access_key_id, "");
+  EXPECT_TRUE(a.s3.secret_access_key.empty());
+  EXPECT_EQ(a.s3.bucket_pattern, "parley-{tenant}");
+  EXPECT_EQ(a.s3.request_timeout, 30s);
+  EXPECT_TRUE(LoadFromString("[attachments]\nstorage = \"local\"\n", Environment()).ok());
+}
+
+TEST(ConfigTest, ReadsS3AttachmentStorage) {
+  Result<Config> r = LoadFromString(R"(
+[attachments]
+storage = "s3"
+s3_endpoint = "https://s3.eu-west-1.amazonaws.com"
+s3_region = "eu-west-1"
+s3_access_key_id = "AKIAIOSFODNN7EXAMPLE"
+s3_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+s3_bucket_pattern = "acme-parley-{tenant}"
+s3_request_timeout_ms = 5000
+)",
+                                    Environment());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const AttachmentsConfig& a = r->attachments;
+  EXPECT_EQ(a.storage, AttachmentStorage::kS3);
+  EXPECT_EQ(a.s3.endpoint, "https://s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(a.s3.region, "eu-west-1");
+  EXPECT_EQ(a.s3.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(a.s3.secret_access_key.reveal(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  EXPECT_EQ(a.s3.bucket_pattern, "acme-parley-{tenant}");
+  EXPECT_EQ(a.s3.request_timeout, 5s);
+  EXPECT_TRUE(Validate(*r).ok());
+
+  for (const char* endpoint : {"http://127.0.0.1:9000", "http://[::1]:9000", "http://minio",
+                               "https://storage.example.com:443"}) {
+    Result<Config> ok =
+        LoadFromString(std::string("[attachments]\nstorage = \"s3\"\ns3_access_key_id = \"k\"\n"
+                                   "s3_secret_access_key = \"s\"\ns3_endpoint = \"") +
+                           endpoint + "\"\n",
+                       Environment());
+    EXPECT_TRUE(ok.ok()) << endpoint << ": " << ok.status().ToString();
+  }
+}
+
+TEST(ConfigTest, S3StorageRequiresEndpointAndCredentials) {
+  std::string error = ErrorOf(LoadFromString("[attachments]\nstorage = \"s3\"\n", Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_endpoint: required with attachments.storage = "
+                               "\"s3\""));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_access_key_id: required with"));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_secret_access_key: required with"));
+  EXPECT_THAT(error, Not(HasSubstr("s3_region")));
+}
+
+TEST(ConfigTest, RejectsUnknownAttachmentStorage) {
+  std::string error = ErrorOf(LoadFromString("[attachments]\nstorage = \"S3\"\n", Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.storage: must be \"local\" or \"s3\""));
+  error = ErrorOf(LoadFromString("[attachments]\nstorage = 3\n", Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.storage: expected a string"));
+}
+
+TEST(ConfigTest, S3KeysAreRejectedWithLocalStorage) {
+  std::string error = ErrorOf(LoadFromString(R"(
+[attachments]
+s3_endpoint = "http://127.0.0.1:9000"
+s3_region = "eu-west-1"
+s3_access_key_id = "AKIAIOSFODNN7EXAMPLE"
+s3_secret_access_key = "only-with-s3-secret"
+s3_bucket_pattern = "x-{tenant}"
+s3_request_timeout_ms = 1000
+)",
+                                             Environment()));
+  for (const char* key : {"s3_endpoint", "s3_region", "s3_access_key_id", "s3_secret_access_key",
+                          "s3_bucket_pattern", "s3_request_timeout_ms"}) {
+    EXPECT_THAT(error, HasSubstr(std::string("attachments.") + key +
+                                 ": only with attachments.storage = \"s3\""));
+  }
+  EXPECT_THAT(error, Not(HasSubstr("only-with-s3-secret")));
+}
+
+TEST(ConfigTest, RejectsBadS3Values) {
+  const std::string base =
+      "[attachments]\nstorage = \"s3\"\ns3_access_key_id = \"k\"\ns3_secret_access_key = \"s\"\n";
+  for (const char* endpoint :
+       {"ftp://host", "http://", "http://host/", "http://host/bucket", "http://host?x=1",
+        "http://user:pw@host", "http://host:0", "http://host:70000", "http://host:", "host:9000",
+        "http://[::1", "http://h ost"}) {
+    std::string error =
+        ErrorOf(LoadFromString(base + "s3_endpoint = \"" + endpoint + "\"\n", Environment()));
+    EXPECT_THAT(error, HasSubstr("attachments.s3_endpoint: must be http://host[:port]"))
+        << endpoint;
+  }
+  std::string error = ErrorOf(LoadFromString(base + R"(
+s3_endpoint = "http://127.0.0.1:9000"
+s3_region = "EU_WEST"
+s3_request_timeout_ms = 50
+)",
+                                             Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_region: must be 1 to 64 lower-case letters"));
+  EXPECT_THAT(error,
+              HasSubstr("attachments.s3_request_timeout_ms: must be between 100 and 600000"));
+
+  error = ErrorOf(LoadFromString(
+      "[attachments]\ns3_access_key_id = \"AKIA/EXAMPLE\"\ns3_region = \"\"\n", Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_access_key_id: must be at most 256 printable"));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_region: must be 1 to 64"));
+
+  for (const char* pattern : {"parley", "Parley-{tenant}", "-{tenant}", "{tenant}.", "a..{tenant}",
+                              "{tenant}-{tenant}-{tenant}"}) {
+    error = ErrorOf(LoadFromString(
+        base + "s3_endpoint = \"http://h\"\ns3_bucket_pattern = \"" + pattern + "\"\n",
+        Environment()));
+    EXPECT_THAT(error, HasSubstr("attachments.s3_bucket_pattern: must")) << pattern;
+  }
+}
+
+TEST(ConfigTest, S3SecretNeverAppearsInErrors) {
+  // A secret with a control character is refused without being repeated…
+  std::string error = ErrorOf(LoadFromString(
+      "[attachments]\nstorage = \"s3\"\ns3_secret_access_key = \"quokka-secret\\u0001\"\n",
+      Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_secret_access_key: must be at most 1024 bytes"));
+  EXPECT_THAT(error, Not(HasSubstr("quokka")));
+  // …and a valid one stays out of the errors about the keys around it.
+  error = ErrorOf(
+      LoadFromString("[attachments]\nstorage = \"s3\"\ns3_secret_access_key = \"quokka-secret\"\n"
+                     "s3_endpoint = \"ftp://x\"\n",
+                     Environment()));
+  EXPECT_THAT(error, HasSubstr("attachments.s3_endpoint:"));
+  EXPECT_THAT(error, Not(HasSubstr("quokka")));
+  error = ErrorOf(
+      LoadFromString("[attachments]\ns3_secret_access_key = \"quokka-secret\"\n", Environment()));
+  EXPECT_THAT(error, AllOf(HasSubstr("attachments.s3_secret_access_key: only with"),
+                           Not(HasSubstr("quokka"))));
+}
+
+TEST(ConfigTest, ValidateChecksS3StorageSetInCode) {
+  Config c;
+  c.attachments.storage = AttachmentStorage::kS3;
+  Status s = Validate(c);
+  EXPECT_THAT(s.message(), HasSubstr("attachments.s3_endpoint: required"));
+  c.attachments.s3.endpoint = "http://127.0.0.1:9000";
+  c.attachments.s3.access_key_id = "S3RVER";
+  c.attachments.s3.secret_access_key = Secret("S3RVER");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c).ToString();
+  c.attachments.s3.bucket_pattern = "no-placeholder";
+  EXPECT_THAT(Validate(c).message(), HasSubstr("attachments.s3_bucket_pattern: must contain"));
+  c.attachments.storage = static_cast<AttachmentStorage>(7);
+  EXPECT_THAT(Validate(c).message(), HasSubstr("attachments.storage: must be"));
 }
 
 TEST(ConfigTest, ApplyListenAndDataDirOverrideAfterLoad) {

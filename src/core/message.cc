@@ -151,7 +151,9 @@ Status Check(const MediaContent& c, std::string_view path) {
     std::string p = Index(ap, i);
     if ((!a.id || a.id->empty()) && a.url.empty()) return Err(p, "needs an id or a url");
     PARLEY_RETURN_IF_ERROR(Url(a.url, Field(p, "url")));
-    PARLEY_RETURN_IF_ERROR(MimeType(a.mime_type, Field(p, "mime_type")));
+    if (!a.id || !a.mime_type.empty()) {  // a stored file's type is known
+      PARLEY_RETURN_IF_ERROR(MimeType(a.mime_type, Field(p, "mime_type")));
+    }
     if (a.size_bytes && (*a.size_bytes < 0 || *a.size_bytes > kMaxJsonSafeInteger)) {
       return Err(Field(p, "size_bytes"), "out of range");
     }

@@ -212,7 +212,8 @@ Result<Attachment> ReadAttachment(Fields& f) {
   Attachment a;
   PARLEY_ASSIGN_OR_RETURN(a.id, f.OptId<AttachmentId>("id"));
   PARLEY_ASSIGN_OR_RETURN(a.url, f.String("url", false));
-  PARLEY_ASSIGN_OR_RETURN(a.mime_type, f.String("mime_type", true));
+  // Optional for a stored file (an id): Parley fills it in from the stored record.
+  PARLEY_ASSIGN_OR_RETURN(a.mime_type, f.String("mime_type", false));
   PARLEY_ASSIGN_OR_RETURN(a.size_bytes, f.OptInteger("size_bytes"));
   PARLEY_ASSIGN_OR_RETURN(a.filename, f.String("filename", false));
   PARLEY_ASSIGN_OR_RETURN(a.sha256, f.String("sha256", false));

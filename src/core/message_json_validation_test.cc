@@ -156,6 +156,13 @@ TEST(MessageJsonTest, RejectsMissingRequiredContentFieldsWithPath) {
   EXPECT_EQ(
       ContentError(R"({"type":"media","kind":"image","attachments":[{"mime_type":"image/png"}]})"),
       "content.attachments[0]: needs an id or a url");
+  // A file elsewhere needs its type; a stored file's type is filled in by Parley.
+  EXPECT_EQ(ContentError(R"({"type":"media","kind":"image","attachments":[{"url":"https://a"}]})"),
+            "content.attachments[0].mime_type: required");
+  EXPECT_EQ(
+      ContentError(
+          R"({"type":"media","kind":"image","attachments":[{"id":"att_01kajk0nvv4xa3yexh9at47agm"}]})"),
+      "OK");
   EXPECT_EQ(ContentError(R"({"type":"contact","contacts":[{"name":{"first":"A"}}]})"),
             "content.contacts[0].name.formatted: required");
   EXPECT_EQ(ContentError(R"({"type":"contact","contacts":[{"name":{"formatted":"A"},

@@ -104,7 +104,57 @@ Result<Meta> OpenMeta(const crypto::DataKey& key, const store::AttachmentRecord&
   return meta;
 }
 
+// Whether a stored type fits the media kind a message declares.
+bool FitsKind(MediaKind kind, std::string_view mime) {
+  switch (kind) {
+    case MediaKind::kImage:
+    case MediaKind::kSticker:
+      return mime.starts_with("image/");
+    case MediaKind::kAudio:
+      return mime.starts_with("audio/");
+    case MediaKind::kVideo:
+      return mime.starts_with("video/");
+    case MediaKind::kFile:
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+Status ResolveAttachments(store::Writer& w, const crypto::DataKey& key,
+                          const store::ConversationRecord& conversation, Content& content,
+                          TimePoint now) {
+  auto* media = std::get_if<MediaContent>(&content);
+  if (!media) return OkStatus();
+  for (size_t i = 0; i < media->attachments.size(); ++i) {
+    Attachment& a = media->attachments[i];
+    if (!a.id) continue;
+    const std::string field = fmt::format("content.attachments[{}].id", i);
+    auto rec = w.GetAttachment(conversation.tenant, *a.id);
+    if (!rec.ok() && rec.status().code() != StatusCode::kNotFound) return rec.status();
+    if (!rec.ok() || rec->expires_at <= now) {
+      return InvalidArgument(field + ": no such attachment (unknown, or expired and deleted)");
+    }
+    if (!FitsKind(media->kind, rec->mime_type)) {
+      return InvalidArgument(fmt::format("{}: a {} cannot be sent as {}", field, rec->mime_type,
+                                         WireName(media->kind)));
+    }
+    Status assigned =
+        w.AssignAttachment(conversation.tenant, rec->id, conversation.id, conversation.customer);
+    if (assigned.code() == StatusCode::kFailedPrecondition) {
+      return InvalidArgument(field + ": the attachment belongs to another conversation");
+    }
+    PARLEY_RETURN_IF_ERROR(assigned);
+    PARLEY_ASSIGN_OR_RETURN(Meta meta, OpenMeta(key, *rec));
+    a.url.clear();
+    a.mime_type = rec->mime_type;
+    a.size_bytes = rec->size_bytes;
+    if (!meta.filename.empty()) a.filename = std::move(meta.filename);
+    a.sha256 = std::move(meta.sha256);
+  }
+  return OkStatus();
+}
 
 Attachments::Attachments(store::Store& store, TenantKeys& keys, blob::BlobStore& blobs,
                          const Clock& clock, AttachmentOptions options)
@@ -258,6 +308,42 @@ std::string Attachments::Link(const crypto::DataKey& key, const AttachmentId& id
   const int64_t expires = UnixSeconds(now + options_.link_ttl);
   return fmt::format("{}/v1/attachments/{}?expires={}&signature={}", options_.public_url, id.str(),
                      expires, Sign(key, kLinkDomain, id.str(), expires));
+}
+
+void Attachments::AddLinks(const crypto::DataKey& key, Message& message, TimePoint now) const {
+  auto* media = std::get_if<MediaContent>(&message.content);
+  if (!media) return;
+  for (Attachment& a : media->attachments) {
+    if (a.id) a.url = Link(key, *a.id, now);
+  }
+}
+
+std::string Attachments::AddLinks(const crypto::DataKey& key, std::string text,
+                                  TimePoint now) const {
+  if (text.find("\"att_") == std::string::npos) return text;  // the common case: no parse
+  boost::system::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec || !root.is_object()) return text;
+  json::object* message = &root.get_object();
+  if (json::value* data = message->if_contains("data"); data && data->is_object()) {
+    message = &data->get_object();
+  }
+  json::value* content = message->if_contains("content");
+  if (!content || !content->is_object()) return text;
+  json::value* type = content->get_object().if_contains("type");
+  json::value* list = content->get_object().if_contains("attachments");
+  if (!type || *type != "media" || !list || !list->is_array()) return text;
+  bool changed = false;
+  for (json::value& item : list->get_array()) {
+    if (!item.is_object()) continue;
+    const json::value* id = item.get_object().if_contains("id");
+    if (!id || !id->is_string()) continue;
+    auto parsed = AttachmentId::Parse(id->get_string());
+    if (!parsed.ok()) continue;
+    item.get_object()["url"] = Link(key, *parsed, now);
+    changed = true;
+  }
+  return changed ? json::serialize(root) : text;
 }
 
 asio::awaitable<Result<store::AttachmentRecord>> Attachments::Verify(std::string_view domain,

@@ -30,6 +30,7 @@
 #include "blob/blob_store.h"
 #include "blob/scan_hook.h"
 #include "core/clock.h"
+#include "core/message.h"
 #include "delivery/tenant_keys.h"
 #include "store/store.h"
 
@@ -78,6 +79,18 @@ struct AttachmentContent {
   std::unique_ptr<blob::BlobReader> reader;
 };
 
+// Inside the write that stores a message of `conversation`: every attachment of `content`
+// that names a stored attachment (by id) must be the tenant's, not expired, not another
+// conversation's, and fit the media kind (an image is image/*, …; a file is anything). Its
+// type, size, file name and digest are taken from the stored record, any URL it came with is
+// dropped (links are minted when the message leaves Parley: Attachments::AddLinks), and the
+// attachment is tied to the conversation, so erasing the customer deletes it. Attachments
+// given by URL only are left as they are. Errors: kInvalidArgument naming the field
+// ("content.attachments[0].id: no such attachment"), store errors.
+Status ResolveAttachments(store::Writer& w, const crypto::DataKey& key,
+                          const store::ConversationRecord& conversation, Content& content,
+                          TimePoint now);
+
 // Thread safety: every method may be called concurrently from coroutines.
 class Attachments {
  public:
@@ -97,6 +110,13 @@ class Attachments {
 
   // The signed link of an attachment, valid from `now` for link_ttl.
   std::string Link(const crypto::DataKey& key, const AttachmentId& id, TimePoint now) const;
+
+  // Gives every stored attachment (one with an id) of `message` a link valid from `now`:
+  // called as a message leaves Parley, so each delivery carries a fresh 60-minute link.
+  void AddLinks(const crypto::DataKey& key, Message& message, TimePoint now) const;
+  // The same for a serialized message or event about a message (its "data"); any other JSON,
+  // and a message without stored attachments, is returned unchanged.
+  std::string AddLinks(const crypto::DataKey& key, std::string json, TimePoint now) const;
 
   // Follows a link: the storage URL to redirect to. Errors: kPermissionDenied for every
   // link that is not valid now (unknown id, another tenant's, expired, altered).
@@ -120,6 +140,7 @@ class Attachments {
 
   const AttachmentOptions& options() const { return options_; }
   blob::BlobStore& blobs() { return blobs_; }
+  const Clock& clock() const { return clock_; }
 
  private:
   std::string Sign(const crypto::DataKey& key, std::string_view domain, std::string_view id,

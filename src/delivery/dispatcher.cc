@@ -204,7 +204,8 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
       break;
     }
     if (i) body += ',';
-    body += *payload;
+    body += deps.attachments ? deps.attachments->AddLinks(**key, std::move(*payload), now)
+                             : std::move(*payload);
     max_attempts = std::max(max_attempts, present[i].attempts);
   }
   body += "]}";
@@ -340,6 +341,7 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
   } else {
     channels::OutboundRequest request;
     request.message = *message;
+    if (deps.attachments) deps.attachments->AddLinks(k, request.message, deps.clock->Now());
     request.contact_id = *contact;
     request.reply_to_provider_id = message->reply_to_provider_id;
     outcome = co_await adapter->Send(std::move(request), std::move(context));

@@ -24,6 +24,7 @@
 #include "bus/bus.h"
 #include "channels/registry.h"
 #include "core/clock.h"
+#include "delivery/attachments.h"
 #include "delivery/tenant_keys.h"
 #include "http/client.h"
 #include "http/metrics.h"
@@ -51,6 +52,7 @@ struct DispatcherDeps {
   bus::EventBus* bus = nullptr;
   const Clock* clock = nullptr;
   http::Metrics* metrics = nullptr;
+  const Attachments* attachments = nullptr;  // mints the links of outgoing attachments
 };
 
 // Thread safety: Wake() may be called from any thread; Start/Stop from one.

@@ -80,6 +80,17 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
   });
   http::Spawn(socket->executor(), ReadUntilClosed(socket, inbox), "stream_reader");
 
+  // Links of attachments are minted as each event leaves.
+  std::shared_ptr<const crypto::DataKey> links_key;
+  if (attachments_) {
+    auto key = co_await keys_.Get(tenant);
+    if (key.ok()) links_key = *key;
+  }
+  auto linked = [this, &links_key](std::string json) {
+    if (!links_key) return json;
+    return attachments_->AddLinks(*links_key, std::move(json), attachments_->clock().Now());
+  };
+
   int64_t last_seq = 0;
   if (resume_after) {
     auto key = co_await keys_.Get(tenant);
@@ -106,7 +117,7 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
       for (const auto& e : *events) {
         auto json = (*key)->Open(e.payload_sealed, place::EventPayload(tenant, e.id.str()));
         if (!json.ok()) continue;
-        if (!(co_await socket->Write(std::move(*json))).ok()) co_return;
+        if (!(co_await socket->Write(linked(std::move(*json)))).ok()) co_return;
         last_seq = e.seq;
       }
       if (static_cast<int>(events->size()) < page) break;
@@ -125,7 +136,7 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
     if (closed) break;
     for (auto& e : batch) {
       if (e.seq <= last_seq) continue;
-      if (!(co_await socket->Write(std::move(e.json))).ok()) co_return;
+      if (!(co_await socket->Write(linked(std::move(e.json)))).ok()) co_return;
       last_seq = e.seq;
     }
     if (overflow) {

@@ -14,6 +14,7 @@
 
 #include "bus/bus.h"
 #include "core/ids.h"
+#include "delivery/attachments.h"
 #include "delivery/tenant_keys.h"
 #include "http/websocket.h"
 #include "store/store.h"
@@ -32,6 +33,10 @@ class StreamHub {
   StreamHub(store::Store& store, TenantKeys& keys, bus::EventBus& bus, StreamOptions options)
       : store_(store), keys_(keys), bus_(bus), options_(options) {}
 
+  // Events about messages with attachments carry links minted as they are sent. Call before
+  // the first Serve; `attachments` outlives the hub.
+  void SetAttachments(const Attachments* attachments) { attachments_ = attachments; }
+
   // Runs until the socket closes. `resume_after` is the last event id the client saw.
   boost::asio::awaitable<void> Serve(std::shared_ptr<http::WebSocket> socket, TenantId tenant,
                                      std::optional<EventId> resume_after);
@@ -43,6 +48,7 @@ class StreamHub {
   TenantKeys& keys_;
   bus::EventBus& bus_;
   StreamOptions options_;
+  const Attachments* attachments_ = nullptr;
   std::atomic<int64_t> open_{0};
 };
 

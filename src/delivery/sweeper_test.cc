@@ -4,11 +4,18 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <filesystem>
+#include <thread>
 
+#include "blob/local_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "core/message_json.h"
 #include "crypto/keys.h"
+#include "delivery/attachments.h"
 #include "delivery/event_recorder.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -316,6 +323,130 @@ TEST_F(SweeperTest, LargeBacklogsAreDeletedInBoundedWrites) {
   EXPECT_EQ(report->messages, 25);
   EXPECT_EQ(report->events, 25);
   EXPECT_EQ(Count("SELECT count(*) FROM messages"), 0);
+}
+
+// The attachment rule runs through the real Attachments on local sealed storage: the sweeper
+// deletes the file and its row once the attachment's TTL has passed, not a moment before.
+class AttachmentSweepTest : public SweeperTest {
+ protected:
+  void SetUp() override {
+    SweeperTest::SetUp();
+    blob::LocalBlobOptions options;
+    options.root = dir_ + "/blobs";
+    options.keys = [this](const TenantId& t) { return keys_->Get(t); };
+    auto blobs = blob::LocalBlobStore::Open(std::move(options));
+    ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+    blobs_ = std::move(blobs).value();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    attachments_.reset();
+    work_.reset();
+    io_thread_.join();
+    blobs_.reset();
+    SweeperTest::TearDown();
+  }
+
+  void MakeAttachments(std::chrono::seconds ttl) {
+    AttachmentOptions options;
+    options.ttl = ttl;
+    attachments_ = std::make_unique<Attachments>(*store_, *keys_, *blobs_, clock_, options);
+  }
+
+  // Runs a coroutine on the I/O thread and waits for it (Result is not default-constructible:
+  // use_future needs an optional around it).
+  template <typename T>
+  T Await(std::function<boost::asio::awaitable<T>()> fn) {
+    auto future = boost::asio::co_spawn(
+        io_, [fn]() -> boost::asio::awaitable<std::optional<T>> { co_return co_await fn(); },
+        boost::asio::use_future);
+    return std::move(future.get().value());
+  }
+
+  StoredAttachment Upload(std::string bytes) {
+    auto sent = std::make_shared<bool>(false);
+    UploadRequest up;
+    up.tenant = tenant_.id;
+    up.declared_type = "text/plain";
+    up.next = [bytes, sent]() -> boost::asio::awaitable<Result<std::string>> {
+      co_return std::exchange(*sent, true) ? std::string() : bytes;
+    };
+    std::function<boost::asio::awaitable<Result<StoredAttachment>>()> upload = [&] {
+      return attachments_->Upload(std::move(up));
+    };
+    auto stored = Await(upload);
+    EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+    return std::move(stored).value();
+  }
+
+  void ArmAttachmentSweep(Sweeper& sweeper) {
+    sweeper.SetAttachmentSweep([this](int limit) -> Result<int> {
+      std::function<boost::asio::awaitable<Result<int>>()> sweep = [this, limit] {
+        return attachments_->SweepExpired(limit);
+      };
+      return Await(sweep);
+    });
+  }
+
+  size_t BlobFiles() {
+    std::error_code ec;
+    auto it = std::filesystem::directory_iterator(dir_ + "/blobs/" + tenant_.id.str(), ec);
+    return ec ? 0 : static_cast<size_t>(std::distance(it, std::filesystem::directory_iterator()));
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::thread io_thread_;
+  std::unique_ptr<blob::LocalBlobStore> blobs_;
+  std::unique_ptr<Attachments> attachments_;
+};
+
+TEST_F(AttachmentSweepTest, AttachmentsAndTheirFilesGoAfter24Hours) {
+  MakeAttachments(24h);
+  StoredAttachment a = Upload("first file\n");
+  ASSERT_EQ(BlobFiles(), 1u);
+  clock_.Advance(1h);
+  Upload("second file, stored an hour later\n");
+  ASSERT_EQ(BlobFiles(), 2u);
+  Sweeper sweeper = MakeSweeper();
+  ArmAttachmentSweep(sweeper);
+
+  clock_.Advance(23h - 1s);  // the first is 1 s short of its 24 h
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->attachments, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM attachments"), 2);
+
+  clock_.Advance(2s);
+  report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->attachments, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM attachments WHERE id = '" + a.record.id.str() + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM attachments"), 1);
+  EXPECT_EQ(BlobFiles(), 1u) << "the file goes with its row";
+  EXPECT_FALSE(
+      std::filesystem::exists(dir_ + "/blobs/" + tenant_.id.str() + "/" + a.record.blob_name));
+
+  clock_.Advance(1h);
+  report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->attachments, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM attachments"), 0);
+  EXPECT_EQ(BlobFiles(), 0u);
+}
+
+TEST_F(AttachmentSweepTest, AShorterConfiguredTtlDeletesSooner) {
+  MakeAttachments(10min);
+  Upload("short-lived\n");
+  Sweeper sweeper = MakeSweeper();
+  ArmAttachmentSweep(sweeper);
+  clock_.Advance(10min + 1s);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->attachments, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM attachments"), 0);
+  EXPECT_EQ(BlobFiles(), 0u);
 }
 
 }  // namespace

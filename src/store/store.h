@@ -370,6 +370,12 @@ class Writer : public Reader {
   virtual Status InsertAudit(const AuditRecord& r) = 0;
 
   virtual Status InsertAttachment(const AttachmentRecord& r) = 0;
+  // Ties an attachment to the conversation (and its customer) whose message carries it, so
+  // erasing the customer deletes it. kNotFound when absent; kFailedPrecondition when it is
+  // already another conversation's.
+  virtual Status AssignAttachment(const TenantId& tenant, const AttachmentId& id,
+                                  const ConversationId& conversation,
+                                  const CustomerId& customer) = 0;
   // kNotFound when absent.
   virtual Status DeleteAttachment(const TenantId& tenant, const AttachmentId& id) = 0;
 

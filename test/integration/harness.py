@@ -28,6 +28,7 @@ import re
 import secrets as pysecrets
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -178,7 +179,7 @@ class Parley:
     logs of every run stay available for scanning (logs_test) and for failure reports."""
 
     def __init__(self, env=None, args=None, data_dir=None, admin_token=ADMIN_TOKEN,
-                 binary=None, start_timeout=20.0):
+                 binary=None, start_timeout=20.0, listen="127.0.0.1:0"):
         self.binary = binary or PARLEY_BIN
         if not self.binary or not os.path.exists(self.binary):
             raise HarnessError("parley binary not found (pass --parley PATH): %r" % self.binary)
@@ -189,6 +190,7 @@ class Parley:
         self.extra_env = dict(env or {})
         self.extra_args = list(args or [])
         self.start_timeout = start_timeout
+        self.listen = listen  # --listen; the harness connects to 127.0.0.1:<logged port>
         self.proc = None
         self.port = None
         self.log_paths = []
@@ -203,7 +205,7 @@ class Parley:
         log_path = os.path.join(self.workdir, "parley-%d.log" % (len(self.log_paths) + 1))
         self.log_paths.append(log_path)
         self._log_file = open(log_path, "wb")
-        cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir]
+        cmd = [self.binary, "serve", "--listen", self.listen, "--data-dir", self.data_dir]
         cmd += self.extra_args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log_file,
                                      stderr=self._log_file, env=env)
@@ -305,6 +307,27 @@ class Parley:
 
     def url(self, path=""):
         return "http://127.0.0.1:%d%s" % (self.port, path)
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 free right now, for a listener that must know its port before
+    it starts (prefer port 0 wherever the port can be read back)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_events(parley, event):
+    """The JSON log lines of `parley` whose event is `event`, as dicts."""
+    found = []
+    for raw in parley.log_lines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("event") == event:
+            found.append(line)
+    return found
 
 
 def open_stream(parley, key, last_event_id=None, header_resume=None, timeout=10.0):
@@ -448,15 +471,16 @@ def error_shape_problem(resp, code=None):
 # ---- Test base and runner ---------------------------------------------------------------
 
 class ParleyTestCase(unittest.TestCase):
-    """Starts one Parley per test class (setUpClass); subclasses set ENV / ARGS."""
+    """Starts one Parley per test class (setUpClass); subclasses set ENV / ARGS / LISTEN."""
 
     ENV = dict(FAST_DELIVERY_ENV)
     ARGS = []
+    LISTEN = "127.0.0.1:0"
     parley = None
 
     @classmethod
     def setUpClass(cls):
-        cls.parley = Parley(env=cls.ENV, args=cls.ARGS).start()
+        cls.parley = Parley(env=cls.ENV, args=cls.ARGS, listen=cls.LISTEN).start()
         cls._receivers = []
 
     @classmethod

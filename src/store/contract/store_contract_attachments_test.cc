@@ -84,6 +84,26 @@ TEST_P(StoreContractTest, AttachmentsAreFoundExpiredInOrderAndIsolatedByTenant) 
             StatusCode::kNotFound);
 }
 
+TEST_P(StoreContractTest, AssignAttachmentTiesItToOneConversationOnly) {
+  Seeded a = SeedTenant(22);
+  Seeded b = SeedTenant(23);
+  const AttachmentRecord loose =
+      MakeAttachment(a.tenant.id, std::nullopt, std::nullopt, 2, T(0), T(100));
+  ASSERT_TRUE(Write([&](Writer& w) { return w.InsertAttachment(loose); }).ok());
+  auto assign = [&](const TenantId& t, const ConversationId& c) {
+    return Write([&](Writer& w) { return w.AssignAttachment(t, loose.id, c, a.customer.id); });
+  };
+  EXPECT_EQ(assign(b.tenant.id, b.conversation.id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(assign(a.tenant.id, a.conversation.id).ok());
+  EXPECT_TRUE(assign(a.tenant.id, a.conversation.id).ok()) << "assigning again is a no-op";
+  EXPECT_EQ(assign(a.tenant.id, b.conversation.id).code(), StatusCode::kFailedPrecondition);
+  auto got =
+      Read<AttachmentRecord>([&](Reader& r) { return r.GetAttachment(a.tenant.id, loose.id); });
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->conversation, a.conversation.id);
+  EXPECT_EQ(got->customer, a.customer.id);
+}
+
 TEST_P(StoreContractTest, EraseCustomerDeletesEverythingOfTheCustomerAndNothingElse) {
   Seeded a = SeedTenant(22);
   Seeded b = SeedTenant(23);

@@ -76,6 +76,8 @@ class SqliteAccess final : public Writer {
                                                                     const CustomerId& customer,
                                                                     int limit) override;
   Status InsertAttachment(const AttachmentRecord& r) override;
+  Status AssignAttachment(const TenantId& tenant, const AttachmentId& id,
+                          const ConversationId& conversation, const CustomerId& customer) override;
   Status DeleteAttachment(const TenantId& tenant, const AttachmentId& id) override;
   Result<ErasureCounts> EraseCustomer(const TenantId& tenant, const CustomerId& customer) override;
 

@@ -88,6 +88,20 @@ Status SqliteAccess::InsertAttachment(const AttachmentRecord& r) {
   return q.Run();
 }
 
+Status SqliteAccess::AssignAttachment(const TenantId& tenant, const AttachmentId& id,
+                                      const ConversationId& conversation,
+                                      const CustomerId& customer) {
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE attachments SET conversation_id = ?1, customer_id = ?2 "
+                           "WHERE id = ?3 AND tenant_id = ?4 "
+                           "AND (conversation_id IS NULL OR conversation_id = ?1)"));
+  q.Text(conversation.str()).Text(customer.str()).Text(id.str()).Text(tenant.str());
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  if (q.Changes() > 0) return OkStatus();
+  PARLEY_RETURN_IF_ERROR(GetAttachment(tenant, id).status());
+  return FailedPrecondition("attachment belongs to another conversation");
+}
+
 Status SqliteAccess::DeleteAttachment(const TenantId& tenant, const AttachmentId& id) {
   PARLEY_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("DELETE FROM attachments WHERE id = ? AND tenant_id = ?"));
