@@ -198,10 +198,16 @@ class AttachmentsApi {
                      {"started_at", FormatRfc3339(cv.started_at)},
                      {"ended_at", OptionalTimeJson(cv.ended_at)},
                      {"end_reason", cv.end_reason}};
-      if (!cv.context_sealed.empty()) {
-        auto context =
-            k.Open(cv.context_sealed, {tenant.str(), "conversations", "context", cv.id.str()});
-        if (context.ok()) o["context"] = ParseOrString(*context);
+      // The conversation's ephemeral records, while it is open.
+      const std::pair<const std::string*, crypto::SealPlace> ephemeral[] = {
+          {&cv.context_sealed, delivery::place::ConversationContext(tenant, cv.id.str())},
+          {&cv.cookies_sealed, delivery::place::ConversationCookies(tenant, cv.id.str())},
+          {&cv.private_sealed, delivery::place::ConversationPrivateData(tenant, cv.id.str())},
+      };
+      for (const auto& [sealed, where] : ephemeral) {
+        if (sealed->empty()) continue;
+        auto opened = k.Open(*sealed, where);
+        if (opened.ok()) o[where.column] = ParseOrString(*opened);
       }
       conversations.push_back(std::move(o));
     }

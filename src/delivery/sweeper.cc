@@ -54,10 +54,17 @@ std::vector<DataMapEntry> DescribeDataMap(const std::vector<store::TableStats>& 
        "identity, credentials (+ blind index)", "when removed, or with the tenant"},
       {"customers", "customer messaging identity", "contact id, profile (+ blind index)",
        "on erasure, or with the tenant"},
-      {"conversations", "conversations and their chat context", "context",
-       "context when the conversation ends (after " + Duration(o.inactivity_timeout) +
-           " without activity, or by the tenant's setting); the row " +
+      {"conversations", "conversations", "ephemeral records (below)",
+       "when it ends (after " + Duration(o.inactivity_timeout) +
+           " without activity, or by the tenant's setting) its ephemeral records are cleared; "
+           "the row goes " +
            Duration(o.ended_conversation_ttl) + " after it ended"},
+      {"conversations.context", "chat context (IP, device, IP-based location)", "yes",
+       "cleared when the conversation ends or times out"},
+      {"conversations.cookies", "chat cookie data (the connection's selected cookies)", "yes",
+       "cleared when the conversation ends or times out"},
+      {"conversations.private_data", "customer private data (signed by the business's page)", "yes",
+       "cleared when the conversation ends or times out"},
       {"messages", "customer and agent messages", "body",
        grace + " after delivery to the client application (inbound) or the channel (outbound); "
                "undelivered ones stay until their dead letter expires"},

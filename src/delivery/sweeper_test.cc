@@ -264,6 +264,35 @@ TEST_F(SweeperTest, IdleConversationsEndWithAnEventAndAreDeletedAfterTheirTtl) {
   EXPECT_EQ(Count("SELECT count(*) FROM customers"), 1);  // identity stays (returning customers)
 }
 
+TEST_F(SweeperTest, ChatContextCookiesAndPrivateDataGoWhenTheConversationTimesOut) {
+  auto cv = NewConversation();
+  ASSERT_TRUE(Write([&](store::Writer& w) {
+                return w.SetConversationEphemeral(tenant_.id, cv.id,
+                                                  {.context_sealed = std::string("MARKER-CTX"),
+                                                   .cookies_sealed = std::string("MARKER-CK"),
+                                                   .private_sealed = std::string("MARKER-PD")});
+              }).ok());
+  const std::string held =
+      "SELECT count(*) FROM conversations WHERE length(context_sealed) > 0 "
+      "AND length(cookies_sealed) > 0 AND length(private_sealed) > 0";
+  SweeperOptions options;
+  options.inactivity_timeout = 1h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(59min);
+  ASSERT_TRUE(sweeper.RunOnce().ok());
+  EXPECT_EQ(Count(held), 1) << "kept while the conversation is open";
+  clock_.Advance(2min);
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->conversations_ended, 1);
+  EXPECT_EQ(Count(held), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations WHERE length(context_sealed) + "
+                  "length(cookies_sealed) + length(private_sealed) > 0"),
+            0)
+      << "all three are gone from the row, which stays until its own TTL";
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations"), 1);
+}
+
 TEST_F(SweeperTest, ATenantSettingOverridesTheInactivityTimeout) {
   tenant_.settings_json = R"({"inactivity_timeout_s": 600})";
   ASSERT_TRUE(Write([&](store::Writer& w) {

@@ -64,6 +64,15 @@ inline crypto::SealPlace EndpointSecret(const TenantId& t, const std::string& id
 inline crypto::SealPlace EndpointPreviousSecret(const TenantId& t, const std::string& id) {
   return {t.str(), "endpoints", "previous_secret", id};
 }
+inline crypto::SealPlace ConversationContext(const TenantId& t, const std::string& id) {
+  return {t.str(), "conversations", "context", id};
+}
+inline crypto::SealPlace ConversationCookies(const TenantId& t, const std::string& id) {
+  return {t.str(), "conversations", "cookies", id};
+}
+inline crypto::SealPlace ConversationPrivateData(const TenantId& t, const std::string& id) {
+  return {t.str(), "conversations", "private_data", id};
+}
 inline crypto::SealPlace IdempotencyResponse(const TenantId& t, const std::string& key_hash) {
   return {t.str(), "idempotency_keys", "response", key_hash};
 }

@@ -95,8 +95,20 @@ struct ConversationRecord {
   TimePoint started_at;
   TimePoint last_activity_at;
   std::optional<TimePoint> ended_at;
-  std::string end_reason;      // "agent", "customer", "timeout", … when ended
-  std::string context_sealed;  // ephemeral chat context (JSON), may be empty
+  std::string end_reason;  // "agent", "customer", "timeout", … when ended
+  // The conversation's ephemeral records (DESIGN.md §6), each sealed, each may be empty, all
+  // cleared when the conversation ends: the chat context (IP, device, location), the cookie
+  // values the connection selects, and the customer private data the business's page signed.
+  std::string context_sealed;
+  std::string cookies_sealed;
+  std::string private_sealed;
+};
+
+// Replaces those of a conversation's ephemeral records that are set.
+struct ConversationEphemeral {
+  std::optional<std::string> context_sealed{};
+  std::optional<std::string> cookies_sealed{};
+  std::optional<std::string> private_sealed{};
 };
 
 enum class Direction { kInbound, kOutbound };
@@ -335,7 +347,11 @@ class Writer : public Reader {
   virtual Status InsertConversation(const ConversationRecord& r) = 0;
   virtual Status TouchConversation(const TenantId& tenant, const ConversationId& id,
                                    TimePoint at) = 0;
-  // kFailedPrecondition when already ended.
+  // Sets ephemeral records of an open conversation. kNotFound; kFailedPrecondition when it
+  // has ended (what ending cleared is never written back).
+  virtual Status SetConversationEphemeral(const TenantId& tenant, const ConversationId& id,
+                                          const ConversationEphemeral& data) = 0;
+  // Also clears the ephemeral records. kFailedPrecondition when already ended.
   virtual Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                                  std::string_view reason) = 0;
 

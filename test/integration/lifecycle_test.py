@@ -87,7 +87,9 @@ class LifecycleTest(harness.ParleyTestCase):
         self.assertTrue(lines[0].startswith("table"), res.stdout)
         tables = {line.split()[0] for line in lines[1:] if line.strip()}
         self.assertEqual(tables, {"tenants", "api_keys", "endpoints", "connections", "customers",
-                                  "conversations", "messages", "events", "inbound_dedupe",
+                                  "conversations", "conversations.context",
+                                  "conversations.cookies", "conversations.private_data",
+                                  "messages", "events", "inbound_dedupe",
                                   "outbox", "dead_letters", "idempotency_keys", "audit_log",
                                   "attachments"})
 

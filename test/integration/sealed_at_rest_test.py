@@ -354,7 +354,9 @@ class SealedAtRestTest(harness.ParleyTestCase):
                   ("endpoints", "secret_sealed", True),
                   ("connections", "credentials_sealed", True),
                   ("connections", "identity_sealed", False),
-                  ("conversations", "context_sealed", False)]
+                  ("conversations", "context_sealed", False),
+                  ("conversations", "cookies_sealed", False),
+                  ("conversations", "private_sealed", False)]
         for table, column, required in sealed:
             got = self.rows("SELECT typeof(%s), length(%s) FROM %s WHERE tenant_id = ?" %
                             (column, column, table), (t,))

@@ -48,6 +48,41 @@ TEST_P(StoreContractTest, EndingAConversationTwiceFailsAndEndingDropsItsContext)
   EXPECT_EQ(*cv->ended_at, T(60));
   EXPECT_EQ(cv->end_reason, "agent");
   EXPECT_TRUE(cv->context_sealed.empty()) << "DESIGN §6: context ends with the conversation";
+  EXPECT_TRUE(cv->cookies_sealed.empty()) << "so does cookie data";
+  EXPECT_TRUE(cv->private_sealed.empty()) << "and private data";
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.SetConversationEphemeral(t, s.conversation.id,
+                                                {.private_sealed = std::string("late")});
+            }).code(),
+            StatusCode::kFailedPrecondition)
+      << "nothing is written back to an ended conversation";
+}
+
+TEST_P(StoreContractTest, EphemeralRecordsAreSetOneByOneOnAnOpenConversation) {
+  Seeded s = SeedTenant(3);
+  Seeded other = SeedTenant(4);
+  const TenantId& t = s.tenant.id;
+  auto get = [&] {
+    return Read<ConversationRecord>(
+        [&](Reader& r) { return r.GetConversation(t, s.conversation.id); });
+  };
+  const std::string context = s.conversation.context_sealed;
+  ASSERT_TRUE(Write([&](Writer& w) {
+                return w.SetConversationEphemeral(
+                    t, s.conversation.id,
+                    {.cookies_sealed = std::string("c\0ok", 4), .private_sealed = std::string()});
+              }).ok());
+  auto cv = get();
+  ASSERT_TRUE(cv.ok());
+  EXPECT_EQ(cv->context_sealed, context) << "not given: kept";
+  EXPECT_EQ(cv->cookies_sealed, std::string("c\0ok", 4));
+  EXPECT_TRUE(cv->private_sealed.empty()) << "given empty: cleared";
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.SetConversationEphemeral(other.tenant.id, s.conversation.id,
+                                                {.context_sealed = std::string("x")});
+            }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(get()->context_sealed, context);
 }
 
 TEST_P(StoreContractTest, FindOpenConversationIgnoresEndedConversations) {

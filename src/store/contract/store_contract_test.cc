@@ -104,6 +104,8 @@ ConversationRecord StoreContractTest::MakeConversation(const TenantId& t, const 
   r.started_at = T(n);
   r.last_activity_at = T(n + 2);
   r.context_sealed = Bin("context", n);
+  r.cookies_sealed = Bin("cookies", n);
+  r.private_sealed = Bin("private", n);
   return r;
 }
 

@@ -44,7 +44,8 @@ inline auto Fields(const CustomerRecord& r) {
 }
 inline auto Fields(const ConversationRecord& r) {
   return std::tie(r.id, r.tenant, r.connection, r.customer, r.state, r.started_at,
-                  r.last_activity_at, r.ended_at, r.end_reason, r.context_sealed);
+                  r.last_activity_at, r.ended_at, r.end_reason, r.context_sealed, r.cookies_sealed,
+                  r.private_sealed);
 }
 inline auto Fields(const MessageRecord& r) {
   return std::tie(r.id, r.tenant, r.conversation, r.connection, r.direction, r.body_sealed,

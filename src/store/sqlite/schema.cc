@@ -208,6 +208,11 @@ CREATE INDEX attachments_by_expiry ON attachments (expires_at);
 CREATE INDEX attachments_by_customer ON attachments (tenant_id, customer_id);
 CREATE INDEX conversations_of_customer ON conversations (tenant_id, customer_id);
 )sql"},
+    // The conversation's other ephemeral records (DESIGN.md §6), cleared with its context.
+    {4, R"sql(
+ALTER TABLE conversations ADD COLUMN cookies_sealed BLOB NOT NULL DEFAULT X'';
+ALTER TABLE conversations ADD COLUMN private_sealed BLOB NOT NULL DEFAULT X'';
+)sql"},
 };
 
 }  // namespace

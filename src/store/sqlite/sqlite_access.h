@@ -98,6 +98,8 @@ class SqliteAccess final : public Writer {
   Status DeleteCustomer(const TenantId& tenant, const CustomerId& id) override;
   Status InsertConversation(const ConversationRecord& r) override;
   Status TouchConversation(const TenantId& tenant, const ConversationId& id, TimePoint at) override;
+  Status SetConversationEphemeral(const TenantId& tenant, const ConversationId& id,
+                                  const ConversationEphemeral& data) override;
   Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                          std::string_view reason) override;
   Status InsertMessage(const MessageRecord& r) override;

@@ -85,6 +85,13 @@ Query& Query::OptTime(const std::optional<TimePoint>& t) {
   return *this;
 }
 
+Query& Query::OptBlob(const std::string* v) {
+  if (v != nullptr) return Blob(*v);
+  int rc = sqlite3_bind_null(stmt_, ++param_);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Query& Query::OptText(const std::string* v) {
   if (v != nullptr) return Text(*v);
   int rc = sqlite3_bind_null(stmt_, ++param_);

@@ -18,7 +18,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
 #include <vector>
 
 #include "core/clock.h"
@@ -49,6 +48,7 @@ class Query {
   Query& Time(TimePoint t) { return Int(ToUnixMillis(t)); }
   Query& OptTime(const std::optional<TimePoint>& t);
   Query& OptText(const std::string* v);  // nullptr binds NULL
+  Query& OptBlob(const std::string* v);  // nullptr binds NULL
 
   // Advances to the next row: true when a row is available, false when done.
   Result<bool> Step();

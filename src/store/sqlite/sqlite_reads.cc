@@ -24,7 +24,7 @@ namespace {
   "last_seen"
 #define CONVERSATION_COLS                                                                      \
   "id, tenant_id, connection_id, customer_id, state, started_at, last_activity_at, ended_at, " \
-  "end_reason, context_sealed"
+  "end_reason, context_sealed, cookies_sealed, private_sealed"
 #define MESSAGE_COLS                                                                            \
   "id, tenant_id, conversation_id, connection_id, direction, body_sealed, status, created_at, " \
   "updated_at"
@@ -128,6 +128,8 @@ Result<ConversationRecord> ReadConversation(Query& q) {
   r.ended_at = q.ColOptTime();
   r.end_reason = q.ColText();
   r.context_sealed = q.ColBlob();
+  r.cookies_sealed = q.ColBlob();
+  r.private_sealed = q.ColBlob();
   return r;
 }
 
@@ -478,6 +480,12 @@ Result<std::vector<TableStats>> SqliteAccess::DataMap() {
       {"connections", "SELECT count(*), min(created_at) FROM connections"},
       {"customers", "SELECT count(*), min(first_seen) FROM customers"},
       {"conversations", "SELECT count(*), min(started_at) FROM conversations"},
+      {"conversations.context",
+       "SELECT count(*), min(started_at) FROM conversations WHERE length(context_sealed) > 0"},
+      {"conversations.cookies",
+       "SELECT count(*), min(started_at) FROM conversations WHERE length(cookies_sealed) > 0"},
+      {"conversations.private_data",
+       "SELECT count(*), min(started_at) FROM conversations WHERE length(private_sealed) > 0"},
       {"messages", "SELECT count(*), min(created_at) FROM messages"},
       {"events", "SELECT count(*), min(created_at) FROM events"},
       {"inbound_dedupe", "SELECT count(*), min(created_at) FROM inbound_dedupe"},

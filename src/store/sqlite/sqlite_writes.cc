@@ -195,8 +195,9 @@ Status SqliteAccess::InsertConversation(const ConversationRecord& r) {
   PARLEY_ASSIGN_OR_RETURN(
       Query q,
       db_.Prepare("INSERT INTO conversations (id, tenant_id, connection_id, customer_id, state,"
-                  " started_at, last_activity_at, ended_at, end_reason, context_sealed)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                  " started_at, last_activity_at, ended_at, end_reason, context_sealed,"
+                  " cookies_sealed, private_sealed)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Text(r.id.str())
       .Text(r.tenant.str())
       .Text(r.connection.str())
@@ -206,7 +207,9 @@ Status SqliteAccess::InsertConversation(const ConversationRecord& r) {
       .Time(r.last_activity_at)
       .OptTime(r.ended_at)
       .Text(r.end_reason)
-      .Blob(r.context_sealed);
+      .Blob(r.context_sealed)
+      .Blob(r.cookies_sealed)
+      .Blob(r.private_sealed);
   return q.Run();
 }
 
@@ -218,15 +221,36 @@ Status SqliteAccess::TouchConversation(const TenantId& tenant, const Conversatio
   return RunExpectingRow(q, "conversation");
 }
 
+Status SqliteAccess::SetConversationEphemeral(const TenantId& tenant, const ConversationId& id,
+                                              const ConversationEphemeral& data) {
+  // coalesce keeps a column whose value is not given (bound as NULL).
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE conversations SET context_sealed = coalesce(?, context_sealed),"
+                           " cookies_sealed = coalesce(?, cookies_sealed),"
+                           " private_sealed = coalesce(?, private_sealed)"
+                           " WHERE id = ? AND tenant_id = ? AND state = 'open'"));
+  q.OptBlob(data.context_sealed ? &*data.context_sealed : nullptr)
+      .OptBlob(data.cookies_sealed ? &*data.cookies_sealed : nullptr)
+      .OptBlob(data.private_sealed ? &*data.private_sealed : nullptr)
+      .Text(id.str())
+      .Text(tenant.str());
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  if (q.Changes() == 1) return OkStatus();
+  PARLEY_ASSIGN_OR_RETURN(ConversationRecord c, GetConversation(tenant, id));
+  (void)c;
+  return FailedPrecondition("conversation has ended");
+}
+
 Status SqliteAccess::EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                                      std::string_view reason) {
-  // DESIGN §6: the chat context lives only as long as the conversation, so ending it also
-  // drops context_sealed.
+  // DESIGN §6: the chat context, cookie data and private data live only as long as the
+  // conversation, so ending it also drops them.
   {
-    PARLEY_ASSIGN_OR_RETURN(Query q,
-                            db_.Prepare("UPDATE conversations SET state = 'ended', ended_at = ?,"
-                                        " end_reason = ?, context_sealed = X''"
-                                        " WHERE id = ? AND tenant_id = ? AND state = 'open'"));
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q, db_.Prepare("UPDATE conversations SET state = 'ended', ended_at = ?,"
+                             " end_reason = ?, context_sealed = X'', cookies_sealed = X'',"
+                             " private_sealed = X''"
+                             " WHERE id = ? AND tenant_id = ? AND state = 'open'"));
     q.Time(at).Text(reason).Text(id.str()).Text(tenant.str());
     PARLEY_RETURN_IF_ERROR(q.Run());
     if (q.Changes() == 1) return OkStatus();
