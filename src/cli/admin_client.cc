@@ -1,6 +1,7 @@
 // The admin subcommands: one HTTP request to a running server's admin API each.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/json.hpp>
 #include <cstdlib>
@@ -94,16 +95,25 @@ void PrintDataMap(const std::string& json_body) {
     if (s >= 60) return fmt::format("{:.1f} min", s / 60.0);
     return fmt::format("{} s", s);
   };
-  std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", "table", "rows", "oldest", "sealed",
-                           "deleted");
+  // Columns as wide as their longest value, so that every line stays aligned.
+  size_t table_width = 5, sealed_width = 6;
+  for (const auto& item : *items) {
+    if (!item.is_object()) continue;
+    table_width = std::max(table_width, text(item.get_object(), "table").size());
+    sealed_width = std::max(sealed_width, text(item.get_object(), "sealed").size());
+  }
+  auto line = [&](std::string_view table, std::string_view rows, std::string_view oldest,
+                  std::string_view sealed, std::string_view rule) {
+    std::cout << fmt::format("{:<{}} {:>6} {:>9}  {:<{}}  {}\n", table, table_width, rows, oldest,
+                             sealed, sealed_width, rule);
+  };
+  line("table", "rows", "oldest", "sealed", "deleted");
   for (const auto& item : *items) {
     if (!item.is_object()) continue;
     const auto& o = item.get_object();
     const boost::json::value* rows = o.if_contains("rows");
-    std::cout << fmt::format("{:<18} {:>9} {:>10}  {:<42} {}\n", text(o, "table"),
-                             rows && rows->is_int64() ? rows->get_int64() : 0,
-                             age(o.if_contains("oldest_age_s")), text(o, "sealed"),
-                             text(o, "rule"));
+    line(text(o, "table"), std::to_string(rows && rows->is_int64() ? rows->get_int64() : 0),
+         age(o.if_contains("oldest_age_s")), text(o, "sealed"), text(o, "rule"));
   }
 }
 
