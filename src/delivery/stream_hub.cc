@@ -80,20 +80,22 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
   });
   http::Spawn(socket->executor(), ReadUntilClosed(socket, inbox), "stream_reader");
 
-  // Links of attachments are minted as each event leaves.
-  std::shared_ptr<const crypto::DataKey> links_key;
-  if (attachments_) {
-    auto key = co_await keys_.Get(tenant);
-    if (key.ok()) links_key = *key;
+  // The tenant's key opens replayed events and signs the links of attachments, minted as
+  // each event leaves. Without it the stream cannot do its work: close, the client retries.
+  auto key = co_await keys_.Get(tenant);
+  if (!key.ok()) {
+    log::Warn("stream.key_unavailable",
+              {{"tenant", tenant.str()}, {"code", StatusCodeName(key.status().code())}});
+    co_await socket->Close(1011, "tenant key unavailable");
+    co_return;
   }
-  auto linked = [this, &links_key](std::string json) {
-    if (!links_key) return json;
-    return attachments_->AddLinks(*links_key, std::move(json), attachments_->clock().Now());
+  auto linked = [this, &key](std::string json) {
+    if (!attachments_) return json;
+    return attachments_->AddLinks(**key, std::move(json), attachments_->clock().Now());
   };
 
   int64_t last_seq = 0;
   if (resume_after) {
-    auto key = co_await keys_.Get(tenant);
     std::function<Result<store::EventRecord>(store::Reader&)> get_event =
         [tenant, id = *resume_after](store::Reader& r) { return r.GetEvent(tenant, id); };
     auto from = co_await store::Read<store::EventRecord>(store_, std::move(get_event));

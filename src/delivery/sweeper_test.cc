@@ -202,6 +202,46 @@ TEST_F(SweeperTest, DeliveredMessagesAndEventsGoAfterTheGraceUndeliveredOnesStay
             3);
 }
 
+TEST_F(SweeperTest, WebChatMessagesStayWhileTheConversationIsOpenAndGoWhenItEnds) {
+  store::ConnectionRecord web = connection_;
+  web.id = ConnectionId::New(clock_);
+  web.kind = "web";
+  ASSERT_TRUE(Write([&](store::Writer& w) { return w.InsertConnection(web); }).ok());
+  auto cv = NewConversation();
+  cv.connection = web.id;
+  cv.id = ConversationId::New(clock_);
+  ASSERT_TRUE(Write([&](store::Writer& w) { return w.InsertConversation(cv); }).ok());
+  MessageId chat = NewMessage(cv.id, "received");
+  ASSERT_TRUE(Write([&](store::Writer& w) -> Status {
+                // NewMessage files it under the custom connection: move it to the web one.
+                PARLEY_RETURN_IF_ERROR(w.DeleteMessage(tenant_.id, chat));
+                store::MessageRecord m;
+                m.id = chat;
+                m.tenant = tenant_.id;
+                m.conversation = cv.id;
+                m.connection = web.id;
+                m.body_sealed = "MARKER-WEB";
+                m.status = "received";
+                m.created_at = m.updated_at = clock_.Now();
+                return w.InsertMessage(m);
+              }).ok());
+  SweeperOptions options;
+  options.delivered_grace = 0s;
+  options.inactivity_timeout = 24h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(2h);
+  ASSERT_TRUE(sweeper.RunOnce().ok());
+  EXPECT_TRUE(MessageExists(chat)) << "delivered, but the web conversation is open";
+  ASSERT_TRUE(Write([&](store::Writer& w) {
+                return w.EndConversation(tenant_.id, cv.id, clock_.Now(), "agent");
+              }).ok());
+  auto report = sweeper.RunOnce();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->messages, 1);
+  EXPECT_FALSE(MessageExists(chat)) << "gone with the end, not 30 days later with the row";
+  EXPECT_EQ(Count("SELECT count(*) FROM conversations WHERE id = '" + cv.id.str() + "'"), 1);
+}
+
 TEST_F(SweeperTest, DeadLettersExpireAndThenTheirMessageGoes) {
   auto cv = NewConversation();
   MessageId dead = NewMessage(cv.id, "received");
@@ -371,7 +411,7 @@ class AttachmentSweepTest : public SweeperTest {
   void TearDown() override {
     attachments_.reset();
     work_.reset();
-    io_thread_.join();
+    if (io_thread_.joinable()) io_thread_.join();
     blobs_.reset();
     SweeperTest::TearDown();
   }

@@ -413,7 +413,8 @@ class Writer : public Reader {
   // Events created before the time and not pending.
   virtual Result<int> SweepEvents(TimePoint created_before, int limit) = 0;
   // Messages created before the time, not queued and not pending, except those of
-  // connections of kind "web" (kept while their conversation is open).
+  // connections of kind "web" while their conversation is open (web chat keeps its history
+  // for the open conversation; once it ends they go like any other).
   virtual Result<int> SweepMessages(TimePoint created_before, int limit) = 0;
   // Conversations ended before the time, with every message they still hold.
   virtual Result<int> SweepEndedConversations(TimePoint ended_before, int limit) = 0;

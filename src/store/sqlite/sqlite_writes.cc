@@ -526,8 +526,10 @@ Result<int> SqliteAccess::SweepMessages(TimePoint created_before, int limit) {
     {
       PARLEY_ASSIGN_OR_RETURN(
           Query q,
-          db_.Prepare("SELECT id, status != 'queued' AND created_at < ? AND connection_id NOT IN"
-                      " (SELECT id FROM connections WHERE kind = 'web')"
+          db_.Prepare("SELECT id, status != 'queued' AND created_at < ? AND (connection_id NOT IN"
+                      " (SELECT id FROM connections WHERE kind = 'web') OR EXISTS (SELECT 1 FROM"
+                      " conversations c WHERE c.id = messages.conversation_id AND"
+                      " c.state = 'ended'))"
                       " FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?"));
       q.Time(created_before).Text(after).Text(floor).Int(kScanPage);
       while (true) {
