@@ -6,6 +6,7 @@
 // Option and bucket-name validation, which need no server, are in s3_options_test.cc.
 #include "blob/s3_blob_store.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -153,6 +154,21 @@ class S3BlobStoreTest : public ::testing::Test {
   // The next S3 request gets `status` with `body` (an S3 error document when empty).
   void FailNext(int status, std::string body = "") {
     Fetch("POST", server_->url() + "/__fail/" + std::to_string(status), std::move(body));
+  }
+
+  static std::string ErrorXml(std::string_view code) {
+    return fmt::format("<Error><Code>{}</Code><Message>{}</Message></Error>", code, code);
+  }
+  // A ListBuckets page naming `buckets`, pointing to the page `token` ("" for none).
+  static std::string BucketsXml(const std::vector<std::string>& buckets, std::string token) {
+    std::string xml = "<ListAllMyBucketsResult><Owner><ID>x</ID></Owner><Buckets>";
+    for (const std::string& name : buckets) {
+      xml += "<Bucket><CreationDate>2024-01-01T00:00:00.000Z</CreationDate><Name>" + name +
+             "</Name></Bucket>";
+    }
+    xml += "</Buckets>";
+    if (!token.empty()) xml += "<ContinuationToken>" + token + "</ContinuationToken>";
+    return xml + "</ListAllMyBucketsResult>";
   }
 
   static std::string Bucket(const TenantId& tenant) {
@@ -325,6 +341,127 @@ TEST_F(S3BlobStoreTest, DeleteTenantRemovesEveryObjectAndTheBucket) {
   // The store forgot the bucket: writing again creates it again.
   ASSERT_TRUE(Put(*store_, tenant_, names[0], "again").ok());
   EXPECT_EQ(Names(tenant_), std::vector<std::string>{names[0]});
+}
+
+// s3rver answers CreateBucket of an existing bucket with BucketAlreadyExists even to its owner;
+// ListBuckets confirms it is ours.
+TEST_F(S3BlobStoreTest, BucketCreatedElsewhereIsConfirmedWithListBuckets) {
+  std::unique_ptr<S3BlobStore> elsewhere = MakeStore(Options());  // another node
+  ASSERT_TRUE(Put(*elsewhere, tenant_, NewBlobName(), "first").ok());
+  ClearLog();
+  const std::string name = NewBlobName();
+  ASSERT_TRUE(Put(*store_, tenant_, name, "second").ok());
+  std::string log = Log();
+  EXPECT_EQ(CountLines(log, "PUT /" + Bucket(tenant_), true), 1) << log;
+  EXPECT_EQ(CountLines(log, "GET /?"), 1) << log;
+  EXPECT_EQ(CountLines(log, "prefix=" + Bucket(tenant_)), 1) << log;
+  EXPECT_EQ(CountLines(log, "PUT /" + Bucket(tenant_) + "/" + name, true), 1) << log;
+  EXPECT_EQ(Names(tenant_).size(), 2u);
+
+  // Known now: the next upload creates nothing.
+  ClearLog();
+  ASSERT_TRUE(Put(*store_, tenant_, NewBlobName(), "third").ok());
+  log = Log();
+  EXPECT_EQ(CountLines(log, "PUT /" + Bucket(tenant_), true), 0) << log;
+  EXPECT_EQ(CountLines(log, "GET /?"), 0) << log;
+
+  // Two creates at once: both send CreateBucket, one of them is told BucketAlreadyExists.
+  const TenantId other = TenantId::New(SystemClock::Instance());
+  ClearLog();
+  auto first = asio::co_spawn(runtime_.context(), Wrap(store_->Create(other, NewBlobName())),
+                              asio::use_future);
+  auto second = asio::co_spawn(runtime_.context(), Wrap(store_->Create(other, NewBlobName())),
+                               asio::use_future);
+  ASSERT_EQ(first.wait_for(60s), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(60s), std::future_status::ready);
+  Result<std::unique_ptr<BlobWriter>> a = std::move(*first.get());
+  Result<std::unique_ptr<BlobWriter>> b = std::move(*second.get());
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  log = Log();
+  EXPECT_EQ(CountLines(log, "PUT /" + Bucket(other), true), 2) << log;
+  EXPECT_EQ(CountLines(log, "prefix=" + Bucket(other)), 1) << log;
+}
+
+// On AWS, BucketAlreadyExists means another account owns the name: its bucket may take anyone's
+// writes, so nothing may go there.
+TEST_F(S3BlobStoreTest, BucketOfAnotherAccountIsRefused) {
+  FailNext(409, ErrorXml("BucketAlreadyExists"));  // CreateBucket; ListBuckets lacks it
+  Result<std::unique_ptr<BlobWriter>> writer = Run(store_->Create(tenant_, NewBlobName()));
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(writer.status().message(), "s3: CreateBucket: bucket " + Bucket(tenant_) +
+                                           " exists and belongs to another account");
+  EXPECT_THAT(writer.status().message(), Not(HasSubstr("S3RVER")));
+  std::string log = Log();
+  EXPECT_EQ(CountLines(log, "PUT /" + Bucket(tenant_), true), 1) << log;
+  EXPECT_EQ(CountLines(log, "GET /?"), 1) << log;
+  EXPECT_EQ(CountLines(log, "/"), 2) << log;  // nothing else
+  EXPECT_FALSE(fs::exists(server_->data_dir() + "/" + Bucket(tenant_)));
+
+  // Not remembered as ours: the next attempt asks again.
+  ClearLog();
+  EXPECT_TRUE(Put(*store_, tenant_, NewBlobName(), "now ours").ok());
+  EXPECT_EQ(CountLines(Log(), "PUT /" + Bucket(tenant_), true), 1);
+}
+
+TEST_F(S3BlobStoreTest, ListBucketsIsFollowedAcrossPages) {
+  std::unique_ptr<S3BlobStore> elsewhere = MakeStore(Options());
+  ASSERT_TRUE(Put(*elsewhere, tenant_, NewBlobName(), "x").ok());
+  ClearLog();
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  FailNext(200, BucketsXml({"parley-someone-else", "parley-another"}, "page&amp;2"));
+  // The second page is s3rver's, which lists the bucket.
+  ASSERT_TRUE(Put(*store_, tenant_, NewBlobName(), "y").ok());
+  const std::string log = Log();
+  EXPECT_EQ(CountLines(log, "GET /?"), 2) << log;
+  EXPECT_EQ(CountLines(log, "continuation-token=page%262"), 1) << log;
+}
+
+TEST_F(S3BlobStoreTest, UnconfirmedBucketOwnershipFails) {
+  // Pages without the bucket, each pointing to another: at most 100 are read.
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  for (int i = 0; i < 100; ++i) FailNext(200, BucketsXml({"parley-x"}, "t" + std::to_string(i)));
+  Result<std::unique_ptr<BlobWriter>> writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(writer.status().message(), HasSubstr("ListBuckets: more than 100 pages"));
+  EXPECT_EQ(CountLines(Log(), "GET /?"), 100);
+
+  // A page naming the bucket it came from again.
+  ClearLog();
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  FailNext(200, BucketsXml({}, "same"));
+  FailNext(200, BucketsXml({}, "same"));
+  writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(CountLines(Log(), "GET /?"), 2);
+
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  FailNext(200, "<Error>not a bucket list</Error>");
+  writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(writer.status().message(), HasSubstr("ListBuckets: malformed"));
+
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  FailNext(200,
+           "<ListAllMyBucketsResult><Buckets><Bucket><Name>&bogus;</Name></Bucket>"
+           "</Buckets></ListAllMyBucketsResult>");
+  writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+
+  FailNext(409, ErrorXml("BucketAlreadyExists"));
+  FailNext(403, ErrorXml("AccessDenied"));  // no s3:ListAllMyBuckets
+  writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(writer.status().message(), HasSubstr("ListBuckets (HTTP 403 AccessDenied)"));
+
+  // Other 409s are errors without asking.
+  ClearLog();
+  FailNext(409, ErrorXml("OperationAborted"));
+  writer = Run(store_->Create(tenant_, NewBlobName()));
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(CountLines(Log(), "GET /?"), 0);
+  EXPECT_FALSE(fs::exists(server_->data_dir() + "/" + Bucket(tenant_)));
 }
 
 TEST_F(S3BlobStoreTest, PresignedUrlServesTheObject) {

@@ -134,6 +134,63 @@ void ForgetBucket(S3Core& core, const std::string& bucket) {
   core.buckets.erase(bucket);
 }
 
+namespace {
+
+// ListBuckets pages followed before giving up on finding a bucket.
+constexpr int kMaxListBucketsPages = 100;
+
+struct BucketsPage {
+  bool listed = false;     // the bucket looked for is on this page
+  std::string next_token;  // non-empty when there are more pages
+};
+
+// One ListBuckets page: <ListAllMyBucketsResult><Buckets><Bucket><Name>…</Name>…</Bucket>…
+// </Buckets><ContinuationToken>…</ContinuationToken></ListAllMyBucketsResult>.
+// Errors: kUnavailable (malformed XML).
+Result<BucketsPage> ParseBucketsPage(std::string_view xml, std::string_view bucket) {
+  const Status malformed = Unavailable("s3: ListBuckets: malformed response");
+  if (xml.find("</ListAllMyBucketsResult>") == std::string_view::npos) return malformed;
+  BucketsPage page;
+  const std::string_view buckets = FirstElement(xml, "Buckets").value_or("");
+  size_t pos = 0;
+  while (const auto entry = NextElement(buckets, "Bucket", pos)) {
+    const auto name = FirstElement(*entry, "Name");
+    const std::optional<std::string> raw = name ? XmlUnescape(*name) : std::nullopt;
+    if (!raw || raw->empty()) return malformed;
+    if (*raw == bucket) page.listed = true;
+  }
+  if (const auto token = FirstElement(xml, "ContinuationToken")) {
+    std::optional<std::string> raw = XmlUnescape(*token);
+    if (!raw) return malformed;
+    page.next_token = std::move(*raw);
+  }
+  return page;
+}
+
+// Whether ListBuckets — the buckets the credentials' account owns — includes `bucket`.
+// Pages are narrowed with `prefix` (servers that ignore it just send more pages) and followed
+// through ContinuationToken, at most kMaxListBucketsPages of them.
+asio::awaitable<Result<bool>> OwnsBucket(std::shared_ptr<S3Core> core, std::string bucket) {
+  std::string token;
+  for (int page = 0; page < kMaxListBucketsPages; ++page) {
+    S3Call call{"ListBuckets", "GET", ""};  // no bucket: the service endpoint, "GET /"
+    call.query = {{"max-buckets", "1000"}, {"prefix", bucket}};
+    if (!token.empty()) call.query.emplace_back("continuation-token", token);
+    PARLEY_CO_ASSIGN_OR_RETURN(auto response, co_await Send(core, std::move(call)));
+    if (!IsSuccess(response)) co_return S3Error(response, "ListBuckets");
+    PARLEY_CO_ASSIGN_OR_RETURN(BucketsPage parsed, ParseBucketsPage(response.body, bucket));
+    if (parsed.listed) co_return true;
+    if (parsed.next_token.empty()) co_return false;
+    if (parsed.next_token == token) {
+      co_return Unavailable("s3: ListBuckets: malformed response (repeated continuation token)");
+    }
+    token = std::move(parsed.next_token);
+  }
+  co_return Unavailable(fmt::format("s3: ListBuckets: more than {} pages", kMaxListBucketsPages));
+}
+
+}  // namespace
+
 asio::awaitable<Status> EnsureBucket(std::shared_ptr<S3Core> core, std::string bucket) {
   {
     std::lock_guard lock(core->mu);
@@ -149,12 +206,22 @@ asio::awaitable<Status> EnsureBucket(std::shared_ptr<S3Core> core, std::string b
   }
   PARLEY_CO_ASSIGN_OR_RETURN(auto response, co_await Send(core, std::move(call)));
   if (!IsSuccess(response)) {
-    // Two nodes (or coroutines) may create it at once; s3rver says BucketAlreadyExists even
-    // to its owner. A bucket of another account fails the next request with 403.
+    // Two nodes (or coroutines) may create it at once: BucketAlreadyOwnedByYou is ours. On
+    // AWS, BucketAlreadyExists means another account owns the name — and may let anyone write
+    // to it, so uploading there would hand a tenant's files to a stranger. s3rver (and some
+    // S3-compatible servers) say it even to the owner, so it is accepted only when ListBuckets,
+    // which lists the buckets of the credentials' account, names the bucket.
     const std::string code = ErrorCode(response);
     if (response.status != 409 ||
         (code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists")) {
       co_return S3Error(response, "CreateBucket");
+    }
+    if (code == "BucketAlreadyExists") {
+      PARLEY_CO_ASSIGN_OR_RETURN(bool owned, co_await OwnsBucket(core, bucket));
+      if (!owned) {
+        co_return FailedPrecondition(fmt::format(
+            "s3: CreateBucket: bucket {} exists and belongs to another account", bucket));
+      }
     }
   }
   std::lock_guard lock(core->mu);

@@ -100,7 +100,9 @@ Result<std::string> BucketOf(const S3Core& core, const TenantId& tenant);
 // Drops `bucket` from the buckets known to exist (deleted, or found missing).
 void ForgetBucket(S3Core& core, const std::string& bucket);
 
-// Creates `bucket` unless this store already knows it exists.
+// Creates `bucket` unless this store already knows it exists. A bucket that exists already is
+// accepted only when the credentials' account owns it (BucketAlreadyOwnedByYou, or
+// BucketAlreadyExists and named by ListBuckets); one of another account is kFailedPrecondition.
 boost::asio::awaitable<Status> EnsureBucket(std::shared_ptr<S3Core> core, std::string bucket);
 
 // One page of ListObjectsV2.
