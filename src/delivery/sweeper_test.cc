@@ -82,11 +82,11 @@ class SweeperTest : public ::testing::Test {
 
   Status Write(store::Store::WriteFn fn) { return store_->WriteSync(std::move(fn)); }
 
-  store::ConversationRecord NewConversation() {
+  store::ConversationRecord NewConversation(std::optional<ConnectionId> connection = std::nullopt) {
     store::ConversationRecord c;
     c.id = ConversationId::New(clock_);
     c.tenant = tenant_.id;
-    c.connection = connection_.id;
+    c.connection = connection.value_or(connection_.id);
     c.customer = customer_.id;
     c.started_at = c.last_activity_at = clock_.Now();
     EXPECT_TRUE(Write([&](store::Writer& w) { return w.InsertConversation(c); }).ok());
@@ -95,12 +95,13 @@ class SweeperTest : public ::testing::Test {
 
   // A message with its message.created event ("ev_" + the message id's body), as the ingest
   // and send paths store them.
-  MessageId NewMessage(const ConversationId& conversation, std::string_view status) {
+  MessageId NewMessage(const ConversationId& conversation, std::string_view status,
+                       std::optional<ConnectionId> connection = std::nullopt) {
     store::MessageRecord m;
     m.id = MessageId::New(clock_);
     m.tenant = tenant_.id;
     m.conversation = conversation;
-    m.connection = connection_.id;
+    m.connection = connection.value_or(connection_.id);
     m.body_sealed = "MARKER-BODY";
     m.status = std::string(status);
     m.created_at = m.updated_at = clock_.Now();
@@ -207,24 +208,8 @@ TEST_F(SweeperTest, WebChatMessagesStayWhileTheConversationIsOpenAndGoWhenItEnds
   web.id = ConnectionId::New(clock_);
   web.kind = "web";
   ASSERT_TRUE(Write([&](store::Writer& w) { return w.InsertConnection(web); }).ok());
-  auto cv = NewConversation();
-  cv.connection = web.id;
-  cv.id = ConversationId::New(clock_);
-  ASSERT_TRUE(Write([&](store::Writer& w) { return w.InsertConversation(cv); }).ok());
-  MessageId chat = NewMessage(cv.id, "received");
-  ASSERT_TRUE(Write([&](store::Writer& w) -> Status {
-                // NewMessage files it under the custom connection: move it to the web one.
-                PARLEY_RETURN_IF_ERROR(w.DeleteMessage(tenant_.id, chat));
-                store::MessageRecord m;
-                m.id = chat;
-                m.tenant = tenant_.id;
-                m.conversation = cv.id;
-                m.connection = web.id;
-                m.body_sealed = "MARKER-WEB";
-                m.status = "received";
-                m.created_at = m.updated_at = clock_.Now();
-                return w.InsertMessage(m);
-              }).ok());
+  auto cv = NewConversation(web.id);
+  MessageId chat = NewMessage(cv.id, "received", web.id);
   SweeperOptions options;
   options.delivered_grace = 0s;
   options.inactivity_timeout = 24h;

@@ -236,8 +236,7 @@ Status SqliteAccess::SetConversationEphemeral(const TenantId& tenant, const Conv
       .Text(tenant.str());
   PARLEY_RETURN_IF_ERROR(q.Run());
   if (q.Changes() == 1) return OkStatus();
-  PARLEY_ASSIGN_OR_RETURN(ConversationRecord c, GetConversation(tenant, id));
-  (void)c;
+  PARLEY_RETURN_IF_ERROR(GetConversation(tenant, id).status());  // kNotFound
   return FailedPrecondition("conversation has ended");
 }
 
