@@ -11,13 +11,15 @@ packages=(
   libmaxminddb-dev libmagic-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 openssl wrk nginx-light linux-perf
+  chromium
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js runs test tools (s3rver for the S3 blob store test). Debian's packages only when the
+# Chromium runs the browser tests (driven by playwright-core from test/node).
+# Node.js runs test tools (s3rver for the S3 blob store test, playwright-core). Debian's packages only when the
 # commands are missing: a node from another source (nodesource, nvm) is kept as it is.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

@@ -14,15 +14,22 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "api/connection_cache.h"
 #include "api/handlers.h"
+#include "api/rate_limiter.h"
+#include "api/web_chat.h"
 #include "blob/local_blob_store.h"
 #include "blob/s3_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "channels/registry.h"
+#include "channels/web/context.h"
+#include "channels/web/web_adapter.h"
 #include "cli/cli.h"
+#include "cli/demo.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "crypto/keys.h"
@@ -263,6 +270,32 @@ int Serve(const cli::ServeFlags& flags) {
         .value();
   });
 
+  // The web chat: trusted proxies and the location database are checked before listening.
+  std::vector<std::string> proxy_list;
+  for (size_t start = 0; start < cfg.web.trusted_proxies.size();) {
+    size_t comma = cfg.web.trusted_proxies.find(',', start);
+    if (comma == std::string::npos) comma = cfg.web.trusted_proxies.size();
+    std::string entry = cfg.web.trusted_proxies.substr(start, comma - start);
+    entry.erase(0, entry.find_first_not_of(' '));
+    entry.erase(entry.find_last_not_of(' ') + 1);
+    if (!entry.empty()) proxy_list.push_back(entry);
+    start = comma + 1;
+  }
+  auto proxies = channels::web::ParseTrustedProxies(proxy_list);
+  if (!proxies.ok()) {
+    runtime.Stop();
+    return Fail("web." + proxies.status().message());
+  }
+  std::unique_ptr<channels::web::GeoIp> geo;
+  if (!cfg.web.geoip_database.empty()) {
+    auto opened = channels::web::GeoIp::Open(cfg.web.geoip_database);
+    if (!opened.ok()) {
+      runtime.Stop();
+      return Fail("web.geoip_database: " + opened.status().message());
+    }
+    geo = std::move(*opened);
+  }
+
   api::ConnectionCache connections(**store, keys, clock);
   api::App app;
   app.connections = &connections;
@@ -284,6 +317,27 @@ int Serve(const cli::ServeFlags& flags) {
   api::RegisterClientApi(router, app, auth);
   api::RegisterWebhookApi(router, app);
   api::RegisterAttachmentApi(router, app, auth);
+  api::WebChatOptions web_options;
+  web_options.frames_per_second = cfg.web.frames_per_second;
+  web_options.frame_burst = cfg.web.frame_burst;
+  api::WebChat web_chat(app, web_options);
+  api::KeyedRateLimiter sockets_per_ip(cfg.web.sockets_per_ip_per_minute / 60.0,
+                                       std::max(1, cfg.web.sockets_per_ip_per_minute));
+  api::KeyedRateLimiter uploads_per_ip(cfg.web.uploads_per_ip_per_minute / 60.0,
+                                       std::max(1, cfg.web.uploads_per_ip_per_minute));
+  api::WidgetDeps widget{&web_chat, &*proxies, geo.get(), &sockets_per_ip, &uploads_per_ip, {}};
+  std::mutex demo_mu;
+  std::optional<cli::DemoIdentity> demo;
+  if (flags.demo) {
+    widget.demo = [&demo_mu, &demo, &clock](std::string& connection, std::string& token) {
+      std::lock_guard lock(demo_mu);
+      if (!demo) return false;
+      connection = demo->connection;
+      token = cli::DemoPrivateDataToken(*demo, clock.Now());
+      return true;
+    };
+  }
+  api::RegisterWidgetApi(router, app, widget);
 
   http::ServerOptions server_options;
   server_options.listen_host = cfg.server.listen.host;
@@ -308,6 +362,38 @@ int Serve(const cli::ServeFlags& flags) {
                                  {"tls", cfg.server.tls_enabled()},
                                  {"data_dir", cfg.data_dir},
                                  {"attachments", (*blobs)->kind()}});
+  if (flags.demo) {
+    // The demo talks to this server's own admin API, so it is set up once we listen.
+    std::string base = (cfg.server.tls_enabled() ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+                       std::to_string(*port);
+    std::vector<std::string> origins = {
+        base, (cfg.server.tls_enabled() ? "https://localhost:" : "http://localhost:") +
+                  std::to_string(*port)};
+    if (!cfg.server.public_url.empty()) {
+      auto origin = channels::web::CanonicalOrigin(
+          cfg.server.public_url.substr(0, cfg.server.public_url.find('/', 8)));
+      if (origin.ok()) origins.push_back(*origin);
+    }
+    cli::DemoOptions demo_options{runtime.context().get_executor(), base, *admin_token,
+                                  cfg.data_dir, origins};
+    auto identity = cli::EnsureDemo(client, demo_options);
+    if (!identity.ok()) {
+      log::Error("demo.failed", {{"error", identity.status().message()}});
+    } else {
+      {
+        std::lock_guard lock(demo_mu);
+        demo = *identity;
+      }
+      std::string shown = cfg.server.public_url.empty() ? base : cfg.server.public_url;
+      std::cout << "\nParley demo is ready:\n"
+                << "  visitor:  " << shown << "/demo      (the shop's page with the chat widget)\n"
+                << "  agent:    " << shown << "/console   (sign in with the API key below)\n"
+                << "  API key:  " << identity->api_key << "\n"
+                << "  (kept in " << cfg.data_dir << "/demo.json)\n"
+                << std::endl;
+      log::Info("demo.ready", {{"tenant", identity->tenant}, {"connection", identity->connection}});
+    }
+  }
   log::Flush();  // whoever started us waits for this line
 
   std::promise<int> stop;

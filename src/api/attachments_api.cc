@@ -23,34 +23,6 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 
-// Upload failures and their HTTP answers.
-Response UploadError(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kResourceExhausted:
-      return http::ErrorResponse(413, "payload_too_large", s.message());
-    case StatusCode::kInvalidArgument:
-      return http::ErrorResponse(415, "unsupported_media_type", s.message());
-    case StatusCode::kFailedPrecondition:
-      return http::ErrorResponse(422, "attachment_rejected", s.message());
-    case StatusCode::kDeadlineExceeded:
-      return http::ErrorResponse(408, "request_timeout", s.message());
-    default:
-      return http::ErrorResponse(s);
-  }
-}
-
-json::object AttachmentJson(const delivery::StoredAttachment& a) {
-  return json::object{{"id", a.record.id.str()},
-                      {"mime_type", a.record.mime_type},
-                      {"size_bytes", a.record.size_bytes},
-                      {"filename", a.filename},
-                      {"sha256", a.sha256},
-                      {"url", a.url},
-                      {"url_expires_at", FormatRfc3339(a.url_expires_at)},
-                      {"created_at", FormatRfc3339(a.record.created_at)},
-                      {"expires_at", FormatRfc3339(a.record.expires_at)}};
-}
-
 std::string QueryValue(const Request& q, const std::string& name) {
   auto it = q.query.find(name);
   return it == q.query.end() ? std::string() : it->second;

@@ -7,8 +7,13 @@
 //   RegisterAdminApi(router, app, auth);
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "api/app.h"
 #include "api/auth.h"
+#include "api/rate_limiter.h"
+#include "channels/web/context.h"
 #include "http/router.h"
 
 namespace parley::api {
@@ -23,5 +28,22 @@ void RegisterClientApi(http::Router& router, App& app, Auth& auth);
 void RegisterAttachmentApi(http::Router& router, App& app, Auth& auth);
 // /v1/webhooks/{connection}
 void RegisterWebhookApi(http::Router& router, App& app);
+
+class WebChat;
+
+// What the web chat routes use besides the App; every pointer outlives the server.
+struct WidgetDeps {
+  WebChat* chat = nullptr;
+  const channels::web::TrustedProxies* proxies = nullptr;
+  const channels::web::GeoIp* geo = nullptr;  // null: no location in the chat context
+  KeyedRateLimiter* sockets_per_ip = nullptr;
+  KeyedRateLimiter* uploads_per_ip = nullptr;
+  // The demo pages (/demo, /demo/second) when set: fills the demo's web connection and a
+  // private data token, or returns false while the demo is not ready.
+  std::function<bool(std::string& connection, std::string& private_data_token)> demo{};
+};
+
+// /widget.js, /widget.css, /console…, /demo…, /v1/web/{connection}/socket and …/attachments
+void RegisterWidgetApi(http::Router& router, App& app, WidgetDeps deps);
 
 }  // namespace parley::api

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "delivery/attachments.h"
 #include "http/message.h"
 #include "store/store.h"
 
@@ -37,5 +38,10 @@ inline boost::json::value OptionalTimeJson(const std::optional<TimePoint>& t) {
 }
 
 http::Response Json(int status, const boost::json::value& value);
+
+// An attachment upload's failure as its HTTP answer (413, 415, 422, 408, …).
+http::Response UploadError(const Status& s);
+// A stored attachment as the upload routes answer it.
+boost::json::object AttachmentJson(const delivery::StoredAttachment& a);
 
 }  // namespace parley::api

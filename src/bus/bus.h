@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/ids.h"
@@ -21,9 +22,12 @@ namespace parley::bus {
 
 struct BusEvent {
   TenantId tenant;
-  int64_t seq = 0;  // the event's commit-order sequence number (store)
+  // The event's commit-order sequence number (store); 0 for a live-only event that is not
+  // stored (typing), which a subscriber passes on without counting.
+  int64_t seq = 0;
   EventId id;
   std::string json;  // the event in the common format (plaintext: never logged)
+  std::optional<ConversationId> conversation{};  // the conversation it concerns, if any
 };
 
 // Dropping the Subscription unsubscribes; after its destructor returns the callback is not

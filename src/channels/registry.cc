@@ -1,12 +1,14 @@
 #include "channels/registry.h"
 
 #include "channels/custom/custom_adapter.h"
+#include "channels/web/web_adapter.h"
 
 namespace parley::channels {
 
 Registry::Registry(const AdapterDeps& deps) {
   // Built-in kinds, listed here and nowhere else.
   adapters_.emplace("custom", std::make_unique<custom::CustomAdapter>(deps));
+  adapters_.emplace("web", std::make_unique<web::WebAdapter>());
 }
 
 Registry::~Registry() = default;

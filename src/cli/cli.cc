@@ -49,6 +49,9 @@ int Run(int argc, char** argv, const ServeFn& serve) {
   serve_cmd->add_option("--data-dir", data_dir, "Data directory (default ./parley-data)");
   serve_cmd->add_flag("--require-master-key", serve_flags.require_master_key,
                       "Refuse to start without a master key instead of generating one");
+  serve_cmd->add_flag("--demo", serve_flags.demo,
+                      "Set up a demo tenant with a web chat connection, and serve the demo pages "
+                      "(/demo) and the agent console (/console) for it");
 
   AdminFlags admin;
   std::string tenant, name, url, kind, outbound_url, secret, settings, credentials, scopes;

@@ -18,6 +18,7 @@ struct ServeFlags {
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
   bool require_master_key = false;
+  bool demo = false;  // create and serve the demo tenant, web connection and pages
 };
 
 using ServeFn = std::function<int(const ServeFlags&)>;

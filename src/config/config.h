@@ -89,7 +89,7 @@ struct RetentionConfig {
   std::chrono::seconds delivered_grace{3600};  // "delivered_grace_s" 0..86400
   // Open conversations end after this long without activity (a tenant's settings may set
   // "inactivity_timeout_s" lower or higher, within the same range).
-  std::chrono::seconds inactivity_timeout{86400};  // "inactivity_timeout_s" 60..2592000
+  std::chrono::seconds inactivity_timeout{86400};  // "inactivity_timeout_s" 5..2592000
   std::chrono::seconds dedupe_window{604800};      // "dedupe_window_s" 3600..2592000
   std::chrono::seconds idempotency_window{86400};  // "idempotency_window_s" 3600..604800
   // Ended conversations (ids, times, no content) are deleted this long after they end.
@@ -147,6 +147,18 @@ struct ChannelsConfig {
   CustomChannelConfig custom;
 };
 
+// [web]: the web chat channel (docs/channels/web.md).
+struct WebConfig {
+  // Comma-separated networks ("10.0.0.0/8, 2001:db8::/32") or addresses of the proxies whose
+  // X-Forwarded-For is believed; checked again (fully) when the server starts.
+  std::string trusted_proxies;
+  std::string geoip_database;          // "" or a MaxMind DB file (GeoLite2-City format)
+  int sockets_per_ip_per_minute = 30;  // 0..10000000 widget sockets opened per IP; 0 = no limit
+  int uploads_per_ip_per_minute = 20;  // 0..10000000 widget uploads per IP; 0 = no limit
+  int frames_per_second = 10;          // 1..1000000 frames a widget session may send
+  int frame_burst = 30;                // 1..1000000 frames above that rate, in a burst
+};
+
 // [log]
 struct LogConfig {
   log::Level level = log::Level::kInfo;  // trace, debug, info, warn, error, off
@@ -162,6 +174,7 @@ struct Config {
   RetentionConfig retention;
   AttachmentsConfig attachments;
   ChannelsConfig channels;
+  WebConfig web;
   LogConfig log;
 };
 

@@ -109,6 +109,16 @@ FieldSpec SecretField(std::string path, std::string (*check)(std::string_view), 
 }
 
 std::string CheckOptionalPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/true); }
+
+// Shape only: the web channel parses the networks when the server starts.
+std::string CheckTrustedProxies(std::string_view s) {
+  if (s.size() > 4096) return "must be at most 4096 bytes";
+  bool ok = std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '/' ||
+           c == ',' || c == ' ';
+  });
+  return ok ? "" : "must be comma-separated IP networks (\"10.0.0.0/8, 2001:db8::/32\")";
+}
 std::string CheckRequiredPath(std::string_view s) { return CheckPath(s, /*allow_empty=*/false); }
 
 std::string CheckScanCommand(std::string_view s) {
@@ -355,7 +365,7 @@ std::vector<FieldSpec> BuildFields() {
       "retention.delivered_grace_s", 0, 86400,
       [](auto& c) -> auto& { return c.retention.delivered_grace; }));
   f.push_back(IntField(
-      "retention.inactivity_timeout_s", 60, 2592000,
+      "retention.inactivity_timeout_s", 5, 2592000,
       [](auto& c) -> auto& { return c.retention.inactivity_timeout; }));
   f.push_back(IntField(
       "retention.dedupe_window_s", 3600, 2592000,
@@ -424,6 +434,24 @@ std::vector<FieldSpec> BuildFields() {
   f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,
       [](auto& c) -> auto& { return c.channels.custom.replay_window; }));
+
+  f.push_back(StringField(
+      "web.trusted_proxies", CheckTrustedProxies,
+      [](auto& c) -> auto& { return c.web.trusted_proxies; }));
+  f.push_back(StringField(
+      "web.geoip_database", CheckOptionalPath,
+      [](auto& c) -> auto& { return c.web.geoip_database; }));
+  f.push_back(IntField(
+      "web.sockets_per_ip_per_minute", 0, 10000000,
+      [](auto& c) -> auto& { return c.web.sockets_per_ip_per_minute; }));
+  f.push_back(IntField(
+      "web.uploads_per_ip_per_minute", 0, 10000000,
+      [](auto& c) -> auto& { return c.web.uploads_per_ip_per_minute; }));
+  f.push_back(IntField(
+      "web.frames_per_second", 1, 1000000,
+      [](auto& c) -> auto& { return c.web.frames_per_second; }));
+  f.push_back(IntField(
+      "web.frame_burst", 1, 1000000, [](auto& c) -> auto& { return c.web.frame_burst; }));
 
   FieldSpec level{"log.level", EnvNameFor("log.level"), FieldType::kString, nullptr, nullptr};
   level.assign = [](Config& c, const FieldValue& v) {

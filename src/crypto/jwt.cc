@@ -5,6 +5,7 @@
 #include "crypto/jwt.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <optional>
@@ -202,6 +203,12 @@ Result<VerifiedJwt> VerifyHs256Jwt(std::string_view token, std::string_view secr
   PARLEY_ASSIGN_OR_RETURN(json::object claims, ParseObject(payload_bytes, /*is_header=*/false));
   PARLEY_RETURN_IF_ERROR(CheckTimes(claims, now, options));
   return VerifiedJwt{.claims = std::move(claims)};
+}
+
+std::string SignHs256Jwt(const boost::json::object& claims, std::string_view secret) {
+  std::string signing_input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                              Base64UrlEncode(boost::json::serialize(claims));
+  return signing_input + "." + Base64UrlEncode(HmacSha256(secret, signing_input));
 }
 
 }  // namespace parley::crypto

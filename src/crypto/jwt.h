@@ -67,4 +67,8 @@ struct VerifiedJwt {
 Result<VerifiedJwt> VerifyHs256Jwt(std::string_view token, std::string_view secret, TimePoint now,
                                    const JwtOptions& options = {});
 
+// Signs `claims` as a compact HS256 JWS (the business's side of private data; Parley uses it
+// for its demo page and tests).
+std::string SignHs256Jwt(const boost::json::object& claims, std::string_view secret);
+
 }  // namespace parley::crypto

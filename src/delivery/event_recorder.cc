@@ -24,6 +24,16 @@ Result<EventId> EventRecorder::RecordMessage(store::Writer& writer, const Messag
   return Store(writer, event, std::move(json), message.conversation);
 }
 
+void PublishLive(bus::EventBus& bus, const Clock& clock, const TenantId& tenant, EventData data,
+                 std::optional<ConversationId> conversation) {
+  Event event;
+  event.id = EventId::New(clock);
+  event.tenant = tenant;
+  event.created_at = clock.Now();
+  event.data = std::move(data);
+  bus.Publish(bus::BusEvent{tenant, 0, event.id, Serialize(event), std::move(conversation)});
+}
+
 EventId MessageCreatedEventId(const MessageId& message) {
   return EventId::FromTrusted(std::string(EventId::kPrefix) + "_" +
                               message.str().substr(MessageId::kPrefix.size() + 1));
@@ -66,7 +76,7 @@ Result<EventId> EventRecorder::Store(store::Writer& writer, const Event& event, 
     out.next_attempt_at = event.created_at;
     PARLEY_RETURN_IF_ERROR(writer.InsertOutbox(out).status());
   }
-  pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(json)});
+  pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(json), conversation});
   return event.id;
 }
 

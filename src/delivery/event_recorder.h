@@ -27,6 +27,11 @@ namespace parley::delivery {
 // The id of message "msg_X"'s message.created event: "ev_X".
 EventId MessageCreatedEventId(const MessageId& message);
 
+// Publishes a live-only event (typing): not stored, not sent to webhooks; the stream passes
+// it on to clients connected now (BusEvent::seq 0).
+void PublishLive(bus::EventBus& bus, const Clock& clock, const TenantId& tenant, EventData data,
+                 std::optional<ConversationId> conversation);
+
 // Not thread-safe: one recorder belongs to one write.
 class EventRecorder {
  public:

@@ -137,6 +137,10 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
     }
     if (closed) break;
     for (auto& e : batch) {
+      if (e.seq == 0) {  // live only (typing): not part of the resumable sequence
+        if (!(co_await socket->Write(std::move(e.json))).ok()) co_return;
+        continue;
+      }
       if (e.seq <= last_seq) continue;
       if (!(co_await socket->Write(linked(std::move(e.json)))).ok()) co_return;
       last_seq = e.seq;

@@ -19,7 +19,7 @@ std::chrono::seconds InactivityTimeout(const store::TenantRecord& tenant,
   const boost::json::value* v = settings.get_object().if_contains(kInactivitySetting);
   if (v == nullptr || !v->is_int64()) return fallback;
   int64_t s = v->get_int64();
-  if (s < 60 || s > 2592000) return fallback;  // the range of retention.inactivity_timeout_s
+  if (s < 5 || s > 2592000) return fallback;  // the range of retention.inactivity_timeout_s
   return std::chrono::seconds(s);
 }
 

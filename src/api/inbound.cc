@@ -1,0 +1,169 @@
+#include "api/inbound.h"
+
+#include <boost/json.hpp>
+
+#include "core/message_json.h"
+#include "delivery/attachments.h"
+#include "delivery/tenant_keys.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+int StatusRank(std::string_view status) {
+  if (status == "sent") return 1;
+  if (status == "delivered") return 2;
+  if (status == "read") return 3;
+  return 0;  // received, queued, failed
+}
+
+store::ConversationEphemeral SealEphemeral(const crypto::DataKey& key, const TenantId& tenant,
+                                           const ConversationId& id, const InboundEphemeral& e) {
+  store::ConversationEphemeral sealed;
+  std::string row = id.str();
+  if (e.context_json) {
+    sealed.context_sealed =
+        key.Seal(*e.context_json, delivery::place::ConversationContext(tenant, row));
+  }
+  if (e.cookies_json) {
+    sealed.cookies_sealed =
+        key.Seal(*e.cookies_json, delivery::place::ConversationCookies(tenant, row));
+  }
+  if (e.private_json) {
+    sealed.private_sealed =
+        key.Seal(*e.private_json, delivery::place::ConversationPrivateData(tenant, row));
+  }
+  return sealed;
+}
+
+Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
+                                    delivery::EventRecorder& recorder,
+                                    const channels::InboundMessage& in, const Clock& clock,
+                                    const InboundEphemeral* ephemeral) {
+  const TenantId& tenant = c.context.tenant;
+  const crypto::DataKey& key = *c.key;
+  TimePoint now = clock.Now();
+  InboundOutcome out;
+  out.message = MessageId::New(now);
+  std::string dedupe_index =
+      key.BlindIndex("inbound.provider_message_id:" + c.context.id.str(), in.provider_message_id);
+  PARLEY_ASSIGN_OR_RETURN(
+      auto existing, w.RecordInboundOnce(tenant, c.context.id, dedupe_index, out.message, now));
+  if (existing) {
+    out.duplicate = true;
+    out.message = *existing;
+    auto prior = w.GetMessage(tenant, *existing);
+    if (prior.ok()) out.conversation = prior->conversation;
+    return out;
+  }
+
+  std::string contact_index =
+      key.BlindIndex(delivery::ContactIndexDomain(c.context.kind), in.contact_id);
+  store::CustomerRecord customer;
+  auto found = w.FindCustomerByContact(tenant, c.context.kind, contact_index);
+  if (found.ok()) {
+    customer = std::move(*found);
+    if (now - customer.last_seen >= store::kActivityResolution) {
+      PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant, customer.id, now));
+    }
+  } else if (found.status().code() == StatusCode::kNotFound) {
+    customer.id = CustomerId::New(now);
+    customer.tenant = tenant;
+    customer.channel_kind = c.context.kind;
+    customer.contact_index = contact_index;
+    customer.contact_sealed =
+        key.Seal(in.contact_id, delivery::place::CustomerContact(tenant, customer.id.str()));
+    if (!in.contact_name.empty()) {
+      customer.profile_sealed =
+          key.Seal(json::serialize(json::object{{"name", in.contact_name}}),
+                   delivery::place::CustomerProfile(tenant, customer.id.str()));
+    }
+    customer.first_seen = customer.last_seen = now;
+    PARLEY_RETURN_IF_ERROR(w.InsertCustomer(customer));
+  } else {
+    return found.status();
+  }
+
+  store::ConversationRecord conversation;
+  auto open = w.FindOpenConversation(tenant, c.context.id, customer.id);
+  if (open.ok()) {
+    conversation = std::move(*open);
+    if (now - conversation.last_activity_at >= store::kActivityResolution) {
+      PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, conversation.id, now));
+    }
+  } else if (open.status().code() == StatusCode::kNotFound) {
+    conversation.id = ConversationId::New(now);
+    conversation.tenant = tenant;
+    conversation.connection = c.context.id;
+    conversation.customer = customer.id;
+    conversation.started_at = conversation.last_activity_at = now;
+    PARLEY_RETURN_IF_ERROR(w.InsertConversation(conversation));
+    out.conversation_started = true;
+    PARLEY_RETURN_IF_ERROR(
+        recorder
+            .Record(w, tenant, ConversationStartedData{conversation.id, c.context.id, customer.id},
+                    conversation.id)
+            .status());
+  } else {
+    return open.status();
+  }
+  out.conversation = conversation.id;
+  out.customer = customer.id;
+  if (out.conversation_started && ephemeral && !ephemeral->empty()) {
+    PARLEY_RETURN_IF_ERROR(w.SetConversationEphemeral(
+        tenant, conversation.id, SealEphemeral(key, tenant, conversation.id, *ephemeral)));
+  }
+
+  Message m =
+      channels::ToCommonFormat(in, {out.message, tenant, conversation.id,
+                                    ChannelRef{c.context.kind, c.context.id}, customer.id, now});
+  PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, key, conversation, m.content, now));
+
+  store::MessageRecord record;
+  record.id = m.id;
+  record.tenant = tenant;
+  record.conversation = conversation.id;
+  record.connection = c.context.id;
+  record.direction = store::Direction::kInbound;
+  std::string body = Serialize(m);
+  record.body_sealed = key.Seal(body, delivery::place::MessageBody(tenant, m.id.str()));
+  record.status = "received";
+  record.created_at = record.updated_at = now;
+  PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
+  PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, m, body).status());
+  out.message_json = std::move(body);
+  return out;
+}
+
+Result<bool> ApplyStatus(store::Writer& w, const OpenConnection& c,
+                         delivery::EventRecorder& recorder, const channels::InboundStatus& st,
+                         const Clock& clock, store::Direction direction) {
+  if (!st.message) return false;
+  const TenantId& tenant = c.context.tenant;
+  auto message = w.GetMessage(tenant, *st.message);
+  if (!message.ok()) {
+    if (message.status().code() == StatusCode::kNotFound) return false;
+    return message.status();
+  }
+  if (message->connection != c.context.id || message->direction != direction) {
+    return false;  // not a message this connection carried
+  }
+  std::string_view next = WireName(st.status);
+  bool apply = st.status == DeliveryStatus::kFailed
+                   ? StatusRank(message->status) < 2
+                   : StatusRank(next) > StatusRank(message->status);
+  if (!apply) return false;
+  TimePoint now = clock.Now();
+  PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message->id, next, now));
+  MessageStatusData data;
+  data.message = message->id;
+  data.conversation = message->conversation;
+  data.status = st.status;
+  data.error = st.error;
+  data.provider_message_id = st.provider_message_id;
+  data.at = st.at.value_or(now);
+  PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, data, message->conversation).status());
+  return true;
+}
+
+}  // namespace parley::api

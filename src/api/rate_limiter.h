@@ -1,0 +1,53 @@
+// src/api/rate_limiter.h
+//
+// Token buckets: one for a single session, and a keyed set (per client IP) bounded in memory.
+//
+//   TokenBucket frames(10, 30);                 // 10/s, bursts of 30
+//   if (!frames.Take(now)) refuse();
+//   KeyedRateLimiter sockets(30.0 / 60, 30);    // 30 per minute per IP
+//   if (!sockets.Take(ip, now)) return 429;
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace parley::api {
+
+// Not thread-safe.
+class TokenBucket {
+ public:
+  // `rate` tokens per second, at most `burst` held; starts full.
+  TokenBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
+  // Takes one token if there is one.
+  bool Take(TimePoint now);
+  TimePoint last() const { return last_; }
+
+ private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  TimePoint last_{};
+  bool started_ = false;
+};
+
+// Thread safety: Take may be called concurrently. A rate of 0 means no limit.
+class KeyedRateLimiter {
+ public:
+  KeyedRateLimiter(double rate, double burst, size_t max_keys = 100000)
+      : rate_(rate), burst_(burst), max_keys_(max_keys) {}
+  bool Take(std::string_view key, TimePoint now);
+  size_t size();
+
+ private:
+  double rate_;
+  double burst_;
+  size_t max_keys_;
+  std::mutex mu_;
+  std::map<std::string, TokenBucket, std::less<>> buckets_;
+};
+
+}  // namespace parley::api

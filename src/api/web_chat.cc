@@ -1,0 +1,757 @@
+#include "api/web_chat.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <deque>
+#include <unordered_set>
+
+#include "api/inbound.h"
+#include "api/rate_limiter.h"
+#include "channels/web/web_adapter.h"
+#include "core/log.h"
+#include "core/message_json.h"
+#include "crypto/encoding.h"
+#include "crypto/hash.h"
+#include "crypto/jwt.h"
+#include "crypto/random.h"
+#include "delivery/event_recorder.h"
+#include "http/io_runtime.h"
+#include "store/async.h"
+
+namespace parley::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+
+namespace {
+
+constexpr std::string_view kSessionPrefix = "wst_";
+constexpr size_t kSessionTokenChars = 43;  // 32 random bytes, base64url
+constexpr size_t kMaxClientIdBytes = 64;
+constexpr size_t kMaxOwnMessages = 10000;
+
+std::string ErrorFrame(std::string_view code, std::string_view message, std::string_view ref = {}) {
+  json::object o{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!ref.empty()) o["ref"] = ref;
+  return json::serialize(o);
+}
+
+bool Printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+}
+
+// The widget's view of a stored message (common format JSON, links already minted): no
+// tenant, customer or connection ids.
+json::object MessageView(const json::object& m, std::string_view status = {}) {
+  json::object view;
+  for (std::string_view key : {"id", "direction", "content", "reply_to"}) {
+    if (auto it = m.find(key); it != m.end() && !it->value().is_null()) view[key] = it->value();
+  }
+  json::object author;
+  if (auto it = m.find("author"); it != m.end() && it->value().is_object()) {
+    const json::object& a = it->value().get_object();
+    for (std::string_view key : {"role", "name"}) {
+      if (auto f = a.find(key); f != a.end() && f->value().is_string()) author[key] = f->value();
+    }
+  }
+  view["author"] = std::move(author);
+  if (auto it = m.find("received_at"); it != m.end()) view["created_at"] = it->value();
+  if (!status.empty()) view["status"] = status;
+  return view;
+}
+
+Result<json::object> ParseObject(std::string_view text, size_t max_bytes) {
+  auto parsed = ParseBoundedJson(text, max_bytes);
+  if (!parsed.ok()) return InvalidArgument("frame: not valid JSON");
+  if (!parsed->is_object()) return InvalidArgument("frame: must be a JSON object");
+  return std::move(parsed->get_object());
+}
+
+Result<std::string> OptionalString(const json::object& o, std::string_view key, size_t max) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::string();
+  if (!it->value().is_string()) return InvalidArgument(fmt::format("{}: must be a string", key));
+  if (it->value().get_string().size() > max) {
+    return InvalidArgument(fmt::format("{}: longer than {} bytes", key, max));
+  }
+  return std::string(it->value().get_string());
+}
+
+// The listed cookies' values, as a JSON object; "" when none.
+std::string FilterCookies(const json::value* cookies, const channels::web::WebSettings& settings) {
+  if (!cookies || !cookies->is_object()) return {};
+  json::object kept;
+  for (const std::string& name : settings.cookie_names) {
+    auto it = cookies->get_object().find(name);
+    if (it == cookies->get_object().end() || !it->value().is_string()) continue;
+    std::string_view value = it->value().get_string();
+    if (value.size() > channels::web::kMaxCookieValueBytes || !Printable(value)) continue;
+    kept[name] = value;
+  }
+  return kept.empty() ? std::string() : json::serialize(kept);
+}
+
+bool IsHttpUrl(std::string_view url) {
+  if (url.size() > kMaxUrlBytes) return false;
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https");
+}
+
+}  // namespace
+
+std::string VisitorIdOf(std::string_view session_token) {
+  std::string digest =
+      crypto::Sha256(std::string("parley.web.session:") + std::string(session_token));
+  return "wv_" + crypto::HexEncode(digest).substr(0, 32);
+}
+
+bool IsSessionToken(std::string_view token) {
+  if (!token.starts_with(kSessionPrefix)) return false;
+  std::string_view rest = token.substr(kSessionPrefix.size());
+  return rest.size() == kSessionTokenChars && std::all_of(rest.begin(), rest.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+// One widget socket. Its fields belong to the socket's strand (the reader and the writer
+// coroutines run there), except `mu` and what it guards, which the bus fills.
+struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
+  Session(WebChat& chat, std::shared_ptr<http::WebSocket> socket,
+          std::shared_ptr<const OpenConnection> connection, std::string context_json)
+      : chat(chat),
+        socket(std::move(socket)),
+        connection(std::move(connection)),
+        settings(channels::web::WebSettings::From(this->connection->context.settings)),
+        frames(chat.options_.frames_per_second, chat.options_.frame_burst),
+        overflow_frames(2 * chat.options_.frames_per_second, 2 * chat.options_.frame_burst),
+        timer(this->socket->executor()) {
+    ephemeral.context_json = std::move(context_json);
+    timer.expires_at(std::chrono::steady_clock::time_point::max());
+  }
+
+  const TenantId& tenant() const { return connection->context.tenant; }
+  const crypto::DataKey& key() const { return *connection->key; }
+  TimePoint now() const { return chat.app_.clock->Now(); }
+
+  // ---- outgoing: frames from the reader and events from the bus, written in order --------
+
+  struct Outgoing {
+    std::string frame;                   // a ready frame, or
+    std::optional<bus::BusEvent> event;  // an event to render for this widget, or
+    uint16_t close_code = 0;             // a close
+    std::string close_reason;
+  };
+
+  void Push(Outgoing item) {
+    {
+      std::lock_guard lock(mu);
+      if (queue.size() >= chat.options_.max_queued_frames) {
+        overflow = true;
+      } else {
+        queue.push_back(std::move(item));
+      }
+    }
+    asio::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
+  }
+  void Send(std::string frame) { Push(Outgoing{std::move(frame), std::nullopt, 0, {}}); }
+  void CloseWith(uint16_t code, std::string reason) {
+    Push(Outgoing{{}, std::nullopt, code, std::move(reason)});
+    closing = true;
+  }
+
+  static awaitable<void> WriteLoop(std::shared_ptr<Session> self) {
+    while (true) {
+      std::deque<Outgoing> batch;
+      bool overflowed = false, finished = false;
+      {
+        std::lock_guard lock(self->mu);
+        batch.swap(self->queue);
+        overflowed = self->overflow;
+        finished = self->reader_done;
+      }
+      for (Outgoing& item : batch) {
+        if (item.close_code) {
+          co_await self->socket->Close(item.close_code, item.close_reason);
+          co_return;
+        }
+        std::string frame = item.event ? self->Render(*item.event) : std::move(item.frame);
+        if (frame.empty()) continue;
+        if (!(co_await self->socket->Write(std::move(frame))).ok()) co_return;
+      }
+      if (overflowed) {
+        log::Warn("web.session_overflow", {{"connection", self->connection->context.id.str()}});
+        co_await self->socket->Close(4408, "widget too slow; reconnect to resume");
+        co_return;
+      }
+      if (finished && batch.empty()) co_return;
+      if (batch.empty()) {
+        auto [ec] = co_await self->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;  // cancelled: something was pushed
+      }
+    }
+  }
+
+  // An event of this session's conversation as a widget frame; "" when the widget has no
+  // use for it.
+  std::string Render(const bus::BusEvent& e) {
+    auto parsed = ParseBoundedJson(e.json);
+    if (!parsed.ok() || !parsed->is_object()) return {};
+    const json::object& event = parsed->get_object();
+    auto type_it = event.find("type");
+    auto data_it = event.find("data");
+    if (type_it == event.end() || !type_it->value().is_string() || data_it == event.end() ||
+        !data_it->value().is_object()) {
+      return {};
+    }
+    std::string_view type = type_it->value().get_string();
+    const json::object& data = data_it->value().get_object();
+    if (type == "message.created") {
+      std::string linked = json::serialize(data);
+      if (chat.app_.attachments) {
+        linked = chat.app_.attachments->AddLinks(key(), std::move(linked), now());
+      }
+      auto message = ParseBoundedJson(linked);
+      if (!message.ok() || !message->is_object()) return {};
+      json::object view = MessageView(message->get_object());
+      RememberOwn(view);
+      return json::serialize(json::object{{"type", "message"}, {"message", std::move(view)}});
+    }
+    if (type == "message.status") {
+      auto status = data.find("status");
+      auto message = data.find("message");
+      if (status == data.end() || message == data.end() || !status->value().is_string() ||
+          !message->value().is_string()) {
+        return {};
+      }
+      std::string s(status->value().get_string());
+      if (s != "delivered" && s != "read") return {};
+      // Only the visitor's messages: statuses of agent messages are the widget's own reports.
+      if (!own_messages.contains(std::string(message->value().get_string()))) return {};
+      return json::serialize(
+          json::object{{"type", "status"}, {"message", message->value()}, {"status", s}});
+    }
+    if (type == "typing") {
+      auto role = data.find("role");
+      if (role == data.end() || role->value() == "customer") return {};
+      auto on = data.find("on");
+      return json::serialize(json::object{{"type", "typing"},
+                                          {"on", on != data.end() && on->value() == true},
+                                          {"role", role->value()}});
+    }
+    if (type == "conversation.ended") {
+      if (!conversation || (e.conversation && *e.conversation != *conversation)) return {};
+      auto reason = data.find("reason");
+      if (conversation) chat.Unindex(*conversation, this);
+      conversation.reset();
+      own_messages.clear();
+      return json::serialize(
+          json::object{{"type", "ended"},
+                       {"reason", reason != data.end() ? reason->value() : json::value("system")}});
+    }
+    return {};
+  }
+
+  // The visitor's messages in this conversation, whose statuses the widget shows.
+  void RememberOwn(const json::object& view) {
+    auto direction = view.find("direction");
+    auto id = view.find("id");
+    if (direction == view.end() || direction->value() != "inbound" || id == view.end() ||
+        !id->value().is_string() || own_messages.size() >= kMaxOwnMessages) {
+      return;
+    }
+    own_messages.emplace(id->value().get_string());
+  }
+
+  // ---- incoming -----------------------------------------------------------------------------
+
+  awaitable<void> Handle(std::string text) {
+    if (text.size() > chat.options_.max_frame_bytes) {
+      Send(ErrorFrame("too_large",
+                      fmt::format("frames are at most {} bytes", chat.options_.max_frame_bytes)));
+      co_return;
+    }
+    TimePoint t = now();
+    if (!frames.Take(t)) {
+      if (!overflow_frames.Take(t)) {
+        CloseWith(1008, "rate limit exceeded");
+        co_return;
+      }
+      Send(ErrorFrame("rate_limited", "too many frames; slow down"));
+      co_return;
+    }
+    auto frame = ParseObject(text, chat.options_.max_frame_bytes);
+    if (!frame.ok()) {
+      Send(ErrorFrame("malformed", frame.status().message()));
+      co_return;
+    }
+    auto type_it = frame->find("type");
+    if (type_it == frame->end() || !type_it->value().is_string()) {
+      Send(ErrorFrame("malformed", "type: required string"));
+      co_return;
+    }
+    std::string type(type_it->value().get_string());
+    if (type == "ping") {
+      Send(R"({"type":"pong"})");
+      co_return;
+    }
+    if (type == "hello") {
+      co_await OnHello(*frame);
+      co_return;
+    }
+    if (type != "message" && type != "typing" && type != "read" && type != "delivered" &&
+        type != "end" && type != "identify" && type != "cookies") {
+      Send(ErrorFrame("unknown_type", "unknown frame type"));
+      co_return;
+    }
+    if (visitor.empty()) {
+      Send(ErrorFrame("not_ready", "send hello first"));
+      co_return;
+    }
+    if (type == "message") co_await OnMessage(*frame);
+    if (type == "typing") OnTyping(*frame);
+    if (type == "read" || type == "delivered") co_await OnStatus(*frame, type);
+    if (type == "end") co_await OnEnd();
+    if (type == "identify") co_await OnIdentify(*frame);
+    if (type == "cookies") co_await OnCookies(*frame);
+  }
+
+  awaitable<void> OnHello(const json::object& frame) {
+    if (!visitor.empty()) {
+      Send(ErrorFrame("malformed", "hello: already received"));
+      co_return;
+    }
+    auto token = OptionalString(frame, "session", 256);
+    auto page = OptionalString(frame, "page", kMaxUrlBytes);
+    if (!token.ok() || !page.ok()) {
+      Send(ErrorFrame("malformed", (!token.ok() ? token : page).status().message()));
+      co_return;
+    }
+    session_token =
+        IsSessionToken(*token) ? *token : std::string(kSessionPrefix) + crypto::RandomToken(32);
+    visitor = VisitorIdOf(session_token);
+    auto cookies_it = frame.find("cookies");
+    std::string cookies =
+        FilterCookies(cookies_it == frame.end() ? nullptr : &cookies_it->value(), settings);
+    if (!cookies.empty()) ephemeral.cookies_json = cookies;
+    if (!page->empty() && IsHttpUrl(*page)) {
+      auto context = ParseBoundedJson(*ephemeral.context_json);
+      if (context.ok() && context->is_object()) {
+        context->get_object()["page"] = *page;
+        ephemeral.context_json = json::serialize(*context);
+      }
+    }
+
+    // The visitor's open conversation on this connection, with its history.
+    struct Found {
+      std::optional<store::ConversationRecord> conversation;
+      std::vector<store::MessageRecord> messages;
+    };
+    std::string index = key().BlindIndex(delivery::ContactIndexDomain("web"), visitor);
+    std::function<Result<Found>(store::Reader&)> find =
+        [tenant = tenant(), connection_id = connection->context.id, index,
+         limit = chat.options_.history_limit](store::Reader& r) -> Result<Found> {
+      Found found;
+      auto customer = r.FindCustomerByContact(tenant, "web", index);
+      if (!customer.ok()) {
+        if (customer.status().code() == StatusCode::kNotFound) return found;
+        return customer.status();
+      }
+      auto open = r.FindOpenConversation(tenant, connection_id, customer->id);
+      if (!open.ok()) {
+        if (open.status().code() == StatusCode::kNotFound) return found;
+        return open.status();
+      }
+      found.conversation = std::move(*open);
+      store::Page page;
+      page.limit = 500;
+      while (true) {
+        PARLEY_ASSIGN_OR_RETURN(auto batch, r.ListMessages(tenant, found.conversation->id, page));
+        for (auto& m : batch) found.messages.push_back(std::move(m));
+        if (static_cast<int>(batch.size()) < page.limit) break;
+        page.after = found.messages.back().id.str();
+      }
+      if (static_cast<int>(found.messages.size()) > limit) {
+        found.messages.erase(found.messages.begin(), found.messages.end() - limit);
+      }
+      return found;
+    };
+    auto found = co_await store::Read<Found>(*chat.app_.store, std::move(find));
+    if (!found.ok()) {
+      visitor.clear();
+      Send(ErrorFrame("unavailable", "could not load the conversation; retry"));
+      co_return;
+    }
+    chat.Attach(tenant());
+    attached = true;
+    json::value conversation_json = nullptr;
+    json::array history;
+    if (found->conversation) {
+      conversation = found->conversation->id;
+      customer = found->conversation->customer;
+      chat.Index(*conversation, shared_from_this());
+      conversation_json = json::object{{"id", conversation->str()}, {"state", "open"}};
+      for (const store::MessageRecord& m : found->messages) {
+        auto body = key().Open(m.body_sealed, delivery::place::MessageBody(tenant(), m.id.str()));
+        if (!body.ok()) continue;
+        std::string linked = *body;
+        if (chat.app_.attachments) {
+          linked = chat.app_.attachments->AddLinks(key(), std::move(linked), now());
+        }
+        auto parsed = ParseBoundedJson(linked);
+        if (parsed.ok() && parsed->is_object()) {
+          json::object view = MessageView(parsed->get_object(), m.status);
+          RememberOwn(view);
+          history.push_back(std::move(view));
+        }
+      }
+      // The context of this visit (and cookies, private data) replace what the conversation
+      // had: agents see where the visitor is now.
+      co_await WriteEphemeral(ephemeral);
+    }
+    json::array cookie_names;
+    for (const auto& name : settings.cookie_names) cookie_names.emplace_back(name);
+    Send(json::serialize(json::object{{"type", "welcome"},
+                                      {"session", session_token},
+                                      {"conversation", std::move(conversation_json)},
+                                      {"messages", std::move(history)},
+                                      {"cookie_names", std::move(cookie_names)},
+                                      {"title", settings.title}}));
+  }
+
+  // Seals `e` onto the open conversation. Quietly does nothing when it has just ended.
+  awaitable<void> WriteEphemeral(InboundEphemeral e) {
+    if (!conversation || e.empty()) co_return;
+    store::ConversationEphemeral sealed = SealEphemeral(key(), tenant(), *conversation, e);
+    store::Store::WriteFn write = [tenant = tenant(), cv = *conversation,
+                                   sealed](store::Writer& w) -> parley::Status {
+      parley::Status s = w.SetConversationEphemeral(tenant, cv, sealed);
+      if (s.code() == StatusCode::kFailedPrecondition) return OkStatus();
+      return s;
+    };
+    parley::Status s = co_await store::Write(*chat.app_.store, std::move(write));
+    if (!s.ok()) Send(ErrorFrame("unavailable", "could not store the chat context; retry"));
+  }
+
+  awaitable<void> OnMessage(const json::object& frame) {
+    auto client_id = OptionalString(frame, "client_id", kMaxClientIdBytes);
+    if (!client_id.ok() || client_id->empty() || !Printable(*client_id)) {
+      Send(ErrorFrame("malformed", "client_id: required, 1 to 64 printable characters"));
+      co_return;
+    }
+    auto content_it = frame.find("content");
+    if (content_it == frame.end()) {
+      Send(ErrorFrame("invalid_content", "content: required", *client_id));
+      co_return;
+    }
+    auto content = ContentFromJson(content_it->value(), "content");
+    if (!content.ok()) {
+      Send(ErrorFrame("invalid_content", content.status().message(), *client_id));
+      co_return;
+    }
+    ContentType type = TypeOf(*content);
+    if (type != ContentType::kText && type != ContentType::kMedia &&
+        type != ContentType::kLocation && type != ContentType::kReply) {
+      Send(ErrorFrame("invalid_content",
+                      "content.type: the widget sends text, media, location or reply", *client_id));
+      co_return;
+    }
+    if (type == ContentType::kText &&
+        std::get<TextContent>(*content).text.size() > chat.options_.max_text_bytes) {
+      Send(ErrorFrame("too_large",
+                      fmt::format("content.text: at most {} bytes", chat.options_.max_text_bytes),
+                      *client_id));
+      co_return;
+    }
+    channels::InboundMessage in;
+    in.provider_message_id = visitor + ":" + *client_id;  // client ids are unique per visitor
+    in.contact_id = visitor;
+    in.content = std::move(*content);
+
+    auto recorder = std::make_shared<delivery::EventRecorder>(connection->key, *chat.app_.clock);
+    auto outcome = std::make_shared<InboundOutcome>();
+    auto inbound = std::make_shared<channels::InboundMessage>(std::move(in));
+    auto pending = std::make_shared<InboundEphemeral>(ephemeral);
+    const Clock& clock = *chat.app_.clock;
+    store::Store::WriteFn store_message = [c = connection, recorder, outcome, inbound, pending,
+                                           &clock](store::Writer& w) -> parley::Status {
+      recorder->Clear();
+      PARLEY_ASSIGN_OR_RETURN(*outcome,
+                              StoreInbound(w, *c, *recorder, *inbound, clock, pending.get()));
+      return OkStatus();
+    };
+    parley::Status s = co_await store::Write(*chat.app_.store, std::move(store_message));
+    if (!s.ok()) {
+      bool caller = s.code() == StatusCode::kInvalidArgument;
+      Send(ErrorFrame(caller ? "invalid_content" : "unavailable",
+                      caller ? s.message() : "could not store the message; retry", *client_id));
+      co_return;
+    }
+    // Index first, so the published events of a new conversation reach this socket too.
+    if (!conversation || *conversation != outcome->conversation) {
+      if (conversation) chat.Unindex(*conversation, this);
+      conversation = outcome->conversation;
+      customer = outcome->customer;
+      chat.Index(*conversation, shared_from_this());
+    }
+    json::object ack{{"type", "ack"}, {"client_id", *client_id}};
+    if (!outcome->message_json.empty()) {
+      std::string linked = outcome->message_json;
+      if (chat.app_.attachments) {
+        linked = chat.app_.attachments->AddLinks(key(), std::move(linked), now());
+      }
+      auto parsed = ParseBoundedJson(linked);
+      if (parsed.ok() && parsed->is_object()) {
+        json::object view = MessageView(parsed->get_object(), "sent");
+        RememberOwn(view);
+        ack["message"] = std::move(view);
+      }
+      if (chat.messages_in_) chat.messages_in_->Inc({"web"});
+    } else {
+      ack["message"] = json::object{{"id", outcome->message.str()}};
+      ack["duplicate"] = true;
+    }
+    // The ack goes first: the message's own event follows it to this socket.
+    Send(json::serialize(ack));
+    recorder->Publish(*chat.app_.bus);
+  }
+
+  void OnTyping(const json::object& frame) {
+    if (!conversation) return;  // nobody to tell yet
+    auto on = frame.find("on");
+    bool typing = on != frame.end() && on->value() == true;
+    delivery::PublishLive(*chat.app_.bus, *chat.app_.clock, tenant(),
+                          TypingData{*conversation, AuthorRole::kCustomer, typing}, conversation);
+  }
+
+  awaitable<void> OnStatus(const json::object& frame, const std::string& type) {
+    auto text = OptionalString(frame, "message", 64);
+    auto id = MessageId::Parse(text.ok() ? *text : "");
+    if (!id.ok()) {
+      Send(ErrorFrame("malformed", "message: required msg_ id"));
+      co_return;
+    }
+    if (!conversation) {
+      Send(ErrorFrame("no_conversation", "no open conversation", id->str()));
+      co_return;
+    }
+    auto recorder = std::make_shared<delivery::EventRecorder>(connection->key, *chat.app_.clock);
+    channels::InboundStatus st;
+    st.message = *id;
+    st.status = type == "read" ? DeliveryStatus::kRead : DeliveryStatus::kDelivered;
+    const Clock& clock = *chat.app_.clock;
+    store::Store::WriteFn apply = [c = connection, recorder, st, cv = *conversation,
+                                   &clock](store::Writer& w) -> parley::Status {
+      recorder->Clear();
+      auto message = w.GetMessage(c->context.tenant, *st.message);
+      if (!message.ok() || message->conversation != cv) {
+        return NotFound("message: not in this conversation");
+      }
+      return ApplyStatus(w, *c, *recorder, st, clock, store::Direction::kOutbound).status();
+    };
+    parley::Status s = co_await store::Write(*chat.app_.store, std::move(apply));
+    if (s.code() == StatusCode::kNotFound) {
+      Send(ErrorFrame("malformed", s.message(), id->str()));
+    } else if (!s.ok()) {
+      Send(ErrorFrame("unavailable", "could not record the status; retry", id->str()));
+    } else {
+      recorder->Publish(*chat.app_.bus);
+    }
+  }
+
+  awaitable<void> OnEnd() {
+    if (!conversation) {
+      Send(ErrorFrame("no_conversation", "no open conversation"));
+      co_return;
+    }
+    auto recorder = std::make_shared<delivery::EventRecorder>(connection->key, *chat.app_.clock);
+    const Clock& clock = *chat.app_.clock;
+    store::Store::WriteFn end = [tenant = tenant(), cv = *conversation,
+                                 connection_id = connection->context.id, cu = customer, recorder,
+                                 &clock](store::Writer& w) -> parley::Status {
+      recorder->Clear();
+      PARLEY_RETURN_IF_ERROR(w.EndConversation(tenant, cv, clock.Now(), "customer"));
+      return recorder
+          ->Record(w, tenant, ConversationEndedData{cv, connection_id, cu, EndReason::kCustomer},
+                   cv)
+          .status();
+    };
+    parley::Status s = co_await store::Write(*chat.app_.store, std::move(end));
+    if (s.code() == StatusCode::kFailedPrecondition) co_return;  // ended already; `ended` follows
+    if (!s.ok()) {
+      Send(ErrorFrame("unavailable", "could not end the conversation; retry"));
+      co_return;
+    }
+    // The `ended` frame comes from the bus, like for every other socket of the conversation.
+    recorder->Publish(*chat.app_.bus);
+  }
+
+  awaitable<void> OnIdentify(const json::object& frame) {
+    auto token = OptionalString(frame, "token", chat.options_.max_private_data_token_bytes);
+    if (!token.ok() || token->empty()) {
+      Send(ErrorFrame("invalid_token", fmt::format("token: required, at most {} bytes",
+                                                   chat.options_.max_private_data_token_bytes)));
+      co_return;
+    }
+    auto secret = connection->context.credentials.find("private_data_secret");
+    if (secret == connection->context.credentials.end() || !secret->value().is_string()) {
+      Send(ErrorFrame("invalid_token", "this connection takes no private data"));
+      co_return;
+    }
+    crypto::JwtOptions options;
+    options.max_token_bytes = chat.options_.max_private_data_token_bytes;
+    auto verified = crypto::VerifyHs256Jwt(*token, std::string_view(secret->value().get_string()),
+                                           now(), options);
+    if (!verified.ok()) {
+      Send(ErrorFrame("invalid_token", verified.status().message()));
+      co_return;
+    }
+    ephemeral.private_json = json::serialize(verified->claims);
+    InboundEphemeral update;
+    update.private_json = ephemeral.private_json;
+    co_await WriteEphemeral(update);
+  }
+
+  awaitable<void> OnCookies(const json::object& frame) {
+    auto it = frame.find("cookies");
+    std::string cookies = FilterCookies(it == frame.end() ? nullptr : &it->value(), settings);
+    if (cookies.empty()) co_return;
+    ephemeral.cookies_json = cookies;
+    InboundEphemeral update;
+    update.cookies_json = cookies;
+    co_await WriteEphemeral(update);
+  }
+
+  WebChat& chat;
+  std::shared_ptr<http::WebSocket> socket;
+  std::shared_ptr<const OpenConnection> connection;
+  channels::web::WebSettings settings;
+  TokenBucket frames;
+  TokenBucket overflow_frames;  // frames refused for the rate: too many and the socket closes
+  bool closing = false;
+  bool attached = false;
+
+  std::string session_token;
+  std::string visitor;  // set by hello
+  std::optional<ConversationId> conversation;
+  CustomerId customer;
+  InboundEphemeral ephemeral;                    // this visit's context, cookies and private data
+  std::unordered_set<std::string> own_messages;  // see RememberOwn
+
+  asio::steady_timer timer;  // the writer's wake-up
+  std::mutex mu;
+  std::deque<Outgoing> queue;
+  bool overflow = false;
+  bool reader_done = false;
+};
+
+WebChat::WebChat(App& app, WebChatOptions options) : app_(app), options_(options) {
+  if (app.metrics) {
+    messages_in_ =
+        &app.metrics->AddCounter("parley_web_messages_in_total",
+                                 "Customer messages stored from the web chat widget.", {"channel"});
+    app.metrics->AddGauge("parley_web_sessions", "Open web chat widget sockets.",
+                          [this] { return static_cast<double>(open_.load()); });
+  }
+}
+
+WebChat::~WebChat() = default;
+
+awaitable<void> WebChat::Serve(std::shared_ptr<http::WebSocket> socket,
+                               std::shared_ptr<const OpenConnection> connection,
+                               std::string context_json) {
+  ++open_;
+  auto session =
+      std::make_shared<Session>(*this, socket, std::move(connection), std::move(context_json));
+  http::Spawn(socket->executor(), Session::WriteLoop(session), "web_chat_writer");
+  while (!session->closing) {
+    auto frame = co_await socket->Read();
+    if (!frame.ok()) break;
+    co_await session->Handle(std::move(*frame));
+  }
+  if (session->conversation) Unindex(*session->conversation, session.get());
+  if (session->attached) Detach(session->tenant());
+  {
+    std::lock_guard lock(session->mu);
+    session->reader_done = true;
+  }
+  asio::post(session->timer.get_executor(), [session] { session->timer.cancel(); });
+  --open_;
+}
+
+void WebChat::Index(const ConversationId& conversation, const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mu_);
+  auto& list = by_conversation_[conversation.str()];
+  std::erase_if(list, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+  list.push_back(session);
+}
+
+void WebChat::Unindex(const ConversationId& conversation, const Session* session) {
+  std::lock_guard lock(mu_);
+  auto it = by_conversation_.find(conversation.str());
+  if (it == by_conversation_.end()) return;
+  std::erase_if(it->second, [session](const std::weak_ptr<Session>& w) {
+    auto s = w.lock();
+    return !s || s.get() == session;
+  });
+  if (it->second.empty()) by_conversation_.erase(it);
+}
+
+void WebChat::Attach(const TenantId& tenant) {
+  {
+    std::lock_guard lock(mu_);
+    if (tenants_[tenant.str()].sessions++ > 0) return;
+  }
+  // Subscribed outside the lock: the bus holds its own lock while it runs OnEvent, which
+  // takes ours.
+  std::unique_ptr<bus::Subscription> subscription =
+      app_.bus->Subscribe(tenant, [this](const bus::BusEvent& e) { OnEvent(e); });
+  std::lock_guard lock(mu_);
+  auto it = tenants_.find(tenant.str());
+  if (it != tenants_.end() && !it->second.subscription) {
+    it->second.subscription = std::move(subscription);
+  } else {
+    // Every session left meanwhile: unsubscribe once the lock is released (see Detach).
+    orphans_.push_back(std::move(subscription));
+  }
+}
+
+void WebChat::Detach(const TenantId& tenant) {
+  // Dropped outside the lock: unsubscribing waits for a callback that may be taking it.
+  std::unique_ptr<bus::Subscription> released;
+  std::vector<std::unique_ptr<bus::Subscription>> orphans;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tenants_.find(tenant.str());
+    if (it == tenants_.end()) return;
+    if (--it->second.sessions > 0) return;
+    released = std::move(it->second.subscription);
+    tenants_.erase(it);
+    orphans.swap(orphans_);
+  }
+}
+
+void WebChat::OnEvent(const bus::BusEvent& event) {
+  if (!event.conversation) return;
+  std::vector<std::shared_ptr<Session>> targets;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_conversation_.find(event.conversation->str());
+    if (it == by_conversation_.end()) return;
+    for (const auto& w : it->second) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : targets) s->Push(Session::Outgoing{{}, event, 0, {}});
+}
+
+}  // namespace parley::api
