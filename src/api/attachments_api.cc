@@ -60,23 +60,12 @@ class AttachmentsApi {
       if (!parsed.ok()) co_return http::ErrorResponse(NotFound("conversation not found"));
       up.conversation = *parsed;
     }
-    bool body_failed = false;
-    up.next = [&body, &body_failed]() -> awaitable<Result<std::string>> {
-      auto chunk = co_await body.Next();
-      if (!chunk.ok()) body_failed = true;
-      co_return chunk;
-    };
-    auto stored = co_await app_.attachments->Upload(std::move(up));
-    if (!stored.ok()) {
-      const Status& s = stored.status();
+    UploadOutcome outcome = co_await StreamUpload(*app_.attachments, std::move(up), body);
+    if (!outcome.status.ok()) {
       log::Info("attachment.upload_refused",
-                {{"tenant", who->tenant.str()}, {"code", StatusCodeName(s.code())}});
-      if (body_failed && s.code() == StatusCode::kInvalidArgument) {
-        co_return http::ErrorResponse(400, "bad_request", s.message());
-      }
-      co_return UploadError(s);
+                {{"tenant", who->tenant.str()}, {"code", StatusCodeName(outcome.status.code())}});
     }
-    co_return Json(201, AttachmentJson(*stored));
+    co_return std::move(outcome.response);
   }
 
   awaitable<Response> Follow(Request q) {

@@ -97,4 +97,23 @@ json::object AttachmentJson(const delivery::StoredAttachment& a) {
                       {"expires_at", FormatRfc3339(a.record.expires_at)}};
 }
 
+boost::asio::awaitable<UploadOutcome> StreamUpload(delivery::Attachments& attachments,
+                                                   delivery::UploadRequest up,
+                                                   http::BodyReader& body) {
+  bool body_failed = false;
+  up.next = [&body, &body_failed]() -> boost::asio::awaitable<Result<std::string>> {
+    auto chunk = co_await body.Next();
+    if (!chunk.ok()) body_failed = true;
+    co_return chunk;
+  };
+  auto stored = co_await attachments.Upload(std::move(up));
+  if (stored.ok()) co_return UploadOutcome{OkStatus(), Json(201, AttachmentJson(*stored))};
+  const Status& s = stored.status();
+  // A body that broke off mid-way is the client's fault, not the file's type.
+  if (body_failed && s.code() == StatusCode::kInvalidArgument) {
+    co_return UploadOutcome{s, http::ErrorResponse(400, "bad_request", s.message())};
+  }
+  co_return UploadOutcome{s, UploadError(s)};
+}
+
 }  // namespace parley::api

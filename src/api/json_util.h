@@ -4,6 +4,7 @@
 // paging parameters, and list envelopes.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/result.h"
 #include "delivery/attachments.h"
 #include "http/message.h"
+#include "http/router.h"
 #include "store/store.h"
 
 namespace parley::api {
@@ -43,5 +45,16 @@ http::Response Json(int status, const boost::json::value& value);
 http::Response UploadError(const Status& s);
 // A stored attachment as the upload routes answer it.
 boost::json::object AttachmentJson(const delivery::StoredAttachment& a);
+
+// Streams `body` into attachment storage as `up` describes (its `next` is set here). On
+// refusal, `status` says why and `response` is the HTTP answer; on success, `response` is the
+// 201 with the attachment.
+struct UploadOutcome {
+  Status status;
+  http::Response response;
+};
+boost::asio::awaitable<UploadOutcome> StreamUpload(delivery::Attachments& attachments,
+                                                   delivery::UploadRequest up,
+                                                   http::BodyReader& body);
 
 }  // namespace parley::api

@@ -199,23 +199,12 @@ class WidgetApi {
     up.declared_type = std::string(q.Header("content-type").value_or(""));
     if (auto it = q.query.find("filename"); it != q.query.end()) up.filename = it->second;
     up.declared_length = body.content_length();
-    bool body_failed = false;
-    up.next = [&body, &body_failed]() -> awaitable<Result<std::string>> {
-      auto chunk = co_await body.Next();
-      if (!chunk.ok()) body_failed = true;
-      co_return chunk;
-    };
-    auto stored = co_await app_.attachments->Upload(std::move(up));
-    if (!stored.ok()) {
-      const Status& s = stored.status();
+    UploadOutcome outcome = co_await StreamUpload(*app_.attachments, std::move(up), body);
+    if (!outcome.status.ok()) {
       log::Info("web.upload_refused", {{"connection", (*connection)->context.id.str()},
-                                       {"code", StatusCodeName(s.code())}});
-      if (body_failed && s.code() == StatusCode::kInvalidArgument) {
-        co_return refuse(http::ErrorResponse(400, "bad_request", s.message()));
-      }
-      co_return refuse(UploadError(s));
+                                       {"code", StatusCodeName(outcome.status.code())}});
     }
-    co_return refuse(Json(201, AttachmentJson(*stored)));
+    co_return refuse(std::move(outcome.response));
   }
 
   App& app_;
