@@ -126,6 +126,7 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
     }
   }
 
+  const int64_t replayed_up_to = last_seq;
   while (true) {
     std::deque<bus::BusEvent> batch;
     bool overflow = false, closed = false;
@@ -141,9 +142,11 @@ asio::awaitable<void> StreamHub::Serve(std::shared_ptr<http::WebSocket> socket, 
         if (!(co_await socket->Write(std::move(e.json))).ok()) co_return;
         continue;
       }
-      if (e.seq <= last_seq) continue;
+      // Only what the replay already sent is a duplicate. Live events are not compared with
+      // each other: writes commit in order but publish from several threads, so a later
+      // event may arrive first, and dropping the earlier one then would lose it.
+      if (e.seq <= replayed_up_to) continue;
       if (!(co_await socket->Write(linked(std::move(e.json)))).ok()) co_return;
-      last_seq = e.seq;
     }
     if (overflow) {
       log::Warn("stream.overflow", {{"tenant", tenant.str()}});
