@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_TESTS=OFF -DPARLEY_BUILD_BENCH=OFF
+# RelWithDebInfo (-O2 -g): the configuration CI builds and tests.
+bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_BUILD_TESTS=OFF -DPARLEY_BUILD_BENCH=OFF
 if [[ "${PARLEY_DEMO:-1}" == 0 ]]; then
   exec ./build/src/parley serve "$@"
 fi
