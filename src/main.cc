@@ -271,17 +271,7 @@ int Serve(const cli::ServeFlags& flags) {
   });
 
   // The web chat: trusted proxies and the location database are checked before listening.
-  std::vector<std::string> proxy_list;
-  for (size_t start = 0; start < cfg.web.trusted_proxies.size();) {
-    size_t comma = cfg.web.trusted_proxies.find(',', start);
-    if (comma == std::string::npos) comma = cfg.web.trusted_proxies.size();
-    std::string entry = cfg.web.trusted_proxies.substr(start, comma - start);
-    entry.erase(0, entry.find_first_not_of(' '));
-    entry.erase(entry.find_last_not_of(' ') + 1);
-    if (!entry.empty()) proxy_list.push_back(entry);
-    start = comma + 1;
-  }
-  auto proxies = channels::web::ParseTrustedProxies(proxy_list);
+  auto proxies = channels::web::ParseTrustedProxyList(cfg.web.trusted_proxies);
   if (!proxies.ok()) {
     runtime.Stop();
     return Fail("web." + proxies.status().message());
@@ -315,6 +305,7 @@ int Serve(const cli::ServeFlags& flags) {
   api::RegisterServiceApi(router, app);
   api::RegisterAdminApi(router, app, auth);
   api::RegisterClientApi(router, app, auth);
+  api::RegisterSignalApi(router, app, auth);
   api::RegisterWebhookApi(router, app);
   api::RegisterAttachmentApi(router, app, auth);
   api::WebChatOptions web_options;

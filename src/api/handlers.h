@@ -24,6 +24,8 @@ void RegisterServiceApi(http::Router& router, App& app);
 void RegisterAdminApi(http::Router& router, App& app, Auth& auth);
 // /v1/conversations…, /v1/customers…, /v1/dead-letters…, /v1/stream
 void RegisterClientApi(http::Router& router, App& app, Auth& auth);
+// POST /v1/conversations/{conversation}/typing and …/read
+void RegisterSignalApi(http::Router& router, App& app, Auth& auth);
 // /v1/attachments…, /v1/customers/{customer}/export, DELETE /v1/customers/{customer}
 void RegisterAttachmentApi(http::Router& router, App& app, Auth& auth);
 // /v1/webhooks/{connection}

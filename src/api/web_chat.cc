@@ -7,19 +7,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <deque>
 #include <unordered_set>
 
 #include "api/inbound.h"
 #include "api/rate_limiter.h"
+#include "api/web_chat_frames.h"
 #include "channels/web/web_adapter.h"
 #include "core/log.h"
 #include "core/message_json.h"
-#include "crypto/encoding.h"
-#include "crypto/hash.h"
 #include "crypto/jwt.h"
-#include "crypto/random.h"
 #include "delivery/event_recorder.h"
 #include "http/io_runtime.h"
 #include "store/async.h"
@@ -32,96 +29,10 @@ using asio::awaitable;
 
 namespace {
 
-constexpr std::string_view kSessionPrefix = "wst_";
-constexpr size_t kSessionTokenChars = 43;  // 32 random bytes, base64url
 constexpr size_t kMaxClientIdBytes = 64;
 constexpr size_t kMaxOwnMessages = 10000;
 
-std::string ErrorFrame(std::string_view code, std::string_view message, std::string_view ref = {}) {
-  json::object o{{"type", "error"}, {"code", code}, {"message", message}};
-  if (!ref.empty()) o["ref"] = ref;
-  return json::serialize(o);
-}
-
-bool Printable(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f;
-  });
-}
-
-// The widget's view of a stored message (common format JSON, links already minted): no
-// tenant, customer or connection ids.
-json::object MessageView(const json::object& m, std::string_view status = {}) {
-  json::object view;
-  for (std::string_view key : {"id", "direction", "content", "reply_to"}) {
-    if (auto it = m.find(key); it != m.end() && !it->value().is_null()) view[key] = it->value();
-  }
-  json::object author;
-  if (auto it = m.find("author"); it != m.end() && it->value().is_object()) {
-    const json::object& a = it->value().get_object();
-    for (std::string_view key : {"role", "name"}) {
-      if (auto f = a.find(key); f != a.end() && f->value().is_string()) author[key] = f->value();
-    }
-  }
-  view["author"] = std::move(author);
-  if (auto it = m.find("received_at"); it != m.end()) view["created_at"] = it->value();
-  if (!status.empty()) view["status"] = status;
-  return view;
-}
-
-Result<json::object> ParseObject(std::string_view text, size_t max_bytes) {
-  auto parsed = ParseBoundedJson(text, max_bytes);
-  if (!parsed.ok()) return InvalidArgument("frame: not valid JSON");
-  if (!parsed->is_object()) return InvalidArgument("frame: must be a JSON object");
-  return std::move(parsed->get_object());
-}
-
-Result<std::string> OptionalString(const json::object& o, std::string_view key, size_t max) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::string();
-  if (!it->value().is_string()) return InvalidArgument(fmt::format("{}: must be a string", key));
-  if (it->value().get_string().size() > max) {
-    return InvalidArgument(fmt::format("{}: longer than {} bytes", key, max));
-  }
-  return std::string(it->value().get_string());
-}
-
-// The listed cookies' values, as a JSON object; "" when none.
-std::string FilterCookies(const json::value* cookies, const channels::web::WebSettings& settings) {
-  if (!cookies || !cookies->is_object()) return {};
-  json::object kept;
-  for (const std::string& name : settings.cookie_names) {
-    auto it = cookies->get_object().find(name);
-    if (it == cookies->get_object().end() || !it->value().is_string()) continue;
-    std::string_view value = it->value().get_string();
-    if (value.size() > channels::web::kMaxCookieValueBytes || !Printable(value)) continue;
-    kept[name] = value;
-  }
-  return kept.empty() ? std::string() : json::serialize(kept);
-}
-
-bool IsHttpUrl(std::string_view url) {
-  if (url.size() > kMaxUrlBytes) return false;
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https");
-}
-
 }  // namespace
-
-std::string VisitorIdOf(std::string_view session_token) {
-  std::string digest =
-      crypto::Sha256(std::string("parley.web.session:") + std::string(session_token));
-  return "wv_" + crypto::HexEncode(digest).substr(0, 32);
-}
-
-bool IsSessionToken(std::string_view token) {
-  if (!token.starts_with(kSessionPrefix)) return false;
-  std::string_view rest = token.substr(kSessionPrefix.size());
-  return rest.size() == kSessionTokenChars && std::all_of(rest.begin(), rest.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-         });
-}
 
 // One widget socket. Its fields belong to the socket's strand (the reader and the writer
 // coroutines run there), except `mu` and what it guards, which the bus fills.
@@ -336,8 +247,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       Send(ErrorFrame("malformed", (!token.ok() ? token : page).status().message()));
       co_return;
     }
-    session_token =
-        IsSessionToken(*token) ? *token : std::string(kSessionPrefix) + crypto::RandomToken(32);
+    session_token = IsSessionToken(*token) ? *token : NewSessionToken();
     visitor = VisitorIdOf(session_token);
     auto cookies_it = frame.find("cookies");
     std::string cookies =
@@ -352,40 +262,13 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     }
 
     // The visitor's open conversation on this connection, with its history.
-    struct Found {
-      std::optional<store::ConversationRecord> conversation;
-      std::vector<store::MessageRecord> messages;
-    };
     std::string index = key().BlindIndex(delivery::ContactIndexDomain("web"), visitor);
-    std::function<Result<Found>(store::Reader&)> find =
+    std::function<Result<WebVisit>(store::Reader&)> find =
         [tenant = tenant(), connection_id = connection->context.id, index,
-         limit = chat.options_.history_limit](store::Reader& r) -> Result<Found> {
-      Found found;
-      auto customer = r.FindCustomerByContact(tenant, "web", index);
-      if (!customer.ok()) {
-        if (customer.status().code() == StatusCode::kNotFound) return found;
-        return customer.status();
-      }
-      auto open = r.FindOpenConversation(tenant, connection_id, customer->id);
-      if (!open.ok()) {
-        if (open.status().code() == StatusCode::kNotFound) return found;
-        return open.status();
-      }
-      found.conversation = std::move(*open);
-      store::Page page;
-      page.limit = 500;
-      while (true) {
-        PARLEY_ASSIGN_OR_RETURN(auto batch, r.ListMessages(tenant, found.conversation->id, page));
-        for (auto& m : batch) found.messages.push_back(std::move(m));
-        if (static_cast<int>(batch.size()) < page.limit) break;
-        page.after = found.messages.back().id.str();
-      }
-      if (static_cast<int>(found.messages.size()) > limit) {
-        found.messages.erase(found.messages.begin(), found.messages.end() - limit);
-      }
-      return found;
-    };
-    auto found = co_await store::Read<Found>(*chat.app_.store, std::move(find));
+         limit = chat.options_.history_limit](store::Reader& r) {
+          return LoadVisit(r, tenant, connection_id, index, limit);
+        };
+    auto found = co_await store::Read<WebVisit>(*chat.app_.store, std::move(find));
     if (!found.ok()) {
       visitor.clear();
       Send(ErrorFrame("unavailable", "could not load the conversation; retry"));
@@ -686,58 +569,6 @@ awaitable<void> WebChat::Serve(std::shared_ptr<http::WebSocket> socket,
   }
   asio::post(session->timer.get_executor(), [session] { session->timer.cancel(); });
   --open_;
-}
-
-void WebChat::Index(const ConversationId& conversation, const std::shared_ptr<Session>& session) {
-  std::lock_guard lock(mu_);
-  auto& list = by_conversation_[conversation.str()];
-  std::erase_if(list, [](const std::weak_ptr<Session>& w) { return w.expired(); });
-  list.push_back(session);
-}
-
-void WebChat::Unindex(const ConversationId& conversation, const Session* session) {
-  std::lock_guard lock(mu_);
-  auto it = by_conversation_.find(conversation.str());
-  if (it == by_conversation_.end()) return;
-  std::erase_if(it->second, [session](const std::weak_ptr<Session>& w) {
-    auto s = w.lock();
-    return !s || s.get() == session;
-  });
-  if (it->second.empty()) by_conversation_.erase(it);
-}
-
-void WebChat::Attach(const TenantId& tenant) {
-  {
-    std::lock_guard lock(mu_);
-    if (tenants_[tenant.str()].sessions++ > 0) return;
-  }
-  // Subscribed outside the lock: the bus holds its own lock while it runs OnEvent, which
-  // takes ours.
-  std::unique_ptr<bus::Subscription> subscription =
-      app_.bus->Subscribe(tenant, [this](const bus::BusEvent& e) { OnEvent(e); });
-  std::lock_guard lock(mu_);
-  auto it = tenants_.find(tenant.str());
-  if (it != tenants_.end() && !it->second.subscription) {
-    it->second.subscription = std::move(subscription);
-  } else {
-    // Every session left meanwhile: unsubscribe once the lock is released (see Detach).
-    orphans_.push_back(std::move(subscription));
-  }
-}
-
-void WebChat::Detach(const TenantId& tenant) {
-  // Dropped outside the lock: unsubscribing waits for a callback that may be taking it.
-  std::unique_ptr<bus::Subscription> released;
-  std::vector<std::unique_ptr<bus::Subscription>> orphans;
-  {
-    std::lock_guard lock(mu_);
-    auto it = tenants_.find(tenant.str());
-    if (it == tenants_.end()) return;
-    if (--it->second.sessions > 0) return;
-    released = std::move(it->second.subscription);
-    tenants_.erase(it);
-    orphans.swap(orphans_);
-  }
 }
 
 void WebChat::OnEvent(const bus::BusEvent& event) {

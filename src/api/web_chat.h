@@ -43,6 +43,9 @@ std::string VisitorIdOf(std::string_view session_token);
 // True for tokens of the form Parley issues ("wst_" + 43 base64url characters).
 bool IsSessionToken(std::string_view token);
 
+// A new session token (256 random bits).
+std::string NewSessionToken();
+
 // Thread safety: Serve may run concurrently for many sockets.
 class WebChat {
  public:

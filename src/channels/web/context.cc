@@ -314,6 +314,21 @@ Result<TrustedProxies> ParseTrustedProxies(const std::vector<std::string>& cidrs
   return proxies;
 }
 
+Result<TrustedProxies> ParseTrustedProxyList(std::string_view comma_separated) {
+  std::vector<std::string> entries;
+  size_t start = 0;
+  while (start <= comma_separated.size()) {
+    size_t comma = comma_separated.find(',', start);
+    if (comma == std::string_view::npos) comma = comma_separated.size();
+    std::string_view entry = comma_separated.substr(start, comma - start);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    if (!entry.empty()) entries.emplace_back(entry);
+    start = comma + 1;
+  }
+  return ParseTrustedProxies(entries);
+}
+
 bool IsTrusted(std::string_view ip, const TrustedProxies& proxies) {
   std::optional<ip::address> address = ParseAddress(ip);
   return address && Contains(proxies, *address);

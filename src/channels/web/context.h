@@ -51,6 +51,10 @@ struct TrustedProxies {
 //         set (did you mean 10.0.0.0/8?)", also for bad addresses and prefix lengths.
 Result<TrustedProxies> ParseTrustedProxies(const std::vector<std::string>& cidrs);
 
+// The same for a comma-separated list ("10.0.0.0/8, 2001:db8::/32"; the `[web]
+// trusted_proxies` setting); blank entries are skipped.
+Result<TrustedProxies> ParseTrustedProxyList(std::string_view comma_separated);
+
 // True if `ip` (any textual address) lies in one of the trusted networks.
 bool IsTrusted(std::string_view ip, const TrustedProxies& proxies);
 

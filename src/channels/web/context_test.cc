@@ -493,5 +493,15 @@ TEST(ContextJsonTest, LeavesUnknownValuesOutAndBoundsTheUserAgent) {
   EXPECT_EQ(json.at("location"), boost::json::parse(R"({"country_code": "SE"})"));
 }
 
+TEST(TrustedProxiesTest, ACommaSeparatedListIsSplitAndTrimmed) {
+  auto proxies = ParseTrustedProxyList(" 10.0.0.0/8 ,2001:db8::/32,, ");
+  ASSERT_TRUE(proxies.ok()) << proxies.status().message();
+  EXPECT_EQ(proxies->networks.size(), 2u);
+  EXPECT_TRUE(IsTrusted("10.1.2.3", *proxies));
+  EXPECT_TRUE(IsTrusted("2001:db8::1", *proxies));
+  EXPECT_TRUE(ParseTrustedProxyList("")->networks.empty());
+  EXPECT_FALSE(ParseTrustedProxyList("10.0.0.0/8, 10.0.0.1/8").ok());
+}
+
 }  // namespace
 }  // namespace parley::channels::web

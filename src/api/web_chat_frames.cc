@@ -1,0 +1,134 @@
+#include "api/web_chat_frames.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+
+#include "api/web_chat.h"
+#include "core/message_json.h"
+#include "crypto/encoding.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+namespace {
+constexpr std::string_view kSessionPrefix = "wst_";
+constexpr size_t kSessionTokenChars = 43;  // 32 random bytes, base64url
+}  // namespace
+
+std::string NewSessionToken() { return std::string(kSessionPrefix) + crypto::RandomToken(32); }
+
+std::string VisitorIdOf(std::string_view session_token) {
+  std::string digest =
+      crypto::Sha256(std::string("parley.web.session:") + std::string(session_token));
+  return "wv_" + crypto::HexEncode(digest).substr(0, 32);
+}
+
+bool IsSessionToken(std::string_view token) {
+  if (!token.starts_with(kSessionPrefix)) return false;
+  std::string_view rest = token.substr(kSessionPrefix.size());
+  return rest.size() == kSessionTokenChars && std::all_of(rest.begin(), rest.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+std::string ErrorFrame(std::string_view code, std::string_view message, std::string_view ref) {
+  json::object o{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!ref.empty()) o["ref"] = ref;
+  return json::serialize(o);
+}
+
+bool Printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+}
+
+json::object MessageView(const json::object& m, std::string_view status) {
+  json::object view;
+  for (std::string_view key : {"id", "direction", "content", "reply_to"}) {
+    if (auto it = m.find(key); it != m.end() && !it->value().is_null()) view[key] = it->value();
+  }
+  json::object author;
+  if (auto it = m.find("author"); it != m.end() && it->value().is_object()) {
+    const json::object& a = it->value().get_object();
+    for (std::string_view key : {"role", "name"}) {
+      if (auto f = a.find(key); f != a.end() && f->value().is_string()) author[key] = f->value();
+    }
+  }
+  view["author"] = std::move(author);
+  if (auto it = m.find("received_at"); it != m.end()) view["created_at"] = it->value();
+  if (!status.empty()) view["status"] = status;
+  return view;
+}
+
+Result<json::object> ParseObject(std::string_view text, size_t max_bytes) {
+  auto parsed = ParseBoundedJson(text, max_bytes);
+  if (!parsed.ok()) return InvalidArgument("frame: not valid JSON");
+  if (!parsed->is_object()) return InvalidArgument("frame: must be a JSON object");
+  return std::move(parsed->get_object());
+}
+
+Result<std::string> OptionalString(const json::object& o, std::string_view key, size_t max) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::string();
+  if (!it->value().is_string()) return InvalidArgument(fmt::format("{}: must be a string", key));
+  if (it->value().get_string().size() > max) {
+    return InvalidArgument(fmt::format("{}: longer than {} bytes", key, max));
+  }
+  return std::string(it->value().get_string());
+}
+
+std::string FilterCookies(const json::value* cookies, const channels::web::WebSettings& settings) {
+  if (!cookies || !cookies->is_object()) return {};
+  json::object kept;
+  for (const std::string& name : settings.cookie_names) {
+    auto it = cookies->get_object().find(name);
+    if (it == cookies->get_object().end() || !it->value().is_string()) continue;
+    std::string_view value = it->value().get_string();
+    if (value.size() > channels::web::kMaxCookieValueBytes || !Printable(value)) continue;
+    kept[name] = value;
+  }
+  return kept.empty() ? std::string() : json::serialize(kept);
+}
+
+bool IsHttpUrl(std::string_view url) {
+  if (url.size() > kMaxUrlBytes) return false;
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https");
+}
+
+Result<WebVisit> LoadVisit(store::Reader& r, const TenantId& tenant, const ConnectionId& connection,
+                           const std::string& contact_index, int history_limit) {
+  WebVisit visit;
+  auto customer = r.FindCustomerByContact(tenant, "web", contact_index);
+  if (!customer.ok()) {
+    if (customer.status().code() == StatusCode::kNotFound) return visit;
+    return customer.status();
+  }
+  auto open = r.FindOpenConversation(tenant, connection, customer->id);
+  if (!open.ok()) {
+    if (open.status().code() == StatusCode::kNotFound) return visit;
+    return open.status();
+  }
+  visit.conversation = std::move(*open);
+  store::Page page;
+  page.limit = 500;
+  while (true) {
+    PARLEY_ASSIGN_OR_RETURN(auto batch, r.ListMessages(tenant, visit.conversation->id, page));
+    for (auto& m : batch) visit.messages.push_back(std::move(m));
+    if (static_cast<int>(batch.size()) < page.limit) break;
+    page.after = visit.messages.back().id.str();
+  }
+  if (static_cast<int>(visit.messages.size()) > history_limit) {
+    visit.messages.erase(visit.messages.begin(), visit.messages.end() - history_limit);
+  }
+  return visit;
+}
+
+}  // namespace parley::api

@@ -1,0 +1,58 @@
+// src/api/web_chat_frames.h — internal to the web chat (web_chat*.cc).
+//
+// Building and reading widget frames (docs/channels/web.md), and loading a returning
+// visitor's conversation with its history.
+//
+//   session.Send(ErrorFrame("malformed", "type: required string"));
+//   json::object view = MessageView(stored_message_json_object, "sent");
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channels/web/web_adapter.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace parley::api {
+
+// {"type":"error","code","message","ref"?}
+std::string ErrorFrame(std::string_view code, std::string_view message, std::string_view ref = {});
+
+// Printable ASCII only (no control characters).
+bool Printable(std::string_view s);
+
+// The widget's view of a stored message (common format JSON, links already minted): no
+// tenant, customer or connection ids.
+boost::json::object MessageView(const boost::json::object& m, std::string_view status = {});
+
+// A frame's text as a JSON object. Errors: kInvalidArgument ("frame: not valid JSON", …).
+Result<boost::json::object> ParseObject(std::string_view text, size_t max_bytes);
+
+// o[key] as a string of at most `max` bytes; "" when absent or null.
+// Errors: kInvalidArgument naming the key.
+Result<std::string> OptionalString(const boost::json::object& o, std::string_view key, size_t max);
+
+// The listed cookies' values, as a JSON object text; "" when none.
+std::string FilterCookies(const boost::json::value* cookies,
+                          const channels::web::WebSettings& settings);
+
+// An absolute http(s) URL of at most kMaxUrlBytes.
+bool IsHttpUrl(std::string_view url);
+
+// A returning visitor: their open conversation on the connection and its last messages.
+struct WebVisit {
+  std::optional<store::ConversationRecord> conversation;
+  std::vector<store::MessageRecord> messages;  // oldest first, at most the history limit
+};
+
+// Finds the web customer by the blind index of their visitor id, then their open conversation
+// on `connection` and its last `history_limit` messages. An unknown visitor or one without an
+// open conversation is an empty visit.
+Result<WebVisit> LoadVisit(store::Reader& r, const TenantId& tenant, const ConnectionId& connection,
+                           const std::string& contact_index, int history_limit);
+
+}  // namespace parley::api
