@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/sqlite/page_cache.h"
+#include "store/sqlite/wal_gather_vfs.h"
 
 namespace parley::store::sqlite {
 
@@ -146,10 +147,19 @@ std::optional<std::string> Query::ColOptText() {
   return ColText();
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int flags) {
-  InstallPageCache();  // before SQLite initializes; a no-op afterwards
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int flags, const char* vfs) {
+  // Process-wide settings go in before SQLite initializes; afterwards these are no-ops.
+  static const bool configured = [] {
+    // No global allocation statistics: they take a process-wide mutex on every allocation.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return InstallPageCache();
+  }();
+  (void)configured;
+  if (vfs != nullptr && std::string_view(vfs) == kWalGatherVfs && !RegisterWalGatherVfs()) {
+    return Internal("sqlite: cannot register the WAL gathering VFS");
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc != SQLITE_OK) {
     Status s = SqliteStatus(raw, rc, "open database");
     sqlite3_close_v2(raw);  // a handle is returned even on failure

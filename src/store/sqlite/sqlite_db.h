@@ -82,9 +82,11 @@ class Query {
 // finalizing every cached statement). Thread safety: none; one thread at a time.
 class Db {
  public:
-  // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added) and enables
-  // extended result codes. Errors: kInternal / kUnavailable.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, int flags);
+  // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added) through the
+  // VFS named `vfs` (nullptr: the default; kWalGatherVfs is registered on first use) and
+  // enables extended result codes. Errors: kInternal / kUnavailable.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, int flags,
+                                          const char* vfs = nullptr);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

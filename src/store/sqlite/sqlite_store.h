@@ -38,11 +38,12 @@ struct SqliteOptions {
 
 // Counters since Open, for tests and metrics.
 struct SqliteStats {
-  uint64_t batches = 0;         // transactions the writer ran (committed or not)
-  uint64_t writes = 0;          // WriteFns run
-  uint64_t failed_writes = 0;   // WriteFns that ended in an error (their own or the commit's)
-  uint64_t failed_commits = 0;  // batches whose BEGIN or COMMIT failed
-  uint64_t checkpoints = 0;     // successful WAL checkpoints by the checkpoint thread
+  uint64_t batches = 0;              // transactions the writer ran (committed or not)
+  uint64_t writes = 0;               // WriteFns run
+  uint64_t failed_writes = 0;        // WriteFns that ended in an error (their own or the commit's)
+  uint64_t failed_commits = 0;       // batches whose BEGIN or COMMIT failed
+  uint64_t checkpoints = 0;          // successful WAL checkpoints by the checkpoint thread
+  uint64_t checkpointed_frames = 0;  // WAL frames those checkpoints copied into the database
 };
 
 // Thread safety: every public method may be called from any thread. WriteSync must not be
@@ -113,6 +114,7 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> failed_writes_{0};
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<uint64_t> checkpointed_frames_{0};
 
   std::thread writer_;
   std::vector<std::thread> readers_;
