@@ -11,7 +11,7 @@
 #   THREADS        wrk -t (default 1)
 #   CUSTOMERS      distinct customers, hence conversations (default 20)
 #   NGINX_WORKERS  nginx worker_processes (default 1)
-#   DRAIN_TIMEOUT  seconds to wait for Parley's outbox to empty after a run (default 60)
+#   DRAIN_TIMEOUT  seconds to wait for Parley to deliver everything after a run (default 60)
 #   MAX_RPS        cap on the Parley rate the generated messages are sized for (default 50000)
 #   BODIES         number of signed messages per Parley run (default: sized from the
 #                  baseline's rate, capped by MAX_RPS, times DURATION, plus 10 %)
@@ -25,7 +25,7 @@
 #                  the data with KEEP_TMP=1 and read it with `perf report -i <tmp>/perf-c<N>.data`
 #
 # Exits 1 if any run saw a non-2xx answer, a socket error or timeout, a message that was
-# acknowledged but not stored, or an outbox that did not drain in DRAIN_TIMEOUT.
+# acknowledged but not stored, or deliveries still pending after DRAIN_TIMEOUT.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -185,6 +185,11 @@ webhook_path=/v1/webhooks/$CONNECTION_ID
 sql_count() {  # sql_count TABLE: row count, read from the live WAL database
   timeout 20 sqlite3 -readonly -cmd '.timeout 5000' "$db" "SELECT count(*) FROM $1"
 }
+pending_count() {  # deliveries not made yet: outbox rows, and events after a webhook cursor
+  timeout 20 sqlite3 -readonly -cmd '.timeout 5000' "$db" \
+    "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM webhook_cursors c
+       JOIN events e ON e.tenant_id = c.tenant_id AND e.seq > c.after_seq)"
+}
 metric_of() {  # metric_of NAME: a sample of Parley's /metrics (0 if absent)
   curl -sf "$parley_url/metrics" | awk -v n="$1" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }'
 }
@@ -294,8 +299,8 @@ for conns in "${levels[@]}"; do
     count=$(calc "r = $b_rps; if (r > $MAX_RPS) r = $MAX_RPS; printf \"%d\", r * $DURATION * 1.1 + 2000")
   fi
   "${tool[@]}" gen "$tmp/parley-c$conns.tsv" "$count" "c$conns-$RANDOM" "$CUSTOMERS"
-  outbox0=$(sql_count outbox)
-  [[ $outbox0 == 0 ]] || failures+=("parley-c$conns: outbox not empty before the run ($outbox0)")
+  pending0=$(pending_count)
+  [[ $pending0 == 0 ]] || failures+=("parley-c$conns: $pending0 deliveries pending before the run")
   msgs0=$(sql_count messages)
   dedupe0=$(sql_count inbound_dedupe)
   commits0=$(metric_of parley_store_commits_total)
@@ -323,7 +328,7 @@ for conns in "${levels[@]}"; do
   drained=0
   deadline=$(($(date +%s) + DRAIN_TIMEOUT))
   while (($(date +%s) < deadline)); do
-    if [[ $(sql_count outbox) == 0 ]]; then drained=1; break; fi
+    if [[ $(pending_count) == 0 ]]; then drained=1; break; fi
     sleep 0.2
   done
   drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
@@ -332,7 +337,7 @@ for conns in "${levels[@]}"; do
   commits=$(($(metric_of parley_store_commits_total) - commits0))
   writes=$(($(metric_of parley_store_writes_total) - writes0))
   ((drained)) ||
-    failures+=("parley-c$conns: outbox still has $(sql_count outbox) rows after ${DRAIN_TIMEOUT}s")
+    failures+=("parley-c$conns: $(pending_count) deliveries still pending after ${DRAIN_TIMEOUT}s")
 
   # --- checks: acknowledged <= stored <= sent (a request in flight when wrk stops may be
   # stored without wrk counting its answer), and one dedupe key per stored message ---

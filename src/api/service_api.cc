@@ -17,10 +17,11 @@ awaitable<Response> Healthz(Request) { co_return http::JsonResponse(200, R"({"st
 
 awaitable<Response> Readyz(App* app, Request) {
   // Ready when a reader answers: the store is open and its threads are running.
-  std::function<Result<int64_t>(store::Reader&)> count_outbox = [](store::Reader& r) {
-    return r.CountOutbox();
+  std::function<Result<int>(store::Reader&)> probe = [](store::Reader& r) -> Result<int> {
+    PARLEY_RETURN_IF_ERROR(r.ListTenants({.after = "", .limit = 1}).status());
+    return 0;
   };
-  auto count = co_await store::Read<int64_t>(*app->store, std::move(count_outbox));
+  auto count = co_await store::Read<int>(*app->store, std::move(probe));
   if (!count.ok()) co_return http::ErrorResponse(Unavailable("store not ready"));
   co_return http::JsonResponse(200, R"({"status":"ready"})");
 }

@@ -118,6 +118,172 @@ Millis Dispatcher::Backoff(int attempt, Millis initial, Millis max, uint64_t ran
 
 namespace {
 
+// One event to post: its id (the sealed payload's place) and sealed payload.
+struct SealedEvent {
+  std::string id;
+  std::string sealed;
+};
+
+// Opens the payloads and posts them to the endpoint as one signed batch. kInternal when a
+// payload or the endpoint's secret does not open (logged here); otherwise the endpoint's
+// answer, or the transport's error. Callers treat every error as a failed attempt.
+asio::awaitable<Result<http::ClientResponse>> PostEvents(std::shared_ptr<Dispatcher::Shared> sh,
+                                                         std::shared_ptr<const crypto::DataKey> key,
+                                                         store::EndpointRecord endpoint,
+                                                         std::vector<SealedEvent> events,
+                                                         int attempt) {
+  const DispatcherDeps& deps = sh->deps;
+  const TenantId& tenant = endpoint.tenant;
+  const std::string target = endpoint.id.str();
+  TimePoint now = deps.clock->Now();
+  std::vector<std::string> secrets;
+  auto secret = key->Open(endpoint.secret_sealed, place::EndpointSecret(tenant, target));
+  bool ok = secret.ok();
+  if (ok) secrets.push_back(std::move(*secret));
+  if (!endpoint.previous_secret_sealed.empty() && endpoint.previous_secret_expires_at &&
+      *endpoint.previous_secret_expires_at > now) {
+    auto previous =
+        key->Open(endpoint.previous_secret_sealed, place::EndpointPreviousSecret(tenant, target));
+    if (previous.ok()) secrets.push_back(std::move(*previous));
+  }
+  std::string body = "{\"events\":[";
+  for (size_t i = 0; ok && i < events.size(); ++i) {
+    auto payload = key->Open(events[i].sealed, place::EventPayload(tenant, events[i].id));
+    if (!payload.ok()) {
+      ok = false;
+      break;
+    }
+    if (i) body += ',';
+    body += deps.attachments ? deps.attachments->AddLinks(*key, std::move(*payload), now)
+                             : std::move(*payload);
+  }
+  body += "]}";
+  if (!ok) {
+    log::Error("delivery.unseal_failed", {{"endpoint", target}});
+    co_return Internal("a webhook payload or secret does not open");
+  }
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = endpoint.url;
+  request.headers = {
+      {"Content-Type", "application/json"},
+      {"User-Agent", "Parley/0.1"},
+      {"Parley-Signature", crypto::SignatureHeader(secrets, ToUnixSeconds(now), body)},
+      {"Parley-Delivery-Attempt", std::to_string(attempt)},
+  };
+  request.body = std::move(body);
+  request.timeout = sh->options.request_timeout;
+  Result<http::ClientResponse> response = co_await deps.client->Send(std::move(request));
+  co_return response;
+}
+
+std::string FailureOf(const Result<http::ClientResponse>& response) {
+  return response.ok() ? fmt::format("http_{}", response->status)
+                       : std::string(StatusCodeName(response.status().code()));
+}
+
+bool Delivered(const Result<http::ClientResponse>& response) {
+  return response.ok() && response->status >= 200 && response->status < 300;
+}
+
+struct CursorLoad {
+  store::EndpointRecord endpoint;
+  std::vector<store::EventRecord> events;
+};
+
+// Delivers the next batch of events after the endpoint's cursor. On success the cursor moves
+// past them; on failure it stays and the batch is tried again after a backoff, until its
+// oldest event is older than max_retry_age: then every event of the batch becomes a dead
+// letter and the cursor moves on. One batch per endpoint at a time keeps the tenant's events
+// in seq order, so every conversation's are in order too.
+asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
+                                        store::WebhookCursorRecord cursor) {
+  const DispatcherDeps& deps = sh->deps;
+  const std::string lane = "wh:" + cursor.endpoint.str();
+  auto finish = [&] {
+    sh->busy_lanes.erase(lane);
+    sh->Wake();
+  };
+  auto key = co_await deps.keys->Get(cursor.tenant);
+  if (!key.ok()) {  // the tenant is being deleted; its cursors go with it
+    finish();
+    co_return;
+  }
+  const int batch_size = sh->options.batch_size;
+  std::function<Result<CursorLoad>(store::Reader&)> load =
+      [cursor, batch_size](store::Reader& r) -> Result<CursorLoad> {
+    CursorLoad out;
+    PARLEY_ASSIGN_OR_RETURN(out.endpoint, r.GetEndpoint(cursor.tenant, cursor.endpoint));
+    PARLEY_ASSIGN_OR_RETURN(out.events,
+                            r.ListEventsAfter(cursor.tenant, cursor.after_seq, batch_size));
+    return out;
+  };
+  auto loaded = co_await store::Read<CursorLoad>(*deps.store, std::move(load));
+  if (!loaded.ok() || loaded->events.empty()) {
+    if (!loaded.ok() && loaded.status().code() != StatusCode::kNotFound) {
+      log::Warn("delivery.load_failed", {{"endpoint", cursor.endpoint.str()},
+                                         {"code", StatusCodeName(loaded.status().code())}});
+    }
+    finish();
+    co_return;
+  }
+  std::vector<store::EventRecord> events = std::move(loaded->events);
+  std::vector<SealedEvent> sealed;
+  for (const auto& e : events) sealed.push_back({e.id.str(), e.payload_sealed});
+  // A payload that does not open (kInternal, logged) fails the attempt like a refusal: the
+  // batch is retried with backoff and finally becomes dead letters.
+  Result<http::ClientResponse> response = co_await PostEvents(
+      sh, *key, std::move(loaded->endpoint), std::move(sealed), cursor.attempts + 1);
+  TimePoint now = deps.clock->Now();
+  const int64_t from = cursor.after_seq;
+  const int64_t to = events.back().seq;
+  store::Store::WriteFn record;
+  if (Delivered(response)) {
+    sh->deliveries->Inc({"webhook", "ok"}, events.size());
+    record = [cursor, from, to](store::Writer& w) {
+      return w.AdvanceWebhookCursor(cursor.tenant, cursor.endpoint, from, to);
+    };
+  } else {
+    std::string error = FailureOf(response);
+    int attempt = cursor.attempts + 1;
+    sh->failures->Inc({"webhook"});
+    log::Warn("delivery.failed", {{"endpoint", cursor.endpoint.str()},
+                                  {"error", error},
+                                  {"events", static_cast<int64_t>(events.size())},
+                                  {"attempt", static_cast<int64_t>(attempt)}});
+    if (now - events.front().created_at >= sh->options.max_retry_age) {
+      record = [cursor, from, to, events, error, attempt, now](store::Writer& w) -> Status {
+        for (const store::EventRecord& e : events) {
+          store::DeadLetterRecord dl;
+          dl.id = DeadLetterId::New(now);
+          dl.tenant = cursor.tenant;
+          dl.kind = store::OutboxKind::kWebhook;
+          dl.target_id = cursor.endpoint.str();
+          dl.ref_id = e.id.str();
+          dl.conversation_id = e.conversation ? e.conversation->str() : std::string();
+          dl.attempts = attempt;
+          dl.last_error = error;
+          dl.created_at = e.created_at;
+          dl.failed_at = now;
+          PARLEY_RETURN_IF_ERROR(w.InsertDeadLetter(dl));
+        }
+        return w.AdvanceWebhookCursor(cursor.tenant, cursor.endpoint, from, to);
+      };
+    } else {
+      TimePoint next = now + Dispatcher::Backoff(attempt, sh->options.initial_backoff,
+                                                 sh->options.max_backoff, sh->rng());
+      record = [cursor, from, attempt, next, error](store::Writer& w) {
+        return w.DelayWebhookCursor(cursor.tenant, cursor.endpoint, from, attempt, next, error);
+      };
+    }
+  }
+  Status s = co_await store::Write(*deps.store, std::move(record));
+  if (!s.ok() && s.code() != StatusCode::kNotFound) {  // kNotFound: the endpoint was deleted
+    log::Error("delivery.ack_failed", {{"endpoint", cursor.endpoint.str()}});
+  }
+  finish();
+}
+
 asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
                                      std::vector<store::OutboxRecord> rows) {
   const DispatcherDeps& deps = sh->deps;
@@ -178,57 +344,16 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
     }
   }
   const std::vector<store::OutboxRecord>& present = loaded->present;
-  const store::EndpointRecord& endpoint = loaded->endpoint;
-  TimePoint now = deps.clock->Now();
-
-  std::vector<std::string> secrets;
-  bool ok = true;
-  auto secret = (*key)->Open(endpoint.secret_sealed, place::EndpointSecret(tenant, target));
-  if (secret.ok())
-    secrets.push_back(std::move(*secret));
-  else
-    ok = false;
-  if (!endpoint.previous_secret_sealed.empty() && endpoint.previous_secret_expires_at &&
-      *endpoint.previous_secret_expires_at > now) {
-    auto previous = (*key)->Open(endpoint.previous_secret_sealed,
-                                 place::EndpointPreviousSecret(tenant, target));
-    if (previous.ok()) secrets.push_back(std::move(*previous));
-  }
-  std::string body = "{\"events\":[";
   int max_attempts = 0;
-  for (size_t i = 0; ok && i < present.size(); ++i) {
-    auto payload =
-        (*key)->Open(loaded->sealed_payloads[i], place::EventPayload(tenant, present[i].ref_id));
-    if (!payload.ok()) {
-      ok = false;
-      break;
-    }
-    if (i) body += ',';
-    body += deps.attachments ? deps.attachments->AddLinks(**key, std::move(*payload), now)
-                             : std::move(*payload);
+  std::vector<SealedEvent> events;
+  for (size_t i = 0; i < present.size(); ++i) {
+    events.push_back({present[i].ref_id, std::move(loaded->sealed_payloads[i])});
     max_attempts = std::max(max_attempts, present[i].attempts);
   }
-  body += "]}";
-  if (!ok) {
-    log::Error("delivery.unseal_failed", {{"endpoint", target}});
-    finish();
-    co_return;
-  }
-
-  http::ClientRequest request;
-  request.method = "POST";
-  request.url = endpoint.url;
-  request.headers = {
-      {"Content-Type", "application/json"},
-      {"User-Agent", "Parley/0.1"},
-      {"Parley-Signature", crypto::SignatureHeader(secrets, ToUnixSeconds(now), body)},
-      {"Parley-Delivery-Attempt", std::to_string(max_attempts + 1)},
-  };
-  request.body = std::move(body);
-  request.timeout = sh->options.request_timeout;
-  Result<http::ClientResponse> response = co_await deps.client->Send(std::move(request));
+  Result<http::ClientResponse> response = co_await PostEvents(sh, *key, std::move(loaded->endpoint),
+                                                              std::move(events), max_attempts + 1);
   std::vector<int64_t> present_seqs = Seqs(present);
-  if (response.ok() && response->status >= 200 && response->status < 300) {
+  if (Delivered(response)) {
     sh->deliveries->Inc({"webhook", "ok"}, present.size());
     store::Store::WriteFn delete_outbox = [present_seqs](store::Writer& w) {
       return w.DeleteOutbox(present_seqs);
@@ -238,8 +363,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
     finish();
     co_return;
   }
-  std::string error = response.ok() ? fmt::format("http_{}", response->status)
-                                    : std::string(StatusCodeName(response.status().code()));
+  std::string error = FailureOf(response);
   sh->failures->Inc({"webhook"});
   log::Warn("delivery.failed", {{"endpoint", target},
                                 {"error", error},
@@ -251,7 +375,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
                                          sh->options.max_backoff, sh->rng()));
   }
   DispatcherOptions options = sh->options;
-  now = deps.clock->Now();
+  TimePoint now = deps.clock->Now();
   store::Store::WriteFn retry_or_bury = [present, now, options, error, delays](store::Writer& w) {
     return RetryOrBury(w, present, now, options, error, delays, nullptr);
   };
@@ -476,6 +600,24 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
         sh->busy_lanes.insert("wh:" + target);
         for (const auto& r : rows) sh->busy.insert(r.seq);
         http::Spawn(sh->strand, DeliverWebhook(sh, std::move(rows)), "deliver_webhook");
+      }
+    }
+    std::function<Result<std::vector<store::WebhookCursorRecord>>(store::Reader&)> list_cursors =
+        [scan_limit](store::Reader& r) { return r.ListWebhookCursorsBehind(scan_limit); };
+    auto cursors = co_await store::Read<std::vector<store::WebhookCursorRecord>>(
+        *sh->deps.store, std::move(list_cursors));
+    if (!cursors.ok()) {
+      log::Error("delivery.scan_failed", {{"code", StatusCodeName(cursors.status().code())}});
+    } else {
+      for (auto& cursor : *cursors) {
+        std::string lane = "wh:" + cursor.endpoint.str();
+        if (sh->busy_lanes.contains(lane)) continue;  // its outbox rows or its last batch
+        if (cursor.next_attempt_at > now) {
+          next_due = std::min(next_due, cursor.next_attempt_at);
+          continue;
+        }
+        sh->busy_lanes.insert(lane);
+        http::Spawn(sh->strand, DeliverFromCursor(sh, std::move(cursor)), "deliver_webhooks");
       }
     }
     if (sends.ok()) {

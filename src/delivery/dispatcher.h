@@ -1,10 +1,12 @@
 // src/delivery/dispatcher.h
 //
-// The dispatcher drains the durable outbox: events to the client application's webhook
-// endpoints (signed, batched, retried with backoff and jitter, then dead letters) and
-// outbound messages to their channels through the channel adapters. Deliveries of one
-// conversation leave in commit order: a conversation whose oldest pending delivery is
-// waiting for a retry holds back its later ones.
+// The dispatcher delivers what the store holds for delivery:
+// - events to the client application's webhook endpoints, from each endpoint's cursor over
+//   the event log (signed batches in seq order, a failed batch retried with backoff and
+//   jitter, then dead letters), and the outbox rows of replayed dead letters;
+// - outbound messages to their channels through the channel adapters, from the outbox. A
+//   conversation whose oldest pending send waits for a retry holds back its later ones.
+// Either way, deliveries of one conversation leave in commit order.
 //
 //   Dispatcher dispatcher(deps, options);
 //   store.SetCommitListener([&] { dispatcher.Wake(); });

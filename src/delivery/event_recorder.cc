@@ -57,25 +57,9 @@ Result<EventId> EventRecorder::Store(store::Writer& writer, const Event& event, 
   row.type = std::string(WireName(TypeOf(event)));
   row.payload_sealed = key_->Seal(json, place::EventPayload(tenant, event.id.str()));
   row.created_at = event.created_at;
+  // Webhook endpoints read events from their cursors (store.h, WebhookCursorRecord): the row
+  // is all a write needs for every endpoint of the tenant.
   PARLEY_ASSIGN_OR_RETURN(int64_t seq, writer.InsertEvent(row));
-
-  // The tenant's endpoints are read once per write, inside it, so a write never fans out to
-  // an endpoint deleted before it committed.
-  if (!endpoints_) {
-    PARLEY_ASSIGN_OR_RETURN(auto endpoints, writer.ListEndpoints(tenant));
-    endpoints_ = std::move(endpoints);
-  }
-  for (const store::EndpointRecord& endpoint : *endpoints_) {
-    store::OutboxRecord out;
-    out.kind = store::OutboxKind::kWebhook;
-    out.tenant = tenant;
-    out.target_id = endpoint.id.str();
-    out.ref_id = event.id.str();
-    out.conversation_id = conversation ? conversation->str() : std::string();
-    out.created_at = event.created_at;
-    out.next_attempt_at = event.created_at;
-    PARLEY_RETURN_IF_ERROR(writer.InsertOutbox(out).status());
-  }
   pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(json), conversation});
   return event.id;
 }

@@ -1,8 +1,8 @@
 // src/delivery/event_recorder.h
 //
 // Records events inside one store write: the sealed event row (the stream's resumable
-// record), one outbox row per webhook endpoint of the tenant, and the bus event to publish
-// once the write is committed.
+// record, and what the webhook cursors deliver) and the bus event to publish once the write
+// is committed.
 //
 //   auto recorder = std::make_shared<EventRecorder>(key, clock);
 //   co_await store::Write(store, [=](store::Writer& w) {
@@ -59,7 +59,6 @@ class EventRecorder {
 
   std::shared_ptr<const crypto::DataKey> key_;
   const Clock& clock_;
-  std::optional<std::vector<store::EndpointRecord>> endpoints_;
   std::vector<bus::BusEvent> pending_;
 };
 

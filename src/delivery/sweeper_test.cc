@@ -203,6 +203,42 @@ TEST_F(SweeperTest, DeliveredMessagesAndEventsGoAfterTheGraceUndeliveredOnesStay
             3);
 }
 
+TEST_F(SweeperTest, MessagesAndEventsStayUntilEveryWebhookCursorHasPassedThem) {
+  auto cv = NewConversation();
+  MessageId before = NewMessage(cv.id, "received");  // recorded before the endpoint existed
+  store::EndpointRecord endpoint;
+  endpoint.id = EndpointId::New(clock_);
+  endpoint.tenant = tenant_.id;
+  endpoint.url = "http://127.0.0.1:9/hook";
+  endpoint.secret_sealed = "sealed";
+  endpoint.created_at = endpoint.updated_at = clock_.Now();
+  ASSERT_TRUE(Write([&](store::Writer& w) { return w.InsertEndpoint(endpoint); }).ok());
+  MessageId waiting = NewMessage(cv.id, "received");
+
+  SweeperOptions options;
+  options.delivered_grace = 1h;
+  Sweeper sweeper = MakeSweeper(options);
+  clock_.Advance(2h);
+  auto first = sweeper.RunOnce();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(MessageExists(before));
+  EXPECT_TRUE(MessageExists(waiting));
+  EXPECT_TRUE(EventExists(waiting));
+
+  // The endpoint's cursor passes the event: now it goes too.
+  auto cursor = store_->ReadSync<store::WebhookCursorRecord>(
+      [&](store::Reader& r) { return r.GetWebhookCursor(tenant_.id, endpoint.id); });
+  ASSERT_TRUE(cursor.ok());
+  int64_t last = Count("SELECT max(seq) FROM events");
+  ASSERT_TRUE(Write([&](store::Writer& w) {
+                return w.AdvanceWebhookCursor(tenant_.id, endpoint.id, cursor->after_seq, last);
+              }).ok());
+  auto second = sweeper.RunOnce();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(MessageExists(waiting));
+  EXPECT_FALSE(EventExists(waiting));
+}
+
 TEST_F(SweeperTest, WebChatMessagesStayWhileTheConversationIsOpenAndGoWhenItEnds) {
   store::ConnectionRecord web = connection_;
   web.id = ConnectionId::New(clock_);

@@ -152,6 +152,19 @@ struct OutboxRecord {
   std::string last_error;  // short, never content
 };
 
+// Where webhook delivery to one endpoint stands: every event of the tenant with seq <=
+// after_seq was delivered to it (or became a dead letter). Events after it go out in seq
+// order, a batch at a time; a failed batch is retried from the same place. Created with the
+// endpoint at the tenant's last event, deleted with it.
+struct WebhookCursorRecord {
+  EndpointId endpoint;
+  TenantId tenant;
+  int64_t after_seq = 0;
+  int attempts = 0;           // failed attempts at the batch after after_seq
+  TimePoint next_attempt_at;  // not before this (epoch: now)
+  std::string last_error;     // short, never content
+};
+
 struct DeadLetterRecord {
   DeadLetterId id;
   TenantId tenant;
@@ -273,7 +286,12 @@ class Reader {
   // The first `limit` outbox rows of `kind` in seq order (all tenants) — the dispatcher
   // filters due rows and per-conversation order itself.
   virtual Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) = 0;
+  // Pending deliveries: outbox rows plus the events each webhook cursor has still to deliver.
   virtual Result<int64_t> CountOutbox() = 0;
+  // The cursors (all tenants) that have events after them, by endpoint id, at most `limit`.
+  virtual Result<std::vector<WebhookCursorRecord>> ListWebhookCursorsBehind(int limit) = 0;
+  virtual Result<WebhookCursorRecord> GetWebhookCursor(const TenantId& tenant,
+                                                       const EndpointId& endpoint) = 0;
 
   virtual Result<DeadLetterRecord> GetDeadLetter(const TenantId& tenant,
                                                  const DeadLetterId& id) = 0;
@@ -329,9 +347,12 @@ class Writer : public Reader {
   virtual Status InsertApiKey(const ApiKeyRecord& r) = 0;
   virtual Status DeleteApiKey(const TenantId& tenant, const ApiKeyId& id) = 0;
 
+  // Also creates the endpoint's webhook cursor at the tenant's last event: an endpoint gets
+  // the events recorded after it was added.
   virtual Status InsertEndpoint(const EndpointRecord& r) = 0;
   // Replaces url/secrets/updated_at of an existing endpoint of this tenant.
   virtual Status UpdateEndpoint(const EndpointRecord& r) = 0;
+  // Also deletes its webhook cursor.
   virtual Status DeleteEndpoint(const TenantId& tenant, const EndpointId& id) = 0;
 
   virtual Status InsertConnection(const ConnectionRecord& r) = 0;
@@ -377,6 +398,15 @@ class Writer : public Reader {
   virtual Status RescheduleOutbox(int64_t seq, int attempts, TimePoint next_attempt_at,
                                   std::string_view last_error) = 0;
 
+  // Moves the endpoint's cursor from `from_seq` to `to_seq` and clears its retry state.
+  // kNotFound when the cursor is gone or no longer at `from_seq` (someone else moved it).
+  virtual Status AdvanceWebhookCursor(const TenantId& tenant, const EndpointId& endpoint,
+                                      int64_t from_seq, int64_t to_seq) = 0;
+  // Records a failed attempt at the batch after `at_seq`. kNotFound as above.
+  virtual Status DelayWebhookCursor(const TenantId& tenant, const EndpointId& endpoint,
+                                    int64_t at_seq, int attempts, TimePoint next_attempt_at,
+                                    std::string_view last_error) = 0;
+
   virtual Status InsertDeadLetter(const DeadLetterRecord& r) = 0;
   virtual Status DeleteDeadLetter(const TenantId& tenant, const DeadLetterId& id) = 0;
 
@@ -403,7 +433,8 @@ class Writer : public Reader {
 
   // ---- lifecycle sweeps (docs/data-lifecycle.md) ----
   // Each deletes at most `limit` rows (all tenants), oldest first, and returns how many.
-  // A "pending" row is one an outbox row or a dead letter still refers to.
+  // A "pending" row is one an outbox row or a dead letter still refers to, or an event a
+  // webhook cursor has not passed yet.
   //
   // The message.created event of message "msg_X" has the id "ev_X" (EventRecorder), so a
   // message is pending while its own id or its event's id is referred to.

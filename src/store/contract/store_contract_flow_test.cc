@@ -271,6 +271,96 @@ TEST_P(StoreContractTest, OutboxListsByKindInSeqOrderAndCanBeRescheduledAndDelet
   EXPECT_EQ(*Read<int64_t>([](Reader& r) { return r.CountOutbox(); }), 2);
 }
 
+TEST_P(StoreContractTest, WebhookCursorStartsAtTheLastEventAndMovesOnlyFromWhereItIs) {
+  TenantId t = TenantId::New(T(0));
+  TenantId other = TenantId::New(T(0));
+  ConversationId cv = ConversationId::New(T(0));
+  std::vector<int64_t> seqs;
+  auto add_events = [&](const TenantId& tenant, int from, int n) {
+    ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                  for (int i = from; i < from + n; ++i) {
+                    PARLEY_ASSIGN_OR_RETURN(int64_t seq, w.InsertEvent(MakeEvent(tenant, cv, i)));
+                    if (tenant == t) seqs.push_back(seq);
+                  }
+                  return OkStatus();
+                }).ok());
+  };
+  add_events(t, 0, 2);
+  EndpointRecord endpoint = MakeEndpoint(t, 1);
+  ASSERT_TRUE(Write([&](Writer& w) { return w.InsertEndpoint(endpoint); }).ok());
+  add_events(other, 10, 1);  // another tenant's events are not this endpoint's
+
+  auto cursor =
+      Read<WebhookCursorRecord>([&](Reader& r) { return r.GetWebhookCursor(t, endpoint.id); });
+  ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+  EXPECT_EQ(cursor->endpoint, endpoint.id);
+  EXPECT_EQ(cursor->tenant, t);
+  EXPECT_EQ(cursor->after_seq, seqs[1]);  // events before the endpoint are not sent to it
+  EXPECT_EQ(cursor->attempts, 0);
+  auto behind = [&] {
+    return *Read<std::vector<WebhookCursorRecord>>(
+        [](Reader& r) { return r.ListWebhookCursorsBehind(10); });
+  };
+  EXPECT_TRUE(behind().empty());
+  EXPECT_EQ(*Read<int64_t>([](Reader& r) { return r.CountOutbox(); }), 0);
+
+  add_events(t, 2, 2);
+  ASSERT_EQ(behind().size(), 1u);
+  EXPECT_EQ(behind()[0].endpoint, endpoint.id);
+  EXPECT_EQ(*Read<int64_t>([](Reader& r) { return r.CountOutbox(); }), 2);
+
+  // A failed attempt is recorded where the cursor is, and only there.
+  ASSERT_TRUE(Write([&](Writer& w) {
+                return w.DelayWebhookCursor(t, endpoint.id, seqs[1], 1, T(50), "http_500");
+              }).ok());
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.DelayWebhookCursor(t, endpoint.id, seqs[0], 2, T(60), "http_500");
+            }).code(),
+            StatusCode::kNotFound);
+  cursor = Read<WebhookCursorRecord>([&](Reader& r) { return r.GetWebhookCursor(t, endpoint.id); });
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->attempts, 1);
+  EXPECT_EQ(cursor->next_attempt_at, T(50));
+  EXPECT_EQ(cursor->last_error, "http_500");
+
+  // Moving on clears the retry state; a second move from the old place fails, as does a move
+  // backwards or one by another tenant.
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.AdvanceWebhookCursor(other, endpoint.id, seqs[1], seqs[3]);
+            }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.AdvanceWebhookCursor(t, endpoint.id, seqs[1], seqs[0]);
+            }).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(Write([&](Writer& w) {
+                return w.AdvanceWebhookCursor(t, endpoint.id, seqs[1], seqs[3]);
+              }).ok());
+  EXPECT_EQ(Write([&](Writer& w) {
+              return w.AdvanceWebhookCursor(t, endpoint.id, seqs[1], seqs[3]);
+            }).code(),
+            StatusCode::kNotFound);
+  cursor = Read<WebhookCursorRecord>([&](Reader& r) { return r.GetWebhookCursor(t, endpoint.id); });
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->after_seq, seqs[3]);
+  EXPECT_EQ(cursor->attempts, 0);
+  EXPECT_EQ(cursor->next_attempt_at, FromUnixMillis(0));
+  EXPECT_EQ(cursor->last_error, "");
+  EXPECT_TRUE(behind().empty());
+  EXPECT_EQ(
+      Read<WebhookCursorRecord>([&](Reader& r) { return r.GetWebhookCursor(other, endpoint.id); })
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+
+  // The cursor goes with its endpoint.
+  ASSERT_TRUE(Write([&](Writer& w) { return w.DeleteEndpoint(t, endpoint.id); }).ok());
+  EXPECT_EQ(Read<WebhookCursorRecord>([&](Reader& r) { return r.GetWebhookCursor(t, endpoint.id); })
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
 TEST_P(StoreContractTest, DeadLettersPageByIdAndDelete) {
   TenantId t = TenantId::New(T(0));
   std::vector<DeadLetterRecord> dls;
@@ -338,6 +428,8 @@ TEST_P(StoreContractTest, DeleteTenantDataRemovesEverythingOfThatTenantAndNothin
     EXPECT_TRUE(nf(r.GetMessage(ta, a.message.id).status()));
     EXPECT_TRUE(nf(r.GetEvent(ta, a.event.id).status()));
     EXPECT_TRUE(nf(r.GetDeadLetter(ta, a.dead_letter.id).status()));
+    EXPECT_TRUE(nf(r.GetWebhookCursor(ta, a.endpoint.id).status()));
+    PARLEY_RETURN_IF_ERROR(r.GetWebhookCursor(b.tenant.id, b.endpoint.id).status());
     EXPECT_TRUE(nf(r.GetIdempotency(ta, a.idempotency.key_hash).status()));
     PARLEY_ASSIGN_OR_RETURN(auto audit, r.ListAudit(ta, {}));
     EXPECT_TRUE(audit.empty());

@@ -213,6 +213,23 @@ CREATE INDEX conversations_of_customer ON conversations (tenant_id, customer_id)
 ALTER TABLE conversations ADD COLUMN cookies_sealed BLOB NOT NULL DEFAULT X'';
 ALTER TABLE conversations ADD COLUMN private_sealed BLOB NOT NULL DEFAULT X'';
 )sql"},
+    // Webhooks are delivered from a cursor per endpoint over the events (store.h,
+    // WebhookCursorRecord) instead of an outbox row per event and endpoint. Existing
+    // endpoints start after the last event: the outbox rows already queued still go out.
+    {5, R"sql(
+CREATE TABLE webhook_cursors (
+  endpoint_id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  after_seq INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL
+) STRICT;
+CREATE INDEX webhook_cursors_by_tenant ON webhook_cursors (tenant_id);
+INSERT INTO webhook_cursors (endpoint_id, tenant_id, after_seq, attempts, next_attempt_at,
+                             last_error)
+  SELECT id, tenant_id, (SELECT coalesce(max(seq), 0) FROM events), 0, 0, '' FROM endpoints;
+)sql"},
 };
 
 }  // namespace

@@ -53,6 +53,9 @@ class SqliteAccess final : public Writer {
                                                    int limit) override;
   Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) override;
   Result<int64_t> CountOutbox() override;
+  Result<std::vector<WebhookCursorRecord>> ListWebhookCursorsBehind(int limit) override;
+  Result<WebhookCursorRecord> GetWebhookCursor(const TenantId& tenant,
+                                               const EndpointId& endpoint) override;
   Result<DeadLetterRecord> GetDeadLetter(const TenantId& tenant, const DeadLetterId& id) override;
   Result<std::vector<DeadLetterRecord>> ListDeadLetters(const TenantId& tenant,
                                                         const Page& page) override;
@@ -91,6 +94,11 @@ class SqliteAccess final : public Writer {
   Status InsertEndpoint(const EndpointRecord& r) override;
   Status UpdateEndpoint(const EndpointRecord& r) override;
   Status DeleteEndpoint(const TenantId& tenant, const EndpointId& id) override;
+  Status AdvanceWebhookCursor(const TenantId& tenant, const EndpointId& endpoint, int64_t from_seq,
+                              int64_t to_seq) override;
+  Status DelayWebhookCursor(const TenantId& tenant, const EndpointId& endpoint, int64_t at_seq,
+                            int attempts, TimePoint next_attempt_at,
+                            std::string_view last_error) override;
   Status InsertConnection(const ConnectionRecord& r) override;
   Status DeleteConnection(const TenantId& tenant, const ConnectionId& id) override;
   Status InsertCustomer(const CustomerRecord& r) override;

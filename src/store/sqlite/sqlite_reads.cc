@@ -394,11 +394,47 @@ Result<std::vector<OutboxRecord>> SqliteAccess::ListOutbox(OutboxKind kind, int 
 }
 
 Result<int64_t> SqliteAccess::CountOutbox() {
-  PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT count(*) FROM outbox"));
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM"
+                           " webhook_cursors c JOIN events e ON e.tenant_id = c.tenant_id AND"
+                           " e.seq > c.after_seq)"));
   PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Internal("count outbox: no result");
   return q.ColInt();
 }
+
+namespace {
+#define CURSOR_COLS "endpoint_id, tenant_id, after_seq, attempts, next_attempt_at, last_error"
+Result<WebhookCursorRecord> ReadCursor(Query& q) {
+  WebhookCursorRecord r;
+  r.endpoint = EndpointId::FromTrusted(q.ColText());
+  r.tenant = TenantId::FromTrusted(q.ColText());
+  r.after_seq = q.ColInt();
+  r.attempts = static_cast<int>(q.ColInt());
+  r.next_attempt_at = q.ColTime();
+  r.last_error = q.ColText();
+  return r;
+}
+}  // namespace
+
+Result<std::vector<WebhookCursorRecord>> SqliteAccess::ListWebhookCursorsBehind(int limit) {
+  PARLEY_RETURN_IF_ERROR(ValidateLimit(limit));
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT " CURSOR_COLS " FROM webhook_cursors c WHERE EXISTS (SELECT 1"
+                           " FROM events e WHERE e.tenant_id = c.tenant_id AND e.seq >"
+                           " c.after_seq) ORDER BY endpoint_id LIMIT ?"));
+  q.Int(limit);
+  return All(q, ReadCursor);
+}
+
+Result<WebhookCursorRecord> SqliteAccess::GetWebhookCursor(const TenantId& tenant,
+                                                           const EndpointId& endpoint) {
+  PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " CURSOR_COLS " FROM webhook_cursors"
+                                               " WHERE endpoint_id = ? AND tenant_id = ?"));
+  q.Text(endpoint.str()).Text(tenant.str());
+  return One(q, ReadCursor, "webhook cursor");
+}
+#undef CURSOR_COLS
 
 Result<DeadLetterRecord> SqliteAccess::GetDeadLetter(const TenantId& tenant,
                                                      const DeadLetterId& id) {

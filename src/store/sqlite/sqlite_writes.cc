@@ -56,6 +56,7 @@ Status SqliteAccess::DeleteTenantData(const TenantId& id) {
       "DELETE FROM inbound_dedupe WHERE tenant_id = ?",
       "DELETE FROM events WHERE tenant_id = ?",
       "DELETE FROM outbox WHERE tenant_id = ?",
+      "DELETE FROM webhook_cursors WHERE tenant_id = ?",
       "DELETE FROM dead_letters WHERE tenant_id = ?",
       "DELETE FROM idempotency_keys WHERE tenant_id = ?",
       "DELETE FROM audit_log WHERE tenant_id = ?",
@@ -112,7 +113,13 @@ Status SqliteAccess::InsertEndpoint(const EndpointRecord& r) {
       .OptTime(r.previous_secret_expires_at)
       .Time(r.created_at)
       .Time(r.updated_at);
-  return q.Run();
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  PARLEY_ASSIGN_OR_RETURN(
+      Query c, db_.Prepare("INSERT INTO webhook_cursors (endpoint_id, tenant_id, after_seq,"
+                           " attempts, next_attempt_at, last_error) VALUES (?, ?, (SELECT"
+                           " coalesce(max(seq), 0) FROM events WHERE tenant_id = ?), 0, 0, '')"));
+  c.Text(r.id.str()).Text(r.tenant.str()).Text(r.tenant.str());
+  return c.Run();
 }
 
 Status SqliteAccess::UpdateEndpoint(const EndpointRecord& r) {
@@ -134,7 +141,38 @@ Status SqliteAccess::DeleteEndpoint(const TenantId& tenant, const EndpointId& id
   PARLEY_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?"));
   q.Text(id.str()).Text(tenant.str());
-  return RunExpectingRow(q, "endpoint");
+  PARLEY_RETURN_IF_ERROR(RunExpectingRow(q, "endpoint"));
+  PARLEY_ASSIGN_OR_RETURN(
+      Query c, db_.Prepare("DELETE FROM webhook_cursors WHERE endpoint_id = ? AND tenant_id = ?"));
+  c.Text(id.str()).Text(tenant.str());
+  return c.Run();
+}
+
+Status SqliteAccess::AdvanceWebhookCursor(const TenantId& tenant, const EndpointId& endpoint,
+                                          int64_t from_seq, int64_t to_seq) {
+  if (to_seq < from_seq) return InvalidArgument("a webhook cursor only moves forward");
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE webhook_cursors SET after_seq = ?, attempts = 0,"
+                           " next_attempt_at = 0, last_error = '' WHERE endpoint_id = ? AND"
+                           " tenant_id = ? AND after_seq = ?"));
+  q.Int(to_seq).Text(endpoint.str()).Text(tenant.str()).Int(from_seq);
+  return RunExpectingRow(q, "webhook cursor");
+}
+
+Status SqliteAccess::DelayWebhookCursor(const TenantId& tenant, const EndpointId& endpoint,
+                                        int64_t at_seq, int attempts, TimePoint next_attempt_at,
+                                        std::string_view last_error) {
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("UPDATE webhook_cursors SET attempts = ?, next_attempt_at = ?,"
+                           " last_error = ? WHERE endpoint_id = ? AND tenant_id = ? AND"
+                           " after_seq = ?"));
+  q.Int(attempts)
+      .Time(next_attempt_at)
+      .Text(last_error)
+      .Text(endpoint.str())
+      .Text(tenant.str())
+      .Int(at_seq);
+  return RunExpectingRow(q, "webhook cursor");
 }
 
 Status SqliteAccess::InsertConnection(const ConnectionRecord& r) {
@@ -425,6 +463,16 @@ Status SqliteAccess::InsertAudit(const AuditRecord& r) {
 // ---- lifecycle sweeps ----
 
 Result<bool> SqliteAccess::IsPending(std::string_view ref) {
+  if (ref.starts_with(EventId::kPrefix) && ref.size() > EventId::kPrefix.size() &&
+      ref[EventId::kPrefix.size()] == '_') {
+    // An event a webhook cursor of its tenant has not passed yet.
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q, db_.Prepare("SELECT 1 FROM events e JOIN webhook_cursors c ON c.tenant_id ="
+                             " e.tenant_id WHERE e.id = ? AND e.seq > c.after_seq LIMIT 1"));
+    q.Text(ref);
+    PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) return true;
+  }
   {
     PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT 1 FROM outbox WHERE ref_id = ? LIMIT 1"));
     q.Text(ref);
