@@ -63,4 +63,18 @@ void ConnectionCache::ForgetTenant(const TenantId& tenant) {
   std::erase_if(cache_, [&](const auto& e) { return e.second->context.tenant == tenant; });
 }
 
+std::optional<ConversationGuesses::Guess> ConversationGuesses::Find(
+    const std::string& contact_index) const {
+  std::lock_guard lock(mu_);
+  auto it = guesses_.find(contact_index);
+  if (it == guesses_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ConversationGuesses::Remember(const std::string& contact_index, Guess guess) {
+  std::lock_guard lock(mu_);
+  if (guesses_.size() >= kMaxEntries && !guesses_.contains(contact_index)) guesses_.clear();
+  guesses_.insert_or_assign(contact_index, std::move(guess));
+}
+
 }  // namespace parley::api

@@ -12,6 +12,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "channels/channel_adapter.h"
 #include "delivery/tenant_keys.h"
@@ -19,10 +22,31 @@
 
 namespace parley::api {
 
+// The customer and open conversation each contact of a connection (by the blind index of the
+// contact id) had at its last stored message, so the ingest path can build and seal the next
+// message before its store write, off the single writer. Only a guess: the write checks it
+// and builds the message itself when the conversation has changed. Bounded: cleared when
+// full. Thread-safe.
+class ConversationGuesses {
+ public:
+  struct Guess {
+    CustomerId customer;
+    ConversationId conversation;
+  };
+  std::optional<Guess> Find(const std::string& contact_index) const;
+  void Remember(const std::string& contact_index, Guess guess);
+
+ private:
+  static constexpr size_t kMaxEntries = 20000;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Guess> guesses_;  // guarded by mu_
+};
+
 struct OpenConnection {
   channels::ConnectionContext context;
   std::shared_ptr<const crypto::DataKey> key;
   TimePoint fetched_at;
+  std::shared_ptr<ConversationGuesses> guesses = std::make_shared<ConversationGuesses>();
 };
 
 // Thread safety: all methods may be called concurrently.

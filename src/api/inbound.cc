@@ -36,17 +36,57 @@ store::ConversationEphemeral SealEphemeral(const crypto::DataKey& key, const Ten
   return sealed;
 }
 
+namespace {
+
+std::string DedupeIndex(const OpenConnection& c, const channels::InboundMessage& in) {
+  return c.key->BlindIndex("inbound.provider_message_id:" + c.context.id.str(),
+                           in.provider_message_id);
+}
+
+std::string ContactIndex(const OpenConnection& c, const channels::InboundMessage& in) {
+  return c.key->BlindIndex(delivery::ContactIndexDomain(c.context.kind), in.contact_id);
+}
+
+}  // namespace
+
+PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundMessage& in,
+                               const Clock& clock) {
+  PreparedInbound p;
+  p.now = clock.Now();
+  p.message = MessageId::New(p.now);
+  p.dedupe_index = DedupeIndex(c, in);
+  p.contact_index = ContactIndex(c, in);
+  auto guess = c.guesses->Find(p.contact_index);
+  // Media messages are left to the write: their attachments are checked and described there.
+  if (!guess || std::holds_alternative<MediaContent>(in.content)) return p;
+  const TenantId& tenant = c.context.tenant;
+  Message m = channels::ToCommonFormat(
+      in, {p.message, tenant, guess->conversation, ChannelRef{c.context.kind, c.context.id},
+           guess->customer, p.now});
+  p.message_json = Serialize(m);
+  p.body_sealed = c.key->Seal(p.message_json, delivery::place::MessageBody(tenant, m.id.str()));
+  p.event = delivery::EventRecorder::PrepareMessage(*c.key, clock, m, p.message_json);
+  p.guess = std::move(guess);
+  return p;
+}
+
+void RememberConversation(const OpenConnection& c, const PreparedInbound& prepared,
+                          const InboundOutcome& outcome) {
+  if (outcome.duplicate) return;
+  c.guesses->Remember(prepared.contact_index, {outcome.customer, outcome.conversation});
+}
+
 Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
                                     delivery::EventRecorder& recorder,
                                     const channels::InboundMessage& in, const Clock& clock,
-                                    const InboundEphemeral* ephemeral) {
+                                    const InboundEphemeral* ephemeral,
+                                    const PreparedInbound* prepared) {
   const TenantId& tenant = c.context.tenant;
   const crypto::DataKey& key = *c.key;
-  TimePoint now = clock.Now();
+  TimePoint now = prepared ? prepared->now : clock.Now();
   InboundOutcome out;
-  out.message = MessageId::New(now);
-  std::string dedupe_index =
-      key.BlindIndex("inbound.provider_message_id:" + c.context.id.str(), in.provider_message_id);
+  out.message = prepared ? prepared->message : MessageId::New(now);
+  std::string dedupe_index = prepared ? prepared->dedupe_index : DedupeIndex(c, in);
   PARLEY_ASSIGN_OR_RETURN(
       auto existing, w.RecordInboundOnce(tenant, c.context.id, dedupe_index, out.message, now));
   if (existing) {
@@ -57,8 +97,7 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
     return out;
   }
 
-  std::string contact_index =
-      key.BlindIndex(delivery::ContactIndexDomain(c.context.kind), in.contact_id);
+  std::string contact_index = prepared ? prepared->contact_index : ContactIndex(c, in);
   store::CustomerRecord customer;
   auto found = w.FindCustomerByContact(tenant, c.context.kind, contact_index);
   if (found.ok()) {
@@ -114,21 +153,32 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
         tenant, conversation.id, SealEphemeral(key, tenant, conversation.id, *ephemeral)));
   }
 
+  store::MessageRecord record;
+  record.id = out.message;
+  record.tenant = tenant;
+  record.conversation = conversation.id;
+  record.connection = c.context.id;
+  record.direction = store::Direction::kInbound;
+  record.status = "received";
+  record.created_at = record.updated_at = now;
+  if (prepared && prepared->guess && !out.conversation_started &&
+      prepared->guess->customer == customer.id &&
+      prepared->guess->conversation == conversation.id) {
+    // Built before the write for this very conversation (PrepareInbound).
+    record.body_sealed = prepared->body_sealed;
+    PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
+    PARLEY_RETURN_IF_ERROR(recorder.RecordPrepared(w, prepared->event, conversation.id).status());
+    out.message_json = prepared->message_json;
+    return out;
+  }
+
   Message m =
       channels::ToCommonFormat(in, {out.message, tenant, conversation.id,
                                     ChannelRef{c.context.kind, c.context.id}, customer.id, now});
   PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, key, conversation, m.content, now));
 
-  store::MessageRecord record;
-  record.id = m.id;
-  record.tenant = tenant;
-  record.conversation = conversation.id;
-  record.connection = c.context.id;
-  record.direction = store::Direction::kInbound;
   std::string body = Serialize(m);
   record.body_sealed = key.Seal(body, delivery::place::MessageBody(tenant, m.id.str()));
-  record.status = "received";
-  record.created_at = record.updated_at = now;
   PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
   PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, m, body).status());
   out.message_json = std::move(body);

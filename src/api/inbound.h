@@ -40,6 +40,25 @@ struct InboundOutcome {
   std::string message_json;  // the stored message (common format); "" for a duplicate
 };
 
+// What StoreInbound can do before its write, on the caller's thread: the time, the message
+// id, the blind indexes and, when the connection's guesses know the contact's conversation,
+// the message and its message.created event built and sealed for that conversation.
+struct PreparedInbound {
+  TimePoint now;
+  MessageId message;
+  std::string dedupe_index;
+  std::string contact_index;
+  std::optional<ConversationGuesses::Guess> guess;  // set when the fields below are
+  std::string message_json;
+  std::string body_sealed;
+  delivery::PreparedEvent event;
+};
+PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundMessage& in,
+                               const Clock& clock);
+// After the write committed: remember the contact's conversation for the next message.
+void RememberConversation(const OpenConnection& c, const PreparedInbound& prepared,
+                          const InboundOutcome& outcome);
+
 // Ranks of message states: statuses only move forward.
 int StatusRank(std::string_view status);
 
@@ -47,11 +66,13 @@ int StatusRank(std::string_view status);
 // index of the contact id) and their open conversation, checks the message's attachments,
 // stores the sealed message and records conversation.started and message.created.
 // `ephemeral`, when given, is sealed onto the conversation this message starts (an open
-// conversation keeps what it has: update it with SetConversationEphemeral).
+// conversation keeps what it has: update it with SetConversationEphemeral). `prepared`, when
+// given, is PrepareInbound's work for `in`, used where its guess holds.
 Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
                                     delivery::EventRecorder& recorder,
                                     const channels::InboundMessage& in, const Clock& clock,
-                                    const InboundEphemeral* ephemeral = nullptr);
+                                    const InboundEphemeral* ephemeral = nullptr,
+                                    const PreparedInbound* prepared = nullptr);
 
 // Applies a delivery status to a message this connection carried, keeping the highest state
 // reached (statuses arrive out of order); `direction` is the direction of the message the

@@ -365,11 +365,12 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     auto inbound = std::make_shared<channels::InboundMessage>(std::move(in));
     auto pending = std::make_shared<InboundEphemeral>(ephemeral);
     const Clock& clock = *chat.app_.clock;
+    auto prepared = std::make_shared<PreparedInbound>(PrepareInbound(*connection, *inbound, clock));
     store::Store::WriteFn store_message = [c = connection, recorder, outcome, inbound, pending,
-                                           &clock](store::Writer& w) -> parley::Status {
+                                           prepared, &clock](store::Writer& w) -> parley::Status {
       recorder->Clear();
-      PARLEY_ASSIGN_OR_RETURN(*outcome,
-                              StoreInbound(w, *c, *recorder, *inbound, clock, pending.get()));
+      PARLEY_ASSIGN_OR_RETURN(
+          *outcome, StoreInbound(w, *c, *recorder, *inbound, clock, pending.get(), prepared.get()));
       return OkStatus();
     };
     parley::Status s = co_await store::Write(*chat.app_.store, std::move(store_message));
@@ -379,6 +380,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
                       caller ? s.message() : "could not store the message; retry", *client_id));
       co_return;
     }
+    RememberConversation(*connection, *prepared, *outcome);
     // Index first, so the published events of a new conversation reach this socket too.
     if (!conversation || *conversation != outcome->conversation) {
       if (conversation) chat.Unindex(*conversation, this);

@@ -97,14 +97,21 @@ class WebhookApi {
     auto recorder = std::make_shared<delivery::EventRecorder>(connection->key, clock);
     auto result = std::make_shared<IngestResult>();
     auto work = std::make_shared<channels::InboundBatch>(std::move(batch));
-    store::Store::WriteFn ingest = [connection, recorder, result, work,
+    // Blind indexes, and for a known conversation the sealed message and event, are made
+    // here on the I/O thread, so the single writer does less per message.
+    auto prepared = std::make_shared<std::vector<PreparedInbound>>();
+    for (const channels::InboundMessage& m : work->messages) {
+      prepared->push_back(PrepareInbound(*connection, m, clock));
+    }
+    store::Store::WriteFn ingest = [connection, recorder, result, work, prepared,
                                     &clock](store::Writer& w) -> Status {
       recorder->Clear();
       result->messages.clear();
       result->statuses_applied = 0;
-      for (const channels::InboundMessage& m : work->messages) {
+      for (size_t i = 0; i < work->messages.size(); ++i) {
         PARLEY_ASSIGN_OR_RETURN(InboundOutcome outcome,
-                                StoreInbound(w, *connection, *recorder, m, clock));
+                                StoreInbound(w, *connection, *recorder, work->messages[i], clock,
+                                             nullptr, &(*prepared)[i]));
         result->messages.push_back(outcome);
       }
       for (const channels::InboundStatus& st : work->statuses) {
@@ -123,6 +130,9 @@ class WebhookApi {
       co_return s;
     }
     recorder->Publish(*app_.bus);
+    for (size_t i = 0; i < result->messages.size(); ++i) {
+      RememberConversation(*connection, (*prepared)[i], result->messages[i]);
+    }
     co_return std::move(*result);
   }
 

@@ -15,13 +15,28 @@ Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& ten
 
 Result<EventId> EventRecorder::RecordMessage(store::Writer& writer, const Message& message,
                                              std::string_view message_json) {
-  Event event = Header(message.tenant);
+  PreparedEvent prepared = PrepareMessage(*key_, clock_, message, message_json);
+  return StoreSealed(writer, prepared.header, std::move(prepared.json), std::move(prepared.sealed),
+                     message.conversation);
+}
+
+PreparedEvent EventRecorder::PrepareMessage(const crypto::DataKey& key, const Clock& clock,
+                                            const Message& message, std::string_view message_json) {
+  PreparedEvent out;
+  out.header.tenant = message.tenant;
+  out.header.created_at = clock.Now();
   // The message.created event of "msg_X" is "ev_X": the retention sweeper finds a message's
   // pending deliveries from its id alone (store.h, SweepMessages).
-  event.id = MessageCreatedEventId(message.id);
-  event.data = Message{};  // only its kind is read (the event's type): the data is message_json
-  std::string json = SerializeWithData(event, message_json);
-  return Store(writer, event, std::move(json), message.conversation);
+  out.header.id = MessageCreatedEventId(message.id);
+  out.header.data = Message{};  // only its kind is read (the type): the data is message_json
+  out.json = SerializeWithData(out.header, message_json);
+  out.sealed = key.Seal(out.json, place::EventPayload(message.tenant, out.header.id.str()));
+  return out;
+}
+
+Result<EventId> EventRecorder::RecordPrepared(store::Writer& writer, const PreparedEvent& event,
+                                              std::optional<ConversationId> conversation) {
+  return StoreSealed(writer, event.header, event.json, event.sealed, std::move(conversation));
 }
 
 void PublishLive(bus::EventBus& bus, const Clock& clock, const TenantId& tenant, EventData data,
@@ -49,13 +64,20 @@ Event EventRecorder::Header(const TenantId& tenant) const {
 
 Result<EventId> EventRecorder::Store(store::Writer& writer, const Event& event, std::string json,
                                      std::optional<ConversationId> conversation) {
+  std::string sealed = key_->Seal(json, place::EventPayload(event.tenant, event.id.str()));
+  return StoreSealed(writer, event, std::move(json), std::move(sealed), std::move(conversation));
+}
+
+Result<EventId> EventRecorder::StoreSealed(store::Writer& writer, const Event& event,
+                                           std::string json, std::string sealed,
+                                           std::optional<ConversationId> conversation) {
   const TenantId& tenant = event.tenant;
   store::EventRecord row;
   row.id = event.id;
   row.tenant = tenant;
   row.conversation = conversation;
   row.type = std::string(WireName(TypeOf(event)));
-  row.payload_sealed = key_->Seal(json, place::EventPayload(tenant, event.id.str()));
+  row.payload_sealed = std::move(sealed);
   row.created_at = event.created_at;
   // Webhook endpoints read events from their cursors (store.h, WebhookCursorRecord): the row
   // is all a write needs for every endpoint of the tenant.

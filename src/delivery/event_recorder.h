@@ -32,6 +32,13 @@ EventId MessageCreatedEventId(const MessageId& message);
 void PublishLive(bus::EventBus& bus, const Clock& clock, const TenantId& tenant, EventData data,
                  std::optional<ConversationId> conversation);
 
+// A message.created event built and sealed before the write (off the writer thread).
+struct PreparedEvent {
+  Event header;  // id, tenant, created_at
+  std::string json;
+  std::string sealed;
+};
+
 // Not thread-safe: one recorder belongs to one write.
 class EventRecorder {
  public:
@@ -46,6 +53,14 @@ class EventRecorder {
   Result<EventId> RecordMessage(store::Writer& writer, const Message& message,
                                 std::string_view message_json);
 
+  // Builds and seals the message.created event of `message` (see RecordMessage) without a
+  // writer, for RecordPrepared. Thread-safe.
+  static PreparedEvent PrepareMessage(const crypto::DataKey& key, const Clock& clock,
+                                      const Message& message, std::string_view message_json);
+  // Records an event built by PrepareMessage.
+  Result<EventId> RecordPrepared(store::Writer& writer, const PreparedEvent& event,
+                                 std::optional<ConversationId> conversation);
+
   // Forget what was recorded (the write's savepoint rolled back).
   void Clear() { pending_.clear(); }
 
@@ -56,6 +71,8 @@ class EventRecorder {
   Event Header(const TenantId& tenant) const;
   Result<EventId> Store(store::Writer& writer, const Event& event, std::string json,
                         std::optional<ConversationId> conversation);
+  Result<EventId> StoreSealed(store::Writer& writer, const Event& event, std::string json,
+                              std::string sealed, std::optional<ConversationId> conversation);
 
   std::shared_ptr<const crypto::DataKey> key_;
   const Clock& clock_;
