@@ -29,6 +29,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 repo=$(cd "$here/.." && pwd)
 tool=(python3 "$here/bench_tool.py")
 
@@ -48,7 +49,6 @@ PERF=${PERF:-0}
 die() { echo "ingest.sh: $*" >&2; exit 1; }
 
 # --- validate the knobs: every one is bounded so a run is bounded in time ----------------
-is_int() { [[ $1 =~ ^[0-9]+$ ]] && (($2 <= $1 && $1 <= $3)); }
 is_int "$DURATION" 1 600 || die "DURATION must be 1..600 seconds (got '$DURATION')"
 is_int "$THREADS" 1 64 || die "THREADS must be 1..64 (got '$THREADS')"
 is_int "$CUSTOMERS" 1 100000 || die "CUSTOMERS must be 1..100000 (got '$CUSTOMERS')"
@@ -86,17 +86,6 @@ cd "$tmp"
 nginx_pid=""
 parley_pid=""
 
-stop_pid() {  # stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL
-  local pid=$1 sig=$2
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$parley_pid" TERM
@@ -203,25 +192,6 @@ ticks_of() {  # ticks_of PID…: utime+stime of the processes, in clock ticks
     total=$((total + f[11] + f[12]))
   done
   echo "$total"
-}
-thread_ticks() {  # thread_ticks PID: "<thread name> <utime+stime>" per thread, summed by name
-  local t stat name
-  local -a f
-  for t in /proc/"$1"/task/*; do
-    read -r name <"$t/comm" || continue
-    read -r stat <"$t/stat" || continue
-    read -r -a f <<<"${stat##*) }"
-    echo "$name $((f[11] + f[12]))"
-  done | awk '{ sum[$1] += $2 } END { for (n in sum) print n, sum[n] }' | sort
-}
-machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-# CPU of the shell's waited-for children (wrk), from the `times` builtin; it must run in this
-# shell, not in a $(…) subshell, whose children are not ours.
-children_ticks_to() {  # children_ticks_to VAR
-  times >"$tmp/times"
-  printf -v "$1" '%s' "$(awk -v hz="$clk_tck" 'NR == 2 {
-    split($1, u, /[ms]/); split($2, s, /[ms]/)
-    printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }' "$tmp/times")"
 }
 bench_field() {  # bench_field FILE NAME: a value from the "BENCH k=v …" line of wrk's output
   sed -n 's/^BENCH .*\b'"$2"'=\([0-9.]*\).*/\1/p' "$1"

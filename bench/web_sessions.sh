@@ -32,6 +32,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 repo=$(cd "$here/.." && pwd)
 
 SESSIONS=${SESSIONS:-10000 50000}
@@ -52,7 +53,6 @@ DRAIN=10  # seconds the generator waits for answers after each phase
 die() { echo "web_sessions.sh: $*" >&2; exit 1; }
 
 # --- validate the knobs: every one is bounded so a run is bounded in time ----------------
-is_int() { [[ $1 =~ ^[0-9]+$ ]] && (($2 <= $1 && $1 <= $3)); }
 read -r -a levels <<<"$SESSIONS"
 ((${#levels[@]} >= 1 && ${#levels[@]} <= 10)) || die "SESSIONS: give 1..10 levels"
 for n in "${levels[@]}"; do
@@ -121,17 +121,6 @@ cd "$tmp"
 parley_pid=""
 gen_pid=""
 
-stop_pid() {  # stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL
-  local pid=$1 sig=$2
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$gen_pid" TERM
@@ -157,31 +146,12 @@ metric_of() {  # metric_of PORT NAME: a sample of Parley's /metrics (0 if absent
   { curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" || true; } |
     awk -v n="$2" '$1 == n { printf "%d", $2; found = 1 } END { if (!found) print 0 }'
 }
-thread_ticks() {  # thread_ticks PID: "<thread name> <utime+stime>" per thread, summed by name
-  local t stat name
-  local -a f
-  for t in /proc/"$1"/task/*; do
-    read -r name <"$t/comm" || continue
-    read -r stat <"$t/stat" || continue
-    read -r -a f <<<"${stat##*) }"
-    echo "$name $((f[11] + f[12]))"
-  done | awk '{ sum[$1] += $2 } END { for (n in sum) print n, sum[n] }' | sort
-}
 proc_ticks() {  # proc_ticks PID: utime+stime of the process, in clock ticks
   local stat
   local -a f
   read -r stat <"/proc/$1/stat" || { echo 0; return; }
   read -r -a f <<<"${stat##*) }"
   echo $((f[11] + f[12]))
-}
-machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-# CPU of the shell's waited-for children (the generator), from the `times` builtin; it must
-# run in this shell, not in a $(…) subshell.
-children_ticks_to() {  # children_ticks_to VAR
-  times >"$tmp/times"
-  printf -v "$1" '%s' "$(awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
-    split($1, u, /[ms]/); split($2, s, /[ms]/)
-    printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }' "$tmp/times")"
 }
 field() { sed -n 's/^RESULT .*\b'"$2"'=\([^ ]*\).*/\1/p' "$1"; }  # field FILE KEY
 
