@@ -11,6 +11,7 @@ packages=(
   libmaxminddb-dev libmagic-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 openssl wrk nginx-light linux-perf
+  clang libclang-rt-14-dev
   chromium
 )
 

@@ -201,8 +201,15 @@ int Serve(const cli::ServeFlags& flags) {
   client_options.max_response_bytes =
       std::max(client_options.max_response_bytes, blob::kS3ReadBytes);
   http::Client client(runtime.context(), client_options);
+  // Provider media downloads: bodies up to the largest attachment a tenant may allow.
+  http::ClientOptions media_client_options = client_options;
+  media_client_options.max_response_bytes = delivery::kMaxAttachmentBytes;
+  media_client_options.max_idle_per_host = 4;
+  http::Client media_client(runtime.context(), media_client_options);
   channels::AdapterDeps adapter_deps;
   adapter_deps.client = &client;
+  adapter_deps.media_client = &media_client;
+  adapter_deps.public_url = cfg.server.public_url;
   adapter_deps.clock = &clock;
   adapter_deps.send_timeout = cfg.delivery.request_timeout;
   adapter_deps.replay_window = cfg.channels.custom.replay_window;

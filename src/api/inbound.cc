@@ -99,9 +99,11 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
 
   std::string contact_index = prepared ? prepared->contact_index : ContactIndex(c, in);
   store::CustomerRecord customer;
+  bool known_customer = false;
   auto found = w.FindCustomerByContact(tenant, c.context.kind, contact_index);
   if (found.ok()) {
     customer = std::move(*found);
+    known_customer = true;
     if (now - customer.last_seen >= store::kActivityResolution) {
       PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant, customer.id, now));
     }
@@ -138,11 +140,12 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
     conversation.started_at = conversation.last_activity_at = now;
     PARLEY_RETURN_IF_ERROR(w.InsertConversation(conversation));
     out.conversation_started = true;
-    PARLEY_RETURN_IF_ERROR(
-        recorder
-            .Record(w, tenant, ConversationStartedData{conversation.id, c.context.id, customer.id},
-                    conversation.id)
-            .status());
+    ConversationStartedData started{conversation.id, c.context.id, customer.id};
+    if (known_customer) {
+      started.returning = true;
+      started.customer_first_seen = customer.first_seen;
+    }
+    PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, started, conversation.id).status());
   } else {
     return open.status();
   }
@@ -185,35 +188,93 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
   return out;
 }
 
-Result<bool> ApplyStatus(store::Writer& w, const OpenConnection& c,
-                         delivery::EventRecorder& recorder, const channels::InboundStatus& st,
-                         const Clock& clock, store::Direction direction) {
-  if (!st.message) return false;
+namespace {
+
+// Moves one message to `st.status` if that is progress; records message.status.
+Result<bool> ApplyStatusTo(store::Writer& w, const OpenConnection& c,
+                           delivery::EventRecorder& recorder, const channels::InboundStatus& st,
+                           const store::MessageRecord& message, const Clock& clock,
+                           store::Direction direction) {
   const TenantId& tenant = c.context.tenant;
-  auto message = w.GetMessage(tenant, *st.message);
-  if (!message.ok()) {
-    if (message.status().code() == StatusCode::kNotFound) return false;
-    return message.status();
-  }
-  if (message->connection != c.context.id || message->direction != direction) {
+  if (message.connection != c.context.id || message.direction != direction) {
     return false;  // not a message this connection carried
   }
   std::string_view next = WireName(st.status);
-  bool apply = st.status == DeliveryStatus::kFailed
-                   ? StatusRank(message->status) < 2
-                   : StatusRank(next) > StatusRank(message->status);
+  bool apply = st.status == DeliveryStatus::kFailed ? StatusRank(message.status) < 2
+                                                    : StatusRank(next) > StatusRank(message.status);
   if (!apply) return false;
   TimePoint now = clock.Now();
-  PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message->id, next, now));
+  PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message.id, next, now));
   MessageStatusData data;
-  data.message = message->id;
-  data.conversation = message->conversation;
+  data.message = message.id;
+  data.conversation = message.conversation;
   data.status = st.status;
   data.error = st.error;
   data.provider_message_id = st.provider_message_id;
   data.at = st.at.value_or(now);
-  PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, data, message->conversation).status());
+  PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, data, message.conversation).status());
   return true;
+}
+
+// A watermark status: every message sent to the contact's open conversation up to the
+// watermark. Bounded: the newest kMaxWatermarkMessages are looked at.
+constexpr int kMaxWatermarkPages = 4;
+
+Result<bool> ApplyWatermark(store::Writer& w, const OpenConnection& c,
+                            delivery::EventRecorder& recorder, const channels::InboundStatus& st,
+                            const Clock& clock, store::Direction direction) {
+  const TenantId& tenant = c.context.tenant;
+  if (st.contact_id.empty()) return false;
+  std::string contact_index =
+      c.key->BlindIndex(delivery::ContactIndexDomain(c.context.kind), st.contact_id);
+  auto customer = w.FindCustomerByContact(tenant, c.context.kind, contact_index);
+  if (!customer.ok()) {
+    if (customer.status().code() == StatusCode::kNotFound) return false;
+    return customer.status();
+  }
+  auto conversation = w.FindOpenConversation(tenant, c.context.id, customer->id);
+  if (!conversation.ok()) {
+    if (conversation.status().code() == StatusCode::kNotFound) return false;
+    return conversation.status();
+  }
+  bool any = false;
+  store::Page page;
+  page.limit = 500;
+  for (int i = 0; i < kMaxWatermarkPages; ++i) {
+    PARLEY_ASSIGN_OR_RETURN(std::vector<store::MessageRecord> messages,
+                            w.ListMessages(tenant, conversation->id, page));
+    for (const store::MessageRecord& m : messages) {
+      if (m.created_at > *st.watermark) return any;  // oldest first: the rest are later
+      PARLEY_ASSIGN_OR_RETURN(bool applied, ApplyStatusTo(w, c, recorder, st, m, clock, direction));
+      any = any || applied;
+    }
+    if (static_cast<int>(messages.size()) < page.limit) break;
+    page.after = messages.back().id.str();
+  }
+  return any;
+}
+
+}  // namespace
+
+Result<bool> ApplyStatus(store::Writer& w, const OpenConnection& c,
+                         delivery::EventRecorder& recorder, const channels::InboundStatus& st,
+                         const Clock& clock, store::Direction direction) {
+  const TenantId& tenant = c.context.tenant;
+  if (st.watermark) return ApplyWatermark(w, c, recorder, st, clock, direction);
+  std::optional<MessageId> id = st.message;
+  if (!id && !st.provider_message_id.empty()) {
+    // A provider id: Parley recorded it when the provider accepted the message.
+    std::string index =
+        c.key->BlindIndex(delivery::SentProviderIdDomain(c.context.id), st.provider_message_id);
+    PARLEY_ASSIGN_OR_RETURN(id, w.FindInboundKey(tenant, c.context.id, index));
+  }
+  if (!id) return false;
+  auto message = w.GetMessage(tenant, *id);
+  if (!message.ok()) {
+    if (message.status().code() == StatusCode::kNotFound) return false;
+    return message.status();
+  }
+  return ApplyStatusTo(w, c, recorder, st, *message, clock, direction);
 }
 
 }  // namespace parley::api

@@ -1,11 +1,21 @@
 // What the client application says about a conversation besides messages (docs/api.md):
-// an agent is typing (live only), and a customer message was read.
+// an agent is typing (live only), and a customer message was read. Both also go to the
+// customer's app where the channel's provider has them (Messenger's sender actions,
+// WhatsApp's read marks and typing indicator, Telegram's chat action): best effort, after the
+// answer.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
 
+#include "api/connection_cache.h"
 #include "api/handlers.h"
 #include "api/inbound.h"
 #include "api/json_util.h"
+#include "channels/registry.h"
+#include "core/log.h"
+#include "core/message_json.h"
 #include "delivery/event_recorder.h"
+#include "delivery/tenant_keys.h"
+#include "http/io_runtime.h"
 #include "store/async.h"
 
 namespace parley::api {
@@ -16,6 +26,52 @@ using http::Request;
 using http::Response;
 
 namespace {
+
+// What ForwardSignal needs from the store.
+struct SignalLoad {
+  store::CustomerRecord customer;
+  std::optional<store::MessageRecord> message;
+};
+
+// Passes a typing indicator or read mark to the provider of the conversation's channel.
+awaitable<void> ForwardSignal(App& app, store::ConversationRecord conversation,
+                              channels::SignalRequest::Kind kind, std::optional<MessageId> read) {
+  auto connection = co_await app.connections->Get(conversation.connection);
+  if (!connection.ok()) co_return;
+  const channels::ConnectionContext& ctx = (*connection)->context;
+  channels::ChannelAdapter* adapter = app.registry->Find(ctx.kind);
+  if (!adapter) co_return;
+  std::function<Result<SignalLoad>(store::Reader&)> load =
+      [tenant = ctx.tenant, customer = conversation.customer,
+       read](store::Reader& r) -> Result<SignalLoad> {
+    SignalLoad out;
+    PARLEY_ASSIGN_OR_RETURN(out.customer, r.GetCustomer(tenant, customer));
+    if (read) {
+      PARLEY_ASSIGN_OR_RETURN(out.message, r.GetMessage(tenant, *read));
+    }
+    return out;
+  };
+  auto loaded = co_await store::Read<SignalLoad>(*app.store, std::move(load));
+  if (!loaded.ok()) co_return;
+  const crypto::DataKey& key = *(*connection)->key;
+  auto contact = key.Open(loaded->customer.contact_sealed,
+                          delivery::place::CustomerContact(ctx.tenant, loaded->customer.id.str()));
+  if (!contact.ok()) co_return;
+  channels::SignalRequest request;
+  request.kind = kind;
+  request.contact_id = std::move(*contact);
+  if (loaded->message) {
+    auto body = key.Open(loaded->message->body_sealed,
+                         delivery::place::MessageBody(ctx.tenant, loaded->message->id.str()));
+    auto message = body.ok() ? ParseMessage(*body) : Result<Message>(body.status());
+    if (message.ok()) request.provider_message_id = message->provider_message_id;
+  }
+  Status sent = co_await adapter->SendSignal(std::move(request), ctx);
+  if (!sent.ok()) {
+    log::Warn("signal.failed",
+              {{"connection", ctx.id.str()}, {"code", StatusCodeName(sent.code())}});
+  }
+}
 
 class SignalApi {
  public:
@@ -50,8 +106,16 @@ class SignalApi {
     if (c->state != store::ConversationState::kOpen) {
       co_return http::ErrorResponse(FailedPrecondition("conversation has ended"));
     }
+    bool typing = on->value().get_bool();
     delivery::PublishLive(*app_.bus, *app_.clock, who->tenant,
-                          TypingData{c->id, AuthorRole::kAgent, on->value().get_bool()}, c->id);
+                          TypingData{c->id, AuthorRole::kAgent, typing}, c->id);
+    auto executor = co_await boost::asio::this_coro::executor;
+    http::Spawn(executor,
+                ForwardSignal(app_, *c,
+                              typing ? channels::SignalRequest::Kind::kTypingOn
+                                     : channels::SignalRequest::Kind::kTypingOff,
+                              std::nullopt),
+                "forward_signal");
     co_return Json(202,
                    json::object{{"conversation", c->id.str()}, {"on", on->value().get_bool()}});
   }
@@ -73,6 +137,7 @@ class SignalApi {
     if (!key.ok()) co_return http::ErrorResponse(key.status());
     auto recorder = std::make_shared<delivery::EventRecorder>(*key, *app_.clock);
     const Clock* clock = app_.clock;
+    auto read_conversation = std::make_shared<store::ConversationRecord>();
     store::Store::WriteFn mark = [=, conversation = *cv,
                                   message = *id](store::Writer& w) -> Status {
       recorder->Clear();
@@ -82,6 +147,7 @@ class SignalApi {
       if (!m.ok() || m->conversation != conv.id || m->direction != store::Direction::kInbound) {
         return NotFound("message: no such customer message in this conversation");
       }
+      *read_conversation = conv;
       if (StatusRank(m->status) >= StatusRank("read")) return OkStatus();
       TimePoint now = clock->Now();
       PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message, "read", now));
@@ -95,6 +161,10 @@ class SignalApi {
     Status s = co_await store::Write(*app_.store, std::move(mark));
     if (!s.ok()) co_return http::ErrorResponse(s);
     recorder->Publish(*app_.bus);
+    auto executor = co_await boost::asio::this_coro::executor;
+    http::Spawn(executor,
+                ForwardSignal(app_, *read_conversation, channels::SignalRequest::Kind::kRead, *id),
+                "forward_signal");
     co_return Json(202, json::object{{"message", id->str()}, {"status", "read"}});
   }
 

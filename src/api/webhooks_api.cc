@@ -1,6 +1,8 @@
 // Channel webhooks: authenticate the provider's call, normalize it through the channel's
-// adapter, store it durably and encrypted with its events and outbox rows in one
-// group-committed write, and only then answer 2xx (DESIGN.md §5).
+// adapter, fetch the media it refers to into the tenant's attachment storage, store it
+// durably and encrypted with its events in one group-committed write, and only then answer
+// 2xx (DESIGN.md §5) — in the form the provider expects. A GET is the provider's
+// subscription handshake (Meta's hub.challenge).
 #include <fmt/format.h>
 
 #include <boost/asio/awaitable.hpp>
@@ -11,9 +13,12 @@
 #include "api/handlers.h"
 #include "api/inbound.h"
 #include "api/json_util.h"
+#include "blob/inspect.h"
 #include "core/log.h"
 #include "core/message_json.h"
+#include "delivery/attachments.h"
 #include "delivery/event_recorder.h"
+#include "delivery/tenant_keys.h"
 #include "store/async.h"
 
 namespace parley::api {
@@ -39,26 +44,69 @@ class WebhookApi {
     rejected_ = &app.metrics->AddCounter("parley_webhooks_rejected_total",
                                          "Channel webhook calls refused, by channel and reason.",
                                          {"channel", "reason"});
+    dropped_ = &app.metrics->AddCounter(
+        "parley_webhook_items_dropped_total",
+        "Webhook items not stored, by channel and reason (another identity, ignored events).",
+        {"channel", "reason"});
+    media_ = &app.metrics->AddCounter("parley_media_fetches_total",
+                                      "Provider media downloads, by channel and result.",
+                                      {"channel", "result"});
   }
 
   void Register(http::Router& r) {
     r.Add("POST", "/v1/webhooks/{connection}", [this](Request q) { return Receive(std::move(q)); });
+    r.Add("GET", "/v1/webhooks/{connection}",
+          [this](Request q) { return Handshake(std::move(q)); });
   }
 
  private:
-  awaitable<Response> Receive(Request q) {
+  // The connection and its adapter, or the error response to give.
+  struct Target {
+    std::shared_ptr<const OpenConnection> connection;
+    channels::ChannelAdapter* adapter = nullptr;
+    std::optional<Response> error;
+  };
+
+  awaitable<Target> Find(const Request& q) {
+    Target t;
     auto id = ConnectionId::Parse(q.path_params.at("connection"));
-    if (!id.ok()) co_return http::ErrorResponse(NotFound("connection not found"));
+    if (!id.ok()) {
+      t.error = http::ErrorResponse(NotFound("connection not found"));
+      co_return t;
+    }
     auto connection = co_await app_.connections->Get(*id);
     if (!connection.ok()) {
-      if (connection.status().code() == StatusCode::kNotFound) {
-        co_return http::ErrorResponse(NotFound("connection not found"));
-      }
-      co_return http::ErrorResponse(connection.status());
+      t.error = http::ErrorResponse(connection.status().code() == StatusCode::kNotFound
+                                        ? NotFound("connection not found")
+                                        : connection.status());
+      co_return t;
     }
-    const channels::ConnectionContext& ctx = (*connection)->context;
-    channels::ChannelAdapter* adapter = app_.registry->Find(ctx.kind);
-    if (!adapter) co_return http::ErrorResponse(NotFound("connection not found"));
+    t.connection = *connection;
+    t.adapter = app_.registry->Find(t.connection->context.kind);
+    if (!t.adapter) t.error = http::ErrorResponse(NotFound("connection not found"));
+    co_return t;
+  }
+
+  awaitable<Response> Handshake(Request q) {
+    Target t = co_await Find(q);
+    if (t.error) co_return std::move(*t.error);
+    Response answer = t.adapter->AnswerHandshake(q, t.connection->context);
+    if (answer.status != 200) {
+      rejected_->Inc({t.connection->context.kind, "handshake"});
+      log::Warn("webhook.handshake_refused",
+                {{"connection", t.connection->context.id.str()}, {"request_id", q.request_id}});
+    } else {
+      log::Info("webhook.handshake", {{"connection", t.connection->context.id.str()}});
+    }
+    co_return answer;
+  }
+
+  awaitable<Response> Receive(Request q) {
+    Target t = co_await Find(q);
+    if (t.error) co_return std::move(*t.error);
+    std::shared_ptr<const OpenConnection> connection = t.connection;
+    channels::ChannelAdapter* adapter = t.adapter;
+    const channels::ConnectionContext& ctx = connection->context;
     Status verified = adapter->VerifyWebhook(q, ctx, app_.clock->Now());
     if (!verified.ok()) {
       rejected_->Inc({ctx.kind, "signature"});
@@ -75,8 +123,13 @@ class WebhookApi {
           {{"connection", ctx.id.str()}, {"reason", "malformed"}, {"request_id", q.request_id}});
       co_return http::ErrorResponse(batch.status());
     }
-    auto result = co_await Ingest(*connection, std::move(*batch));
+    KeepOwnItems(*adapter, ctx, *batch);
+    Status media = co_await FetchMedia(connection, adapter, *batch);
+    if (!media.ok()) co_return http::ErrorResponse(media);
+    auto result = co_await Ingest(connection, *batch);
     if (!result.ok()) co_return http::ErrorResponse(result.status());
+    if (!batch->signals.empty()) co_await PublishSignals(connection, batch->signals);
+    if (auto ack = adapter->Acknowledgement(*batch)) co_return std::move(*ack);
     int stored = 0;
     json::array messages;
     for (const auto& m : result->messages) {
@@ -89,6 +142,141 @@ class WebhookApi {
     if (messages.size() == 1) co_return Json(200, messages.front());
     co_return Json(200, json::object{{"messages", std::move(messages)},
                                      {"statuses", result->statuses_applied}});
+  }
+
+  // Drops the items addressed to another identity than the connection's (a provider app that
+  // serves several numbers or pages posts all of them to each webhook URL).
+  void KeepOwnItems(const channels::ChannelAdapter& adapter, const channels::ConnectionContext& ctx,
+                    channels::InboundBatch& batch) {
+    if (batch.ignored > 0)
+      dropped_->Inc({ctx.kind, "ignored"}, static_cast<uint64_t>(batch.ignored));
+    std::string own = adapter.ClientIdentity(ctx);
+    if (own.empty()) return;
+    auto foreign = [&own](const auto& item) {
+      return !item.client_identity.empty() && item.client_identity != own;
+    };
+    size_t before = batch.messages.size() + batch.statuses.size() + batch.signals.size();
+    std::erase_if(batch.messages, foreign);
+    std::erase_if(batch.statuses, foreign);
+    std::erase_if(batch.signals, foreign);
+    size_t dropped = before - batch.messages.size() - batch.statuses.size() - batch.signals.size();
+    if (dropped > 0) {
+      dropped_->Inc({ctx.kind, "other_identity"}, dropped);
+      log::Warn("webhook.other_identity",
+                {{"connection", ctx.id.str()}, {"items", static_cast<int64_t>(dropped)}});
+    }
+  }
+
+  // Downloads every media file the batch's messages refer to into the tenant's attachment
+  // storage, before anything is stored. A transient failure fails the whole call (503: the
+  // provider retries it); a file that cannot be had or kept turns its message into
+  // `unsupported`, so the customer's message still arrives. Messages already stored (a
+  // retried webhook) are not fetched again.
+  awaitable<Status> FetchMedia(std::shared_ptr<const OpenConnection> connection,
+                               channels::ChannelAdapter* adapter, channels::InboundBatch& batch) {
+    const channels::ConnectionContext& ctx = connection->context;
+    for (channels::InboundMessage& m : batch.messages) {
+      if (m.media.empty()) continue;
+      auto* media = std::get_if<MediaContent>(&m.content);
+      if (!media || media->attachments.size() != m.media.size()) {
+        m.content = UnsupportedContent{"media", "the provider's media list did not parse"};
+        m.media.clear();
+        continue;
+      }
+      std::string dedupe = connection->key->BlindIndex(
+          "inbound.provider_message_id:" + ctx.id.str(), m.provider_message_id);
+      std::function<Result<std::optional<MessageId>>(store::Reader&)> seen =
+          [tenant = ctx.tenant, id = ctx.id, dedupe](store::Reader& r) {
+            return r.FindInboundKey(tenant, id, dedupe);
+          };
+      auto stored_before =
+          co_await store::Read<std::optional<MessageId>>(*app_.store, std::move(seen));
+      if (!stored_before.ok()) co_return stored_before.status();
+      if (stored_before->has_value()) continue;  // the write below will find the duplicate
+      for (size_t i = 0; i < m.media.size(); ++i) {
+        Result<AttachmentId> stored =
+            co_await FetchOne(ctx, adapter, m.media[i], media->attachments[i]);
+        if (stored.ok()) {
+          media->attachments[i].id = *stored;
+          continue;
+        }
+        StatusCode code = stored.status().code();
+        if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) {
+          media_->Inc({ctx.kind, "retry"});
+          log::Warn(
+              "media.fetch_failed",
+              {{"connection", ctx.id.str()}, {"code", StatusCodeName(code)}, {"retry", true}});
+          Status busy = Unavailable("could not fetch the message's media; retry later");
+          busy.set_retry_after(std::chrono::seconds(30));
+          co_return busy;
+        }
+        media_->Inc({ctx.kind, "refused"});
+        log::Warn("media.fetch_failed",
+                  {{"connection", ctx.id.str()}, {"code", StatusCodeName(code)}, {"retry", false}});
+        m.content = UnsupportedContent{std::string(WireName(media->kind)),
+                                       fmt::format("media not stored ({})", StatusCodeName(code))};
+        break;
+      }
+      m.media.clear();
+    }
+    co_return OkStatus();
+  }
+
+  awaitable<Result<AttachmentId>> FetchOne(const channels::ConnectionContext& ctx,
+                                           channels::ChannelAdapter* adapter,
+                                           channels::MediaRef ref, Attachment declared) {
+    auto fetched = co_await adapter->FetchMedia(ref, ctx, delivery::kMaxAttachmentBytes);
+    if (!fetched.ok()) co_return fetched.status();
+    std::string bytes = std::move(fetched->bytes);
+    bool sent = false;
+    delivery::UploadRequest up;
+    up.tenant = ctx.tenant;
+    up.declared_type = !fetched->mime_type.empty() ? fetched->mime_type : declared.mime_type;
+    // The provider's claim is a hint, not the sender's word: when the bytes are recognisably
+    // something else, the customer's file is judged by what it is (the allow-list still
+    // applies), instead of refused for the provider's label.
+    up.declared_type = blob::NormalizeMimeType(up.declared_type);
+    auto sniffed = blob::SniffMimeType(std::string_view(bytes).substr(0, blob::kSniffBytes));
+    if (sniffed.ok() && *sniffed != "application/octet-stream" && !up.declared_type.empty() &&
+        blob::CanonicalMimeType(*sniffed) != blob::CanonicalMimeType(up.declared_type)) {
+      up.declared_type.clear();
+    }
+    up.filename = !declared.filename.empty() ? declared.filename : fetched->filename;
+    if (up.filename.size() > 255) up.filename.clear();
+    up.declared_length = bytes.size();
+    up.next = [&bytes, &sent]() -> boost::asio::awaitable<Result<std::string>> {
+      if (sent) co_return std::string();
+      sent = true;
+      co_return std::move(bytes);
+    };
+    auto stored = co_await app_.attachments->Upload(std::move(up));
+    if (!stored.ok()) co_return stored.status();
+    media_->Inc({ctx.kind, "stored"});
+    co_return stored->record.id;
+  }
+
+  // Typing signals from the customer's app: live only, like the widget's.
+  awaitable<void> PublishSignals(std::shared_ptr<const OpenConnection> connection,
+                                 std::vector<channels::InboundSignal> signals) {
+    const channels::ConnectionContext& ctx = connection->context;
+    for (const channels::InboundSignal& s : signals) {
+      std::string index =
+          connection->key->BlindIndex(delivery::ContactIndexDomain(ctx.kind), s.contact_id);
+      std::function<Result<store::ConversationRecord>(store::Reader&)> find =
+          [tenant = ctx.tenant, id = ctx.id, kind = ctx.kind,
+           index](store::Reader& r) -> Result<store::ConversationRecord> {
+        PARLEY_ASSIGN_OR_RETURN(store::CustomerRecord customer,
+                                r.FindCustomerByContact(tenant, kind, index));
+        return r.FindOpenConversation(tenant, id, customer.id);
+      };
+      auto conversation =
+          co_await store::Read<store::ConversationRecord>(*app_.store, std::move(find));
+      if (!conversation.ok()) continue;  // no open conversation: nobody to tell
+      bool on = s.kind == channels::InboundSignal::Kind::kTypingOn;
+      delivery::PublishLive(*app_.bus, *app_.clock, ctx.tenant,
+                            TypingData{conversation->id, AuthorRole::kCustomer, on},
+                            conversation->id);
+    }
   }
 
   awaitable<Result<IngestResult>> Ingest(std::shared_ptr<const OpenConnection> connection,
@@ -139,6 +327,8 @@ class WebhookApi {
   App& app_;
   http::Counter* messages_in_ = nullptr;
   http::Counter* rejected_ = nullptr;
+  http::Counter* dropped_ = nullptr;
+  http::Counter* media_ = nullptr;
 };
 
 }  // namespace

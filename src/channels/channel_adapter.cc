@@ -1,5 +1,7 @@
 #include "channels/channel_adapter.h"
 
+#include <charconv>
+
 namespace parley::channels {
 
 Message ToCommonFormat(const InboundMessage& in, const InboundPlacement& where) {
@@ -18,6 +20,56 @@ Message ToCommonFormat(const InboundMessage& in, const InboundPlacement& where) 
   m.received_at = where.received_at;
   m.content = in.content;
   return m;
+}
+
+SendOutcome SentAs(std::string provider_message_id) {
+  SendOutcome o;
+  o.kind = SendOutcome::Kind::kSent;
+  o.provider_message_id = std::move(provider_message_id);
+  return o;
+}
+
+SendOutcome RetryLater(std::string code, std::string message, Millis retry_after) {
+  SendOutcome o;
+  o.kind = SendOutcome::Kind::kRetry;
+  o.error = {std::move(code), std::move(message)};
+  o.retry_after = retry_after;
+  return o;
+}
+
+SendOutcome FailedPermanently(std::string code, std::string message) {
+  SendOutcome o;
+  o.kind = SendOutcome::Kind::kPermanentFailure;
+  o.error = {std::move(code), std::move(message)};
+  return o;
+}
+
+Millis RetryAfterHeader(std::optional<std::string_view> value) {
+  if (!value) return Millis{0};
+  std::string_view v = *value;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (ec != std::errc() || end != v.data() + v.size() || seconds < 0) return Millis{0};
+  return Millis{std::min<int64_t>(seconds, 3600) * 1000};
+}
+
+http::Response ChannelAdapter::AnswerHandshake(const http::Request&,
+                                               const ConnectionContext&) const {
+  return http::ErrorResponse(405, "method_not_allowed",
+                             "this channel has no subscription handshake");
+}
+
+std::string ChannelAdapter::ClientIdentity(const ConnectionContext&) const { return ""; }
+
+boost::asio::awaitable<Result<FetchedMedia>> ChannelAdapter::FetchMedia(MediaRef, ConnectionContext,
+                                                                        uint64_t) {
+  co_return FailedPrecondition("this channel has no media to fetch");
+}
+
+boost::asio::awaitable<Status> ChannelAdapter::SendSignal(SignalRequest, ConnectionContext) {
+  co_return OkStatus();
 }
 
 }  // namespace parley::channels

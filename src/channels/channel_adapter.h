@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,22 @@ struct ConnectionContext {
   boost::json::object credentials;  // secrets, in memory only: never log
 };
 
+// A media file that a provider message refers to. Before the message is stored, the webhook
+// fetches it through FetchMedia into the tenant's attachment storage (the provider's answer
+// waits for that), and the stored attachment replaces the reference.
+struct MediaRef {
+  std::string ref;        // what FetchMedia needs: a media id, a file id or a URL
+  std::string mime_type;  // as the provider declared it; "" = unknown
+  std::string filename;   // optional
+  std::string sha256;     // optional digest from the provider (hex or base64)
+};
+
+struct FetchedMedia {
+  std::string bytes;
+  std::string mime_type;  // from the provider's answer; "" = unknown
+  std::string filename;   // optional
+};
+
 // A customer message as the provider sent it, before Parley assigns ids and resolves the
 // customer and conversation.
 struct InboundMessage {
@@ -47,6 +64,12 @@ struct InboundMessage {
   std::optional<TimePoint> sent_at;
   std::string reply_to_provider_id;
   Content content;
+  // For a MediaContent from a provider: one reference per attachment, in the same order.
+  // The attachments themselves carry only what the provider declared (mime type, name).
+  std::vector<MediaRef> media;
+  // The business's identity the provider delivered this to (phone number id, page id, the
+  // `To` number, …); "" when the payload does not say (Telegram).
+  std::string client_identity;
 };
 
 // A delivery status for a message Parley sent through the channel.
@@ -56,6 +79,19 @@ struct InboundStatus {
   DeliveryStatus status = DeliveryStatus::kDelivered;
   std::optional<ProviderError> error;
   std::optional<TimePoint> at;
+  std::string client_identity;  // as in InboundMessage
+  // A watermark status (Messenger's delivery/read without ids): every message Parley sent to
+  // `contact_id` up to `watermark` reached `status`.
+  std::optional<TimePoint> watermark;
+  std::string contact_id;
+};
+
+// Typing and read signals a customer's app sends (Messenger's typing/read, …).
+struct InboundSignal {
+  enum class Kind { kTypingOn, kTypingOff };
+  Kind kind = Kind::kTypingOn;
+  std::string contact_id;
+  std::string client_identity;
 };
 
 // Where an inbound message lands once Parley has resolved it.
@@ -74,6 +110,14 @@ Message ToCommonFormat(const InboundMessage& in, const InboundPlacement& where);
 struct InboundBatch {
   std::vector<InboundMessage> messages;
   std::vector<InboundStatus> statuses;
+  std::vector<InboundSignal> signals;
+  // Provider events Parley does not map and that are not customer messages (Meta's
+  // `account_update`, Telegram's `my_chat_member`, Messenger's echoes of Parley's own
+  // sends, …): counted, never stored.
+  int ignored = 0;
+  // Adapter-specific data for Acknowledgement (Telegram: the callback query to answer in the
+  // webhook's response). Never logged.
+  std::string ack_data;
 };
 
 // What to send: the stored outbound message and the recipient's contact id.
@@ -92,13 +136,36 @@ struct SendOutcome {
   Millis retry_after{0};            // kRetry: the provider asked us to wait this long
 };
 
+// A typing indicator or read mark to pass to the customer's app.
+struct SignalRequest {
+  enum class Kind { kTypingOn, kTypingOff, kRead };
+  Kind kind = Kind::kTypingOn;
+  std::string contact_id;
+  std::string provider_message_id;  // kRead: the customer's message that was read
+};
+
 // Shared services an adapter may use. Pointers outlive every adapter.
 struct AdapterDeps {
   http::Client* client = nullptr;
+  // For provider media downloads: allows bodies up to the largest attachment.
+  http::Client* media_client = nullptr;
   const Clock* clock = nullptr;
   Millis send_timeout{10000};
   std::chrono::seconds replay_window{300};
+  // server.public_url: the base URL providers call (Twilio signs the URL it called). "" =
+  // not configured; a connection's "webhook_url" setting takes precedence.
+  std::string public_url;
 };
+
+// Outcome helpers for Send: a transient failure (retried, after `retry_after` if the provider
+// said) or a permanent one (reported as message.status failed with the provider's code).
+SendOutcome SentAs(std::string provider_message_id);
+SendOutcome RetryLater(std::string code, std::string message, Millis retry_after = Millis{0});
+SendOutcome FailedPermanently(std::string code, std::string message);
+
+// A Retry-After header value in seconds ("120"), as milliseconds; 0 when absent or not a
+// number of seconds (HTTP dates are not honoured: the backoff applies), capped at one hour.
+Millis RetryAfterHeader(std::optional<std::string_view> value);
 
 // Thread safety: every method may be called concurrently.
 class ChannelAdapter {
@@ -125,6 +192,40 @@ class ChannelAdapter {
   // Renders `request.message` for this provider and sends it.
   virtual boost::asio::awaitable<SendOutcome> Send(OutboundRequest request,
                                                    ConnectionContext connection) = 0;
+
+  // --- Optional parts; the defaults suit a channel without them. ---
+
+  // A GET on the connection's webhook URL: the provider's subscription handshake (Meta's
+  // hub.mode/hub.verify_token/hub.challenge). Default: 405.
+  virtual http::Response AnswerHandshake(const http::Request& request,
+                                         const ConnectionContext& connection) const;
+
+  // The answer to an accepted webhook call (after the commit), when the provider expects a
+  // particular one (Twilio: an empty TwiML document; Telegram: a method call answering a
+  // button press). Default: nullopt, Parley's JSON summary.
+  virtual std::optional<http::Response> Acknowledgement(const InboundBatch& batch) const {
+    (void)batch;
+    return std::nullopt;
+  }
+
+  // The business's identity this connection serves on the provider (phone number id, page
+  // id, number), from its settings; "" = accept any. Messages and statuses whose
+  // client_identity is set and differs are not this connection's.
+  virtual std::string ClientIdentity(const ConnectionContext& connection) const;
+
+  // Downloads one media file a parsed message refers to, at most `max_bytes`.
+  // Errors: kUnavailable / kDeadlineExceeded (transient: the webhook answers 503 and the
+  // provider retries), kResourceExhausted (too large), kNotFound / kPermissionDenied /
+  // kInvalidArgument (permanent: the message is stored as `unsupported`). Default:
+  // kFailedPrecondition (permanent).
+  virtual boost::asio::awaitable<Result<FetchedMedia>> FetchMedia(MediaRef media,
+                                                                  ConnectionContext connection,
+                                                                  uint64_t max_bytes);
+
+  // Sends a typing indicator or read mark to the customer's app, where the provider has them.
+  // Best effort: errors are counted, not retried. Default: does nothing.
+  virtual boost::asio::awaitable<Status> SendSignal(SignalRequest request,
+                                                    ConnectionContext connection);
 };
 
 }  // namespace parley::channels

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "cli/simulate.h"
 #include "cli/version.h"
 
 namespace parley::cli {
@@ -104,6 +105,35 @@ int Run(int argc, char** argv, const ServeFn& serve) {
       "normalize", "Normalize one channel payload from stdin into the common message format");
   normalize_cmd->add_option("--channel", channel, "Channel kind")->required();
 
+  SimulateFlags sim;
+  auto* simulate_cmd = app.add_subcommand(
+      "simulate",
+      "Run a fake provider (whatsapp, messenger, instagram, twilio, telegram) and send signed "
+      "customer messages to a running Parley");
+  simulate_cmd->add_option("kind", sim.kind, "Channel kind")->required();
+  simulate_cmd->add_option("--listen", sim.listen,
+                           "Where the fake provider listens (the connection's api_base_url)");
+  simulate_cmd->add_option("--parley", sim.parley, "Parley's base URL");
+  simulate_cmd->add_option("--connection", sim.connection, "The connection id (con_…)")->required();
+  simulate_cmd->add_option("--secret", sim.secret,
+                           "Signing secret: app secret (Meta), auth token (Twilio), secret "
+                           "token (Telegram)");
+  simulate_cmd->add_option("--identity", sim.identity,
+                           "The business identity: phone number id, page id, Instagram id or "
+                           "number");
+  simulate_cmd->add_option("--token", sim.token,
+                           "The API token the fake accepts: access token (Meta), bot token "
+                           "(Telegram)");
+  simulate_cmd->add_option("--account-sid", sim.account_sid, "twilio: the account SID");
+  simulate_cmd->add_option("--public-url", sim.public_url,
+                           "twilio: the webhook URL Twilio would sign (default: Parley's)");
+  simulate_cmd->add_option("--text", sim.text, "Send one customer text message");
+  simulate_cmd->add_option("--from", sim.from, "The customer's id on the channel");
+  simulate_cmd->add_option("--wait", sim.wait_seconds,
+                           "Seconds to show what Parley sends back (default 5)");
+  simulate_cmd->add_flag("--serve", sim.serve,
+                         "Keep running (driven over /_sim/… routes) until interrupted");
+
   bool raw_json = false;
   auto* data_map_cmd = app.add_subcommand(
       "data-map", "Show what Parley holds per record type, and the rule that deletes it");
@@ -129,6 +159,7 @@ int Run(int argc, char** argv, const ServeFn& serve) {
     return 0;
   }
   if (*normalize_cmd) return Normalize(channel);
+  if (*simulate_cmd) return Simulate(sim);
   if (*tenant_create) {
     return AdminRequest(admin, "POST", "/v1/admin/tenants",
                         json::serialize(json::object{{"name", name}}));

@@ -54,10 +54,18 @@ int Normalize(const std::string& channel) {
   TenantId tenant = TenantId::New(now);
   ConnectionId connection = ConnectionId::New(now);
   json::array messages;
+  json::array media;  // what the server would fetch into attachment storage, per message
   for (const auto& in : batch->messages) {
     Message m =
         channels::ToCommonFormat(in, {MessageId::New(now), tenant, ConversationId::New(now),
                                       ChannelRef{channel, connection}, CustomerId::New(now), now});
+    for (const auto& ref : in.media) {
+      media.push_back(json::object{{"message", m.id.str()},
+                                   {"ref", ref.ref},
+                                   {"mime_type", ref.mime_type},
+                                   {"filename", ref.filename},
+                                   {"sha256", ref.sha256}});
+    }
     messages.push_back(ToJson(m));
   }
   json::array statuses;
@@ -69,10 +77,27 @@ int Normalize(const std::string& channel) {
     s["at"] = st.at ? json::value(FormatRfc3339(*st.at)) : json::value(nullptr);
     if (st.error)
       s["error"] = json::object{{"code", st.error->code}, {"message", st.error->message}};
+    if (st.watermark) s["watermark"] = FormatRfc3339(*st.watermark);
+    if (!st.contact_id.empty()) s["contact_id"] = st.contact_id;
+    if (!st.client_identity.empty()) s["client_identity"] = st.client_identity;
     statuses.push_back(std::move(s));
   }
+  json::array signals;
+  for (const auto& sig : batch->signals) {
+    signals.push_back(json::object{
+        {"kind", sig.kind == channels::InboundSignal::Kind::kTypingOn ? "typing_on" : "typing_off"},
+        {"contact_id", sig.contact_id},
+        {"client_identity", sig.client_identity}});
+  }
+  // The business identity each message was addressed to (phone number id, page id, number).
+  json::array identities;
+  for (const auto& in : batch->messages) identities.push_back(json::string(in.client_identity));
   std::cout << json::serialize(json::object{{"messages", std::move(messages)},
-                                            {"statuses", std::move(statuses)}})
+                                            {"client_identities", std::move(identities)},
+                                            {"media", std::move(media)},
+                                            {"statuses", std::move(statuses)},
+                                            {"signals", std::move(signals)},
+                                            {"ignored", batch->ignored}})
             << "\n";
   return 0;
 }

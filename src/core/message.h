@@ -353,6 +353,10 @@ struct ConversationStartedData {
   ConversationId conversation;
   ConnectionId connection;
   CustomerId customer;
+  // True when Parley knew the customer before this conversation (same contact on the same
+  // channel kind of the tenant); `customer_first_seen` is when it first saw them.
+  bool returning = false;
+  std::optional<TimePoint> customer_first_seen{};
   bool operator==(const ConversationStartedData&) const = default;
 };
 

@@ -102,6 +102,13 @@ class Fields {
     return Err(At(key), "must be an integer");
   }
 
+  Result<std::optional<bool>> OptBool(std::string_view key) {
+    const json::value* v = Find(key);
+    if (v == nullptr || v->is_null()) return std::optional<bool>();
+    if (!v->is_bool()) return Err(At(key), "must be true or false");
+    return std::optional<bool>(v->get_bool());
+  }
+
   Result<bool> Bool(std::string_view key) {
     const json::value* v = Find(key);
     if (v == nullptr) return Err(At(key), "required");
@@ -478,6 +485,10 @@ Result<EventData> ReadEventData(EventType type, Fields& d) {
       PARLEY_ASSIGN_OR_RETURN(c.conversation, d.Id<ConversationId>("conversation"));
       PARLEY_ASSIGN_OR_RETURN(c.connection, d.Id<ConnectionId>("connection"));
       PARLEY_ASSIGN_OR_RETURN(c.customer, d.Id<CustomerId>("customer"));
+      // Both absent in events recorded before they existed.
+      PARLEY_ASSIGN_OR_RETURN(std::optional<bool> returning, d.OptBool("returning"));
+      c.returning = returning.value_or(false);
+      PARLEY_ASSIGN_OR_RETURN(c.customer_first_seen, d.OptTime("customer_first_seen"));
       return EventData(std::move(c));
     }
     case EventType::kConversationEnded: {

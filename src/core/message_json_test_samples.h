@@ -130,6 +130,7 @@ inline std::vector<Event> SampleEvents() {
       ev(ConversationEndedData{kConversation, kConnection, kCustomer, EndReason::kInactivity}),
       ev(CustomerUpdatedData{kCustomer, kConnection, "Ana Lima"}),
       ev(CustomerUpdatedData{kCustomer, kConnection, ""}),
+      ev(ConversationStartedData{kConversation, kConnection, kCustomer, true, kT0}),
   };
 }
 

@@ -179,9 +179,12 @@ json::value DataJson(const TypingData& d) {
 }
 
 json::value DataJson(const ConversationStartedData& d) {
-  return json::object{{"conversation", Str(d.conversation.str())},
-                      {"connection", Str(d.connection.str())},
-                      {"customer", Str(d.customer.str())}};
+  json::object o{{"conversation", Str(d.conversation.str())},
+                 {"connection", Str(d.connection.str())},
+                 {"customer", Str(d.customer.str())},
+                 {"returning", d.returning}};
+  if (d.customer_first_seen) o["customer_first_seen"] = Str(FormatRfc3339(*d.customer_first_seen));
+  return o;
 }
 
 json::value DataJson(const ConversationEndedData& d) {

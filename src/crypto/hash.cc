@@ -108,6 +108,25 @@ std::string HmacSha256(std::string_view key, std::initializer_list<std::string_v
   return HmacParts(key, parts.begin(), parts.size());
 }
 
+std::string HmacSha1(std::string_view key, std::string_view data) {
+  // Only Twilio's webhook signature needs SHA-1, once per webhook: a one-shot context.
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  PARLEY_CHECK(mac != nullptr);
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac));
+  PARLEY_CHECK(ctx != nullptr);
+  char digest[] = "SHA1";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  PARLEY_CHECK(EVP_MAC_init(ctx.get(), Bytes(key), key.size(), params) == 1);
+  if (!data.empty()) PARLEY_CHECK(EVP_MAC_update(ctx.get(), Bytes(data), data.size()) == 1);
+  std::string out(kSha1Size, '\0');
+  size_t out_len = 0;
+  PARLEY_CHECK(EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len,
+                             out.size()) == 1);
+  PARLEY_CHECK(out_len == kSha1Size);
+  return out;
+}
+
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -16,6 +16,7 @@
 namespace parley::crypto {
 
 inline constexpr size_t kSha256Size = 32;
+inline constexpr size_t kSha1Size = 20;
 
 // 32 raw bytes. Thread safety: may be called concurrently.
 std::string Sha256(std::string_view data);
@@ -27,6 +28,10 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 // HMAC-SHA256 over the concatenation of `parts`, without building the concatenation
 // (e.g. {timestamp, ".", body} for webhook signatures).
 std::string HmacSha256(std::string_view key, std::initializer_list<std::string_view> parts);
+
+// HMAC-SHA1(key, data): 20 raw bytes. Only for providers that still sign with it (Twilio's
+// X-Twilio-Signature); never for Parley's own signatures. May be called concurrently.
+std::string HmacSha1(std::string_view key, std::string_view data);
 
 // True when `a` and `b` are equal. The time taken depends only on the lengths, never on
 // the content; strings of different lengths compare unequal at once (lengths are not

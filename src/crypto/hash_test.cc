@@ -37,6 +37,13 @@ TEST(HmacSha256Test, MatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(HmacSha1Test, MatchesRfc2202Cases) {
+  EXPECT_EQ(HexEncode(HmacSha1(std::string(20, '\x0b'), "Hi There")),
+            "b617318655057264e28bc0b6fb378c8ef146be00");
+  EXPECT_EQ(HexEncode(HmacSha1("Jefe", "what do ya want for nothing?")),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
 TEST(HmacSha256Test, PartsEqualConcatenation) {
   EXPECT_EQ(HmacSha256("Jefe", {"what do ya ", "", "want for nothing?"}),
             HmacSha256("Jefe", "what do ya want for nothing?"));

@@ -490,6 +490,12 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
   DispatcherOptions options = sh->options;
   MessageId message_id = message->id;
   ConversationId conversation = message->conversation;
+  ConnectionId connection_id = loaded->connection.id;
+  // The provider's id, so that its status callbacks find this message (ApplyStatus).
+  std::string provider_index =
+      outcome.kind == Kind::kSent && !outcome.provider_message_id.empty()
+          ? k.BlindIndex(SentProviderIdDomain(connection_id), outcome.provider_message_id)
+          : std::string();
   store::Store::WriteFn record_outcome = [=](store::Writer& w) -> Status {
     recorder->Clear();
     MessageStatusData status;
@@ -508,6 +514,10 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
       if (outcome.kind == Kind::kSent) {
         status.status = DeliveryStatus::kSent;
         status.provider_message_id = outcome.provider_message_id;
+        if (!provider_index.empty()) {
+          PARLEY_RETURN_IF_ERROR(
+              w.RecordInboundOnce(tenant, connection_id, provider_index, message_id, now).status());
+        }
       } else {
         status.status = DeliveryStatus::kFailed;
         status.error = outcome.error;

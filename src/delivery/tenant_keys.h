@@ -83,4 +83,10 @@ inline std::string ContactIndexDomain(std::string_view channel_kind) {
   return "customer.contact:" + std::string(channel_kind);
 }
 
+// The blind-index domain of the provider ids of messages sent through a connection, kept in
+// the dedupe table so that status callbacks naming them find Parley's message.
+inline std::string SentProviderIdDomain(const ConnectionId& connection) {
+  return "outbound.provider_message_id:" + connection.str();
+}
+
 }  // namespace parley::delivery

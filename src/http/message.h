@@ -26,6 +26,7 @@ namespace parley::http {
 struct Request {
   std::string method;  // "GET", "POST", …
   std::string path;    // percent-decoded path without the query
+  std::string target;  // the request target exactly as received ("/a%20b?x=1"), for signatures
   std::string route;   // matched pattern, e.g. "/v1/conversations/{id}" (for logs/metrics)
   std::map<std::string, std::string> query;                  // decoded; first value wins; bounded
   std::map<std::string, std::string> path_params;            // from the router

@@ -162,6 +162,7 @@ Request ToRequest(Message& message, ParsedTarget target, std::string remote_ip) 
   Request request;
   request.method = std::string(message.method_string());
   request.path = std::move(target.path);
+  request.target = std::string(message.target());
   request.query = std::move(target.query);
   request.headers.reserve(std::distance(message.begin(), message.end()));
   for (const auto& field : message) {

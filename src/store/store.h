@@ -273,6 +273,11 @@ class Reader {
       const TenantId& tenant, std::optional<ConversationState> state, const Page& page) = 0;
 
   virtual Result<MessageRecord> GetMessage(const TenantId& tenant, const MessageId& id) = 0;
+  // The message recorded for a dedupe key (RecordInboundOnce), or nullopt. Also used for
+  // the provider ids of sent messages, under their own blind-index domain.
+  virtual Result<std::optional<MessageId>> FindInboundKey(const TenantId& tenant,
+                                                          const ConnectionId& connection,
+                                                          std::string_view key_index) = 0;
   // Oldest first.
   virtual Result<std::vector<MessageRecord>> ListMessages(const TenantId& tenant,
                                                           const ConversationId& conversation,

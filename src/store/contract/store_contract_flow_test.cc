@@ -28,6 +28,19 @@ TEST_P(StoreContractTest, RecordInboundOnceReturnsTheFirstMessageIdOnARepeat) {
   ASSERT_TRUE(r2.has_value());
   EXPECT_EQ(*r2, first);
   EXPECT_FALSE(r3.has_value()) << "dedupe keys are scoped by connection";
+
+  std::optional<MessageId> found, other, missing;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(found, w.FindInboundKey(t, cn, "wamid.1"));
+                PARLEY_ASSIGN_OR_RETURN(other,
+                                        w.FindInboundKey(TenantId::New(T(0)), cn, "wamid.1"));
+                PARLEY_ASSIGN_OR_RETURN(missing, w.FindInboundKey(t, cn, "wamid.2"));
+                return OkStatus();
+              }).ok());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found, first);
+  EXPECT_FALSE(other.has_value()) << "and by tenant";
+  EXPECT_FALSE(missing.has_value());
 }
 
 TEST_P(StoreContractTest, EndingAConversationTwiceFailsAndEndingDropsItsContext) {

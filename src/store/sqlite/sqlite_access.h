@@ -45,6 +45,9 @@ class SqliteAccess final : public Writer {
                                                             std::optional<ConversationState> state,
                                                             const Page& page) override;
   Result<MessageRecord> GetMessage(const TenantId& tenant, const MessageId& id) override;
+  Result<std::optional<MessageId>> FindInboundKey(const TenantId& tenant,
+                                                  const ConnectionId& connection,
+                                                  std::string_view key_index) override;
   Result<std::vector<MessageRecord>> ListMessages(const TenantId& tenant,
                                                   const ConversationId& conversation,
                                                   const Page& page) override;

@@ -356,6 +356,18 @@ Result<std::optional<MessageId>> SqliteAccess::RecordInboundOnce(const TenantId&
   return std::optional<MessageId>(MessageId::FromTrusted(q.ColText()));
 }
 
+Result<std::optional<MessageId>> SqliteAccess::FindInboundKey(const TenantId& tenant,
+                                                              const ConnectionId& connection,
+                                                              std::string_view key_index) {
+  PARLEY_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("SELECT message_id FROM inbound_dedupe WHERE tenant_id = ?"
+                                      " AND connection_id = ? AND key_index = ?"));
+  q.Text(tenant.str()).Text(connection.str()).Text(key_index);
+  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<MessageId>();
+  return std::optional<MessageId>(MessageId::FromTrusted(q.ColText()));
+}
+
 Result<int64_t> SqliteAccess::InsertEvent(const EventRecord& r) {
   PARLEY_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("INSERT INTO events (id, tenant_id, conversation_id, type,"
