@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+[[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || {
+  echo "usage: scripts/fuzz.sh [seconds per target] [target…]" >&2
+  exit 2
+}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(whatsapp messenger instagram twilio telegram)
@@ -16,7 +20,10 @@ fixtures=../shared/fixtures/providers
 
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DPARLEY_FUZZ=ON >/dev/null
-ninja -C "$dir" -j"${PARLEY_JOBS:-2}" "${targets[@]/%/_fuzz}" >/dev/null
+ninja -C "$dir" -j"${PARLEY_JOBS:-2}" "${targets[@]/%/_fuzz}" >"$dir.log" 2>&1 || {
+  tail -n 40 "$dir.log" >&2
+  exit 1
+}
 
 status=0
 for t in "${targets[@]}"; do
@@ -29,8 +36,12 @@ for t in "${targets[@]}"; do
     messenger | instagram) seeds=("$fixtures"/messenger_* "$fixtures"/instagram_*) ;;
     twilio) seeds=("$fixtures"/twilio_*) ;;
     telegram) seeds=("$fixtures"/telegram_*) ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
   esac
-  for s in "${seeds[@]}"; do [[ -f $s ]] && cp -n "$s" "$corpus/" ; done
+  for s in "${seeds[@]}"; do
+    if [[ -f $s && ! -e $corpus/${s##*/} ]]; then cp "$s" "$corpus/"; fi
+  done
+  rm -f "$findings"/*  # this run's findings only
   log=$dir/findings/$t.log
   set +e
   "$dir/fuzz/${t}_fuzz" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 \

@@ -217,7 +217,8 @@ Result<bool> ApplyStatusTo(store::Writer& w, const OpenConnection& c,
 }
 
 // A watermark status: every message sent to the contact's open conversation up to the
-// watermark. Bounded: the newest kMaxWatermarkMessages are looked at.
+// watermark. Bounded: the oldest kMaxWatermarkPages pages of the conversation are looked at
+// (a longer conversation's later messages keep their state; see docs/architecture.md).
 constexpr int kMaxWatermarkPages = 4;
 
 Result<bool> ApplyWatermark(store::Writer& w, const OpenConnection& c,
@@ -245,6 +246,8 @@ Result<bool> ApplyWatermark(store::Writer& w, const OpenConnection& c,
                             w.ListMessages(tenant, conversation->id, page));
     for (const store::MessageRecord& m : messages) {
       if (m.created_at > *st.watermark) return any;  // oldest first: the rest are later
+      // Only messages the provider accepted: a queued or failed one was never delivered.
+      if (StatusRank(m.status) < 1) continue;
       PARLEY_ASSIGN_OR_RETURN(bool applied, ApplyStatusTo(w, c, recorder, st, m, clock, direction));
       any = any || applied;
     }

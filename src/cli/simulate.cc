@@ -448,6 +448,8 @@ int Simulate(const SimulateFlags& flags) {
     auto request = driver->Inbound(spec);
     if (!request.ok()) {
       std::cerr << "parley: " << request.status().ToString() << "\n";
+      server.Stop();
+      runtime.Stop();
       return 2;
     }
     auto future =

@@ -110,9 +110,7 @@ std::string HmacSha256(std::string_view key, std::initializer_list<std::string_v
 
 std::string HmacSha1(std::string_view key, std::string_view data) {
   // Only Twilio's webhook signature needs SHA-1, once per webhook: a one-shot context.
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  PARLEY_CHECK(mac != nullptr);
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac));
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(FetchedHmac()));
   PARLEY_CHECK(ctx != nullptr);
   char digest[] = "SHA1";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
