@@ -49,6 +49,10 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> now_ms_;
 };
 
+// The latest time a TimePoint (nanoseconds in int64) holds with room to spare: 2255-03-14.
+// Parsers of outside timestamps refuse later ones instead of overflowing FromUnixMillis.
+inline constexpr int64_t kMaxUnixMillis = 9'000'000'000'000;
+
 inline int64_t ToUnixMillis(TimePoint t) { return FakeClock::ToUnixMillis(t); }
 inline TimePoint FromUnixMillis(int64_t ms) { return FakeClock::FromUnixMillis(ms); }
 inline int64_t ToUnixSeconds(TimePoint t) {

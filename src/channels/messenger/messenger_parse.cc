@@ -83,7 +83,7 @@ Result<std::optional<int64_t>> MillisAt(const json::object& o, std::string_view 
   if (it->value().is_uint64() && it->value().get_uint64() <= uint64_t(kMaxJsonSafeInteger)) {
     v = static_cast<int64_t>(it->value().get_uint64());
   }
-  if (v < 0 || v > kMaxJsonSafeInteger) {
+  if (v < 0 || v > kMaxUnixMillis) {
     return InvalidArgument(
         fmt::format("{}: must be a non-negative integer (milliseconds)", Field(path, key)));
   }

@@ -222,7 +222,7 @@ Result<std::optional<InboundMessage>> ParseMessage(const json::object& msg, std:
   } else {
     m.provider_message_id = fmt::format("{}:{}", chat_id, message_id);
   }
-  if (date && *date > 0 && *date < int64_t{1} << 40) m.sent_at = FromUnixMillis(*date * 1000);
+  if (date && *date > 0 && *date <= kMaxUnixMillis / 1000) m.sent_at = FromUnixMillis(*date * 1000);
   PARLEY_ASSIGN_OR_RETURN(const json::object* reply, OptionalObject(msg, "reply_to_message", path));
   if (reply != nullptr) {
     std::string reply_path = Path(path, "reply_to_message");

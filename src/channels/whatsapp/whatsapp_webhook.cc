@@ -18,7 +18,7 @@ namespace json = boost::json;
 namespace {
 
 // Year 9999 in unix seconds: anything later is not a timestamp.
-constexpr int64_t kMaxUnixSeconds = 253'402'300'799;
+constexpr int64_t kMaxUnixSeconds = kMaxUnixMillis / 1000;
 constexpr size_t kMaxDigestChars = 128;
 
 std::string Sub(std::string_view path, std::string_view key) {
