@@ -1,5 +1,6 @@
 #include "channels/channel_adapter.h"
 
+#include <boost/url/parse.hpp>
 #include <charconv>
 
 namespace parley::channels {
@@ -42,6 +43,24 @@ SendOutcome FailedPermanently(std::string code, std::string message) {
   o.kind = SendOutcome::Kind::kPermanentFailure;
   o.error = {std::move(code), std::move(message)};
   return o;
+}
+
+Status CheckApiBaseUrl(boost::json::object& settings, std::string_view default_url) {
+  auto base = settings.find("api_base_url");
+  if (base == settings.end()) {
+    settings["api_base_url"] = default_url;
+    return OkStatus();
+  }
+  std::string_view url =
+      base->value().is_string() ? std::string_view(base->value().get_string()) : std::string_view();
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (url.empty() || url.size() > kMaxUrlBytes || !parsed ||
+      (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty() ||
+      parsed->has_query() || parsed->has_fragment() || url.back() == '/') {
+    return InvalidArgument(
+        "settings.api_base_url: must be an http(s) URL without query or trailing '/'");
+  }
+  return OkStatus();
 }
 
 Millis RetryAfterHeader(std::optional<std::string_view> value) {

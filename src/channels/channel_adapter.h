@@ -163,6 +163,10 @@ SendOutcome SentAs(std::string provider_message_id);
 SendOutcome RetryLater(std::string code, std::string message, Millis retry_after = Millis{0});
 SendOutcome FailedPermanently(std::string code, std::string message);
 
+// Checks settings.api_base_url (an absolute http(s) URL without query, fragment or trailing
+// '/'), or sets `default_url` when it is absent. Errors: kInvalidArgument naming the field.
+Status CheckApiBaseUrl(boost::json::object& settings, std::string_view default_url);
+
 // A Retry-After header value in seconds ("120"), as milliseconds; 0 when absent or not a
 // number of seconds (HTTP dates are not honoured: the backoff applies), capped at one hour.
 Millis RetryAfterHeader(std::optional<std::string_view> value);

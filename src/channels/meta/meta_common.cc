@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include "core/message.h"
 #include "core/message_json.h"
@@ -123,20 +122,7 @@ Status PrepareMetaConnection(json::object& settings, json::object& credentials,
     return InvalidArgument(
         fmt::format("settings.{}: required string of 1 to {} digits", id_setting, kMaxIdDigits));
   }
-  auto base = settings.find("api_base_url");
-  if (base == settings.end()) {
-    settings["api_base_url"] = kDefaultGraphBaseUrl;
-  } else {
-    std::string_view url = base->value().is_string() ? std::string_view(base->value().get_string())
-                                                     : std::string_view();
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (url.empty() || url.size() > kMaxUrlBytes || !parsed ||
-        (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty() ||
-        parsed->has_query() || parsed->has_fragment() || url.back() == '/') {
-      return InvalidArgument(
-          "settings.api_base_url: must be an http(s) URL without query or trailing '/'");
-    }
-  }
+  PARLEY_RETURN_IF_ERROR(CheckApiBaseUrl(settings, kDefaultGraphBaseUrl));
   auto version = settings.find("api_version");
   if (version == settings.end()) {
     settings["api_version"] = kDefaultGraphVersion;

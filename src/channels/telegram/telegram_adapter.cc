@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <limits>
 
 #include "core/message_json.h"
@@ -96,20 +95,7 @@ Result<json::object> TelegramAdapter::PrepareConnection(json::object& settings,
       return InvalidArgument(fmt::format("credentials.{}: unknown key", std::string_view(key)));
     }
   }
-  auto base = settings.find("api_base_url");
-  if (base == settings.end()) {
-    settings["api_base_url"] = kDefaultApiBaseUrl;
-  } else {
-    std::string_view url = base->value().is_string() ? std::string_view(base->value().get_string())
-                                                     : std::string_view();
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (url.empty() || url.size() > kMaxUrlBytes || !parsed ||
-        (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty() ||
-        parsed->has_query() || parsed->has_fragment() || url.back() == '/') {
-      return InvalidArgument(
-          "settings.api_base_url: must be an http(s) URL without query or trailing '/'");
-    }
-  }
+  PARLEY_RETURN_IF_ERROR(CheckApiBaseUrl(settings, kDefaultApiBaseUrl));
   auto token = credentials.find("bot_token");
   if (token == credentials.end() || !token->value().is_string() ||
       !ValidBotToken(token->value().get_string())) {

@@ -361,15 +361,7 @@ Result<json::object> TwilioAdapter::PrepareConnection(json::object& settings,
   } else if (!service) {
     return InvalidArgument("settings.from: required unless settings.messaging_service_sid is set");
   }
-  PARLEY_ASSIGN_OR_RETURN(auto base, OptionalString(settings, "api_base_url", "settings"));
-  if (base) {
-    if (!IsHttpUrl(*base) || base->back() == '/' || base->find('?') != std::string::npos) {
-      return InvalidArgument(
-          "settings.api_base_url: must be an http(s) URL without query or trailing '/'");
-    }
-  } else {
-    settings["api_base_url"] = kDefaultApiBaseUrl;
-  }
+  PARLEY_RETURN_IF_ERROR(CheckApiBaseUrl(settings, kDefaultApiBaseUrl));
   PARLEY_ASSIGN_OR_RETURN(auto webhook, OptionalString(settings, "webhook_url", "settings"));
   if (webhook) {
     if (!IsHttpUrl(*webhook)) {
