@@ -18,8 +18,8 @@ targets=("$@")
 dir=build-fuzz
 fixtures=../shared/fixtures/providers
 
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DPARLEY_FUZZ=ON >/dev/null
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS= \
+  -DCMAKE_CXX_COMPILER=clang++ -DPARLEY_FUZZ=ON >/dev/null
 ninja -C "$dir" -j"${PARLEY_JOBS:-2}" "${targets[@]/%/_fuzz}" >"$dir.log" 2>&1 || {
   tail -n 40 "$dir.log" >&2
   exit 1

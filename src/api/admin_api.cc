@@ -477,6 +477,17 @@ class AdminApi {
     c.settings_json = json::serialize(*settings);
     c.credentials_sealed = (*key)->Seal(json::serialize(*credentials),
                                         delivery::place::ConnectionCredentials(tenant, c.id.str()));
+    // The provider identity it serves (phone number id, page id, number, bot), sealed, and
+    // its routing index: a webhook that carries items for several identities of one provider
+    // app is routed by it (api/webhooks_api.cc). One identity, one connection.
+    std::string identity =
+        adapter->ClientIdentity(channels::ConnectionContext{tenant, c.id, c.kind, *settings, {}});
+    if (!identity.empty()) {
+      c.identity_sealed =
+          (*key)->Seal(identity, delivery::place::ConnectionIdentity(tenant, c.id.str()));
+      c.identity_index = app_.keys->ring().master_key().RoutingIndex(
+          delivery::IdentityRoutingDomain(c.kind), identity);
+    }
     c.created_at = app_.clock->Now();
     auto audit = Audit(app_, *who, "connection.create", tenant, c.id.str());
     store::Store::WriteFn insert_connection = [c, audit](store::Writer& w) {
@@ -484,6 +495,10 @@ class AdminApi {
       return w.InsertAudit(audit);
     };
     Status s = co_await store::Write(*app_.store, std::move(insert_connection));
+    if (s.code() == StatusCode::kAlreadyExists && !identity.empty()) {
+      co_return http::ErrorResponse(
+          AlreadyExists("settings: another connection already serves this provider identity"));
+    }
     if (!s.ok()) co_return http::ErrorResponse(s);
     json::object out = ConnectionJson(c);
     for (const auto& [k, v] : *shown) out[k] = v;

@@ -39,8 +39,7 @@ store::ConversationEphemeral SealEphemeral(const crypto::DataKey& key, const Ten
 namespace {
 
 std::string DedupeIndex(const OpenConnection& c, const channels::InboundMessage& in) {
-  return c.key->BlindIndex("inbound.provider_message_id:" + c.context.id.str(),
-                           in.provider_message_id);
+  return c.key->BlindIndex(delivery::InboundProviderIdDomain(c.context.id), in.provider_message_id);
 }
 
 std::string ContactIndex(const OpenConnection& c, const channels::InboundMessage& in) {

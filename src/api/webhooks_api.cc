@@ -104,9 +104,8 @@ class WebhookApi {
   awaitable<Response> Receive(Request q) {
     Target t = co_await Find(q);
     if (t.error) co_return std::move(*t.error);
-    std::shared_ptr<const OpenConnection> connection = t.connection;
     channels::ChannelAdapter* adapter = t.adapter;
-    const channels::ConnectionContext& ctx = connection->context;
+    const channels::ConnectionContext& ctx = t.connection->context;
     Status verified = adapter->VerifyWebhook(q, ctx, app_.clock->Now());
     if (!verified.ok()) {
       rejected_->Inc({ctx.kind, "signature"});
@@ -123,48 +122,136 @@ class WebhookApi {
           {{"connection", ctx.id.str()}, {"reason", "malformed"}, {"request_id", q.request_id}});
       co_return http::ErrorResponse(batch.status());
     }
-    KeepOwnItems(*adapter, ctx, *batch);
-    Status media = co_await FetchMedia(connection, adapter, *batch);
-    if (!media.ok()) co_return http::ErrorResponse(media);
-    auto result = co_await Ingest(connection, *batch);
-    if (!result.ok()) co_return http::ErrorResponse(result.status());
-    if (!batch->signals.empty()) co_await PublishSignals(connection, batch->signals);
-    if (auto ack = adapter->Acknowledgement(*batch)) co_return std::move(*ack);
-    int stored = 0;
-    json::array messages;
-    for (const auto& m : result->messages) {
-      if (!m.duplicate) ++stored;
-      messages.push_back(json::object{{"message", m.message.str()},
-                                      {"conversation", m.conversation.str()},
-                                      {"duplicate", m.duplicate}});
+    if (batch->ignored > 0)
+      dropped_->Inc({ctx.kind, "ignored"}, static_cast<uint64_t>(batch->ignored));
+    channels::InboundBatch ack;  // what Acknowledgement reads: the call as a whole
+    ack.ignored = batch->ignored;
+    ack.ack_data = std::move(batch->ack_data);
+    std::vector<Share> shares = co_await Route(q, t.connection, adapter, std::move(*batch));
+    // Every share's media first, then the writes: a transient failure stores nothing, so the
+    // provider's retry brings the whole call again.
+    for (Share& share : shares) {
+      Status media = co_await FetchMedia(share.connection, adapter, share.batch);
+      if (!media.ok()) co_return http::ErrorResponse(media);
     }
-    if (stored) messages_in_->Inc({ctx.kind}, stored);
+    json::array messages;
+    int statuses = 0;
+    for (Share& share : shares) {
+      const channels::ConnectionContext& own = share.connection->context;
+      auto result = co_await Ingest(share.connection, share.batch);
+      if (!result.ok()) co_return http::ErrorResponse(result.status());
+      if (!share.batch.signals.empty())
+        co_await PublishSignals(share.connection, share.batch.signals);
+      int stored = 0;
+      for (const auto& m : result->messages) {
+        if (!m.duplicate) ++stored;
+        json::object item{{"message", m.message.str()},
+                          {"conversation", m.conversation.str()},
+                          {"duplicate", m.duplicate}};
+        if (own.id != ctx.id) item["connection"] = own.id.str();
+        messages.push_back(std::move(item));
+      }
+      if (stored) messages_in_->Inc({own.kind}, stored);
+      statuses += result->statuses_applied;
+    }
+    if (auto answer = adapter->Acknowledgement(ack)) co_return std::move(*answer);
     if (messages.size() == 1) co_return Json(200, messages.front());
-    co_return Json(200, json::object{{"messages", std::move(messages)},
-                                     {"statuses", result->statuses_applied}});
+    co_return Json(200, json::object{{"messages", std::move(messages)}, {"statuses", statuses}});
   }
 
-  // Drops the items addressed to another identity than the connection's (a provider app that
-  // serves several numbers or pages posts all of them to each webhook URL).
-  void KeepOwnItems(const channels::ChannelAdapter& adapter, const channels::ConnectionContext& ctx,
-                    channels::InboundBatch& batch) {
-    if (batch.ignored > 0)
-      dropped_->Inc({ctx.kind, "ignored"}, static_cast<uint64_t>(batch.ignored));
-    std::string own = adapter.ClientIdentity(ctx);
-    if (own.empty()) return;
-    auto foreign = [&own](const auto& item) {
-      return !item.client_identity.empty() && item.client_identity != own;
+  // The part of a webhook call that belongs to one connection.
+  struct Share {
+    std::shared_ptr<const OpenConnection> connection;
+    channels::InboundBatch batch;
+  };
+
+  // At most this many other identities are routed from one call; items for more are dropped.
+  static constexpr size_t kMaxRoutedIdentities = 16;
+
+  // Splits a verified batch by the provider identity each item is addressed to. A provider
+  // app that serves several numbers or pages posts all of them to the one URL it has: items
+  // for this connection's identity (or none) stay here; items for another identity go to the
+  // connection serving it — found by its routing index, of the same kind, and only when this
+  // very call also verifies under that connection's own credentials (the same app secret), so
+  // one tenant's secret can never write into another's connection. Anything else is dropped
+  // and counted.
+  awaitable<std::vector<Share>> Route(const Request& q,
+                                      std::shared_ptr<const OpenConnection> connection,
+                                      channels::ChannelAdapter* adapter,
+                                      channels::InboundBatch batch) {
+    const channels::ConnectionContext& ctx = connection->context;
+    std::vector<Share> shares;
+    shares.push_back({connection, {}});
+    std::string own = adapter->ClientIdentity(ctx);
+    auto foreign = [&own](const std::string& identity) {
+      return !own.empty() && !identity.empty() && identity != own;
     };
-    size_t before = batch.messages.size() + batch.statuses.size() + batch.signals.size();
-    std::erase_if(batch.messages, foreign);
-    std::erase_if(batch.statuses, foreign);
-    std::erase_if(batch.signals, foreign);
-    size_t dropped = before - batch.messages.size() - batch.statuses.size() - batch.signals.size();
+    // identity -> index in shares; SIZE_MAX: no connection this call may write to
+    std::map<std::string, size_t, std::less<>> share_of;
+    auto note = [&](const auto& items) {
+      for (const auto& item : items) {
+        if (foreign(item.client_identity)) share_of.emplace(item.client_identity, SIZE_MAX);
+      }
+    };
+    note(batch.messages);
+    note(batch.statuses);
+    note(batch.signals);
+    size_t looked_up = 0;
+    for (auto& [identity, index] : share_of) {
+      if (++looked_up > kMaxRoutedIdentities) break;
+      std::shared_ptr<const OpenConnection> other = co_await RouteTo(q, ctx, adapter, identity);
+      if (!other) continue;
+      index = shares.size();
+      shares.push_back({std::move(other), {}});
+    }
+    size_t dropped = 0;
+    auto deal = [&](auto& items, auto member) {
+      for (auto& item : items) {
+        size_t index = 0;
+        if (foreign(item.client_identity)) index = share_of.find(item.client_identity)->second;
+        if (index == SIZE_MAX) {
+          ++dropped;
+          continue;
+        }
+        (shares[index].batch.*member).push_back(std::move(item));
+      }
+    };
+    deal(batch.messages, &channels::InboundBatch::messages);
+    deal(batch.statuses, &channels::InboundBatch::statuses);
+    deal(batch.signals, &channels::InboundBatch::signals);
     if (dropped > 0) {
       dropped_->Inc({ctx.kind, "other_identity"}, dropped);
       log::Warn("webhook.other_identity",
                 {{"connection", ctx.id.str()}, {"items", static_cast<int64_t>(dropped)}});
     }
+    if (shares.size() > 1) {
+      log::Info("webhook.routed", {{"connection", ctx.id.str()},
+                                   {"connections", static_cast<int64_t>(shares.size())}});
+    }
+    co_return shares;
+  }
+
+  // The connection serving `identity` when this call may write to it (see Route), or null.
+  awaitable<std::shared_ptr<const OpenConnection>> RouteTo(const Request& q,
+                                                           channels::ConnectionContext from,
+                                                           channels::ChannelAdapter* adapter,
+                                                           std::string identity) {
+    std::string index = app_.keys->ring().master_key().RoutingIndex(
+        delivery::IdentityRoutingDomain(from.kind), identity);
+    std::function<Result<store::ConnectionRecord>(store::Reader&)> find =
+        [kind = from.kind, index](store::Reader& r) {
+          return r.FindConnectionByIdentity(kind, index);
+        };
+    auto record = co_await store::Read<store::ConnectionRecord>(*app_.store, std::move(find));
+    if (!record.ok()) co_return nullptr;
+    auto other = co_await app_.connections->Get(record->id);
+    if (!other.ok()) co_return nullptr;
+    const channels::ConnectionContext& to = (*other)->context;
+    if (to.kind != from.kind || adapter->ClientIdentity(to) != identity ||
+        !adapter->VerifyWebhook(q, to, app_.clock->Now()).ok()) {
+      co_return nullptr;
+    }
+    co_return *other;
   }
 
   // Downloads every media file the batch's messages refer to into the tenant's attachment
@@ -183,8 +270,8 @@ class WebhookApi {
         m.media.clear();
         continue;
       }
-      std::string dedupe = connection->key->BlindIndex(
-          "inbound.provider_message_id:" + ctx.id.str(), m.provider_message_id);
+      std::string dedupe = connection->key->BlindIndex(delivery::InboundProviderIdDomain(ctx.id),
+                                                       m.provider_message_id);
       std::function<Result<std::optional<MessageId>>(store::Reader&)> seen =
           [tenant = ctx.tenant, id = ctx.id, dedupe](store::Reader& r) {
             return r.FindInboundKey(tenant, id, dedupe);

@@ -119,6 +119,12 @@ class MasterKey {
   // master key, tampered bytes).
   Result<DataKey> UnwrapDataKey(std::string_view tenant_id, std::string_view wrapped) const;
 
+  // A blind index that does not belong to one tenant: HMAC-SHA256 (hex) of `value` under a
+  // key derived from the master key, separated by `domain`. Routes a provider webhook to the
+  // connection serving a client identity (phone number id, page id) before the tenant is
+  // known; each tenant's own lookups use DataKey::BlindIndex.
+  std::string RoutingIndex(std::string_view domain, std::string_view value) const;
+
  private:
   explicit MasterKey(std::string_view raw);
 

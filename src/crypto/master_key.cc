@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "crypto/encoding.h"
+#include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "crypto/random.h"
 
@@ -17,6 +18,7 @@ namespace parley::crypto {
 namespace {
 
 constexpr std::string_view kWrapLabel = "parley tenant key v1";
+constexpr std::string_view kRoutingIndexInfo = "parley routing index v1";
 constexpr size_t kWrappedSize = kSealOverhead + DataKey::kSize;
 constexpr size_t kHexSize = 2 * MasterKey::kSize;
 
@@ -237,6 +239,18 @@ Result<DataKey> MasterKey::UnwrapDataKey(std::string_view tenant_id,
   DataKey key(*raw);
   OPENSSL_cleanse(raw->data(), raw->size());
   return key;
+}
+
+std::string MasterKey::RoutingIndex(std::string_view domain, std::string_view value) const {
+  PARLEY_CHECK(domain.size() <= UINT32_MAX);
+  std::string key = Hkdf(std::string_view(reinterpret_cast<const char*>(raw_.data()), raw_.size()),
+                         {}, kRoutingIndexInfo, kSize);
+  const auto n = static_cast<uint32_t>(domain.size());
+  const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)};
+  std::string index = HexEncode(HmacSha256(key, {std::string_view(len, 4), domain, value}));
+  OPENSSL_cleanse(key.data(), key.size());
+  return index;
 }
 
 }  // namespace parley::crypto

@@ -85,6 +85,23 @@ TEST(MasterKeyTest, UnwrapFailsForWrongTenantWrongMasterOrTampering) {
   EXPECT_FALSE(master.UnwrapDataKey("tn_a", "").ok());
 }
 
+TEST(MasterKeyTest, RoutingIndexIsStablePerKeyAndSeparatedByDomain) {
+  auto a = MasterKey::FromHex(std::string(64, 'a'));
+  auto b = MasterKey::FromHex(std::string(64, 'b'));
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string index = a->RoutingIndex("whatsapp", "106540352242922");
+  EXPECT_EQ(index.size(), 64u);
+  EXPECT_EQ(index, a->RoutingIndex("whatsapp", "106540352242922"));
+  EXPECT_NE(index, a->RoutingIndex("messenger", "106540352242922"));
+  EXPECT_NE(index, a->RoutingIndex("whatsapp", "106540352242923"));
+  EXPECT_NE(index, b->RoutingIndex("whatsapp", "106540352242922"));
+  // The domain's length is bound in, so moving bytes between domain and value changes it.
+  EXPECT_NE(a->RoutingIndex("ab", "c"), a->RoutingIndex("a", "bc"));
+  // Not a tenant's blind index of the same value.
+  DataKey tenant_key = DataKey::Generate();
+  EXPECT_NE(index, tenant_key.BlindIndex("whatsapp", "106540352242922"));
+}
+
 TEST_F(MasterKeyFileTest, FromFileAcceptsHexWithOrWithoutNewline) {
   auto a = MasterKey::FromFile(Write("a.key", std::string(kHex) + "\n", 0600));
   auto b = MasterKey::FromFile(Write("b.key", kHex, 0400));

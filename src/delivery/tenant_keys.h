@@ -89,4 +89,15 @@ inline std::string SentProviderIdDomain(const ConnectionId& connection) {
   return "outbound.provider_message_id:" + connection.str();
 }
 
+// The inbound dedupe key of a provider message id received through a connection.
+inline std::string InboundProviderIdDomain(const ConnectionId& connection) {
+  return "inbound.provider_message_id:" + connection.str();
+}
+
+// The routing-index domain (crypto::MasterKey::RoutingIndex) of the client identities a
+// channel kind's connections serve.
+inline std::string IdentityRoutingDomain(std::string_view channel_kind) {
+  return "connection.identity:" + std::string(channel_kind);
+}
+
 }  // namespace parley::delivery

@@ -10,10 +10,13 @@ throttle is retried until it succeeds; a permanent refusal becomes message.statu
 the provider's code; buttons are rendered in the provider's interactive format (or degraded as
 docs/channels/<kind>.md says); a bad signature is refused and stores nothing."""
 
+import hashlib
+import hmac
 import json
 import os
 import secrets as pysecrets
 import subprocess
+import time
 import unittest
 import urllib.parse
 
@@ -308,6 +311,70 @@ class WhatsAppTest(ProviderChannelTest):
         self.assertTrue(again["data"]["returning"])
         self.assertEqual(again["data"]["customer"], started["data"]["customer"])
         self.assertIn("customer_first_seen", again["data"])
+
+
+    def whatsapp_webhook(self, connection, app_secret, phone_number_id, wamid, text):
+        """Posts a signed WhatsApp text webhook for `phone_number_id` to `connection`'s URL."""
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{
+            "id": "102290129340398", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550783881",
+                             "phone_number_id": phone_number_id},
+                "contacts": [{"profile": {"name": "Kerry"}, "wa_id": "16315551181"}],
+                "messages": [{"from": "16315551181", "id": wamid,
+                              "timestamp": str(int(time.time())), "type": "text",
+                              "text": {"body": text}}]}}]}]}).encode()
+        signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+        return harness.http_request(self.parley.port, "POST", "/v1/webhooks/%s" % connection,
+                                    body, {"Content-Type": "application/json",
+                                           "X-Hub-Signature-256": signature})
+
+    def test_one_app_url_routes_each_number_to_its_connection(self):
+        # A Meta app posts every number's webhooks to its one URL (here this connection's):
+        # a number served by another tenant's connection of the same app is routed there.
+        app_secret = self.setup[1]["app_secret"]
+        other = self.bootstrap()
+        admin = self.parley.admin()
+
+        def connect(tenant, phone_number_id, secret):
+            return admin.post("/v1/admin/tenants/%s/connections" % tenant, {
+                "kind": "whatsapp", "settings": {"phone_number_id": phone_number_id,
+                                                 "api_base_url": self.sim_url},
+                "credentials": {"app_secret": secret, "verify_token": "vt",
+                                "access_token": "EAAG-other"}})
+
+        routed = connect(other.id, "200000000000001", app_secret)
+        self.assertEqual(routed.status, 201, routed)
+        # One identity, one connection: a second connection for the same number is refused.
+        taken = connect(self.tenant.id, "200000000000001", app_secret)
+        self.assertEqual(taken.status, 409, taken)
+        self.assertNotIn("200000000000001", taken.body.decode())
+        # A connection of another app (its own secret) is never written through this URL.
+        foreign = connect(other.id, "200000000000002", "as-" + pysecrets.token_hex(12))
+        self.assertEqual(foreign.status, 201, foreign)
+
+        text = "routed %s" % pysecrets.token_hex(3)
+        r = self.whatsapp_webhook(self.connection, app_secret, "200000000000001",
+                                  "wamid.routed-" + pysecrets.token_hex(6), text)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["connection"], routed.json["id"])
+        event = other.webhook.wait_for_event(
+            lambda e: e["type"] == "message.created" and e["data"]["content"].get("text") == text,
+            what="the routed message at the other tenant")
+        self.assertEqual(event["data"]["channel"]["connection"], routed.json["id"])
+        self.assertFalse([e for e in self.tenant.webhook.events()
+                          if e["type"] == "message.created" and
+                          e["data"]["content"].get("text") == text])
+
+        before = harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0]
+        r = self.whatsapp_webhook(self.connection, app_secret, "200000000000002",
+                                  "wamid.foreign-" + pysecrets.token_hex(6), "not yours")
+        self.assertEqual(r.status, 200, r)
+        r = self.whatsapp_webhook(self.connection, app_secret, "200000000000003",
+                                  "wamid.nobody-" + pysecrets.token_hex(6), "nobody's")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0],
+                         before)
 
 
 class MessengerTest(ProviderChannelTest):
