@@ -4,18 +4,12 @@
 
 #include "core/message_json.h"
 #include "delivery/attachments.h"
+#include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
 
 namespace parley::api {
 
 namespace json = boost::json;
-
-int StatusRank(std::string_view status) {
-  if (status == "sent") return 1;
-  if (status == "delivered") return 2;
-  if (status == "read") return 3;
-  return 0;  // received, queued, failed
-}
 
 store::ConversationEphemeral SealEphemeral(const crypto::DataKey& key, const TenantId& tenant,
                                            const ConversationId& id, const InboundEphemeral& e) {
@@ -198,21 +192,15 @@ Result<bool> ApplyStatusTo(store::Writer& w, const OpenConnection& c,
   if (message.connection != c.context.id || message.direction != direction) {
     return false;  // not a message this connection carried
   }
-  std::string_view next = WireName(st.status);
-  bool apply = st.status == DeliveryStatus::kFailed ? StatusRank(message.status) < 2
-                                                    : StatusRank(next) > StatusRank(message.status);
-  if (!apply) return false;
-  TimePoint now = clock.Now();
-  PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message.id, next, now));
   MessageStatusData data;
   data.message = message.id;
   data.conversation = message.conversation;
   data.status = st.status;
   data.error = st.error;
   data.provider_message_id = st.provider_message_id;
+  TimePoint now = clock.Now();
   data.at = st.at.value_or(now);
-  PARLEY_RETURN_IF_ERROR(recorder.Record(w, tenant, data, message.conversation).status());
-  return true;
+  return delivery::AdvanceMessageStatus(w, recorder, tenant, data, message.status, now);
 }
 
 // A watermark status: every message sent to the contact's open conversation up to the
@@ -246,7 +234,7 @@ Result<bool> ApplyWatermark(store::Writer& w, const OpenConnection& c,
     for (const store::MessageRecord& m : messages) {
       if (m.created_at > *st.watermark) return any;  // oldest first: the rest are later
       // Only messages the provider accepted: a queued or failed one was never delivered.
-      if (StatusRank(m.status) < 1) continue;
+      if (delivery::StatusRank(m.status) < 1) continue;
       PARLEY_ASSIGN_OR_RETURN(bool applied, ApplyStatusTo(w, c, recorder, st, m, clock, direction));
       any = any || applied;
     }
@@ -269,6 +257,22 @@ Result<bool> ApplyStatus(store::Writer& w, const OpenConnection& c,
     std::string index =
         c.key->BlindIndex(delivery::SentProviderIdDomain(c.context.id), st.provider_message_id);
     PARLEY_ASSIGN_OR_RETURN(id, w.FindInboundKey(tenant, c.context.id, index));
+    if (!id) {
+      // Not recorded yet: the send's own write may still be on its way (the provider can
+      // answer the send and post the status before Parley commits the outcome). That write
+      // applies it; the sweeper drops it if no send ever claims it.
+      MessageStatusData data;
+      data.status = st.status;
+      data.error = st.error;
+      data.provider_message_id = st.provider_message_id;
+      data.at = st.at.value_or(clock.Now());
+      store::PendingStatusRecord pending{tenant, c.context.id, index,
+                                         delivery::SealPendingStatus(*c.key, tenant, index, data),
+                                         clock.Now()};
+      PARLEY_RETURN_IF_ERROR(
+          w.InsertPendingStatus(pending, delivery::kMaxPendingStatusesPerId).status());
+      return false;
+    }
   }
   if (!id) return false;
   auto message = w.GetMessage(tenant, *id);

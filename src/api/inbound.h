@@ -59,9 +59,6 @@ PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundM
 void RememberConversation(const OpenConnection& c, const PreparedInbound& prepared,
                           const InboundOutcome& outcome);
 
-// Ranks of message states: statuses only move forward.
-int StatusRank(std::string_view status);
-
 // Dedupes by (connection, provider message id), finds or creates the customer (by the blind
 // index of the contact id) and their open conversation, checks the message's attachments,
 // stores the sealed message and records conversation.started and message.created.
@@ -75,8 +72,10 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
                                     const PreparedInbound* prepared = nullptr);
 
 // Applies a delivery status to a message this connection carried, keeping the highest state
-// reached (statuses arrive out of order); `direction` is the direction of the message the
-// status is about. Returns false when nothing changed.
+// reached (statuses arrive out of order; delivery/message_status.h); `direction` is the
+// direction of the message the status is about. A status naming a provider id not recorded
+// yet is kept as a pending status for the send's write to apply. Returns false when nothing
+// changed.
 Result<bool> ApplyStatus(store::Writer& w, const OpenConnection& c,
                          delivery::EventRecorder& recorder, const channels::InboundStatus& st,
                          const Clock& clock,

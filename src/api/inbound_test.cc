@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/message_json.h"
+#include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -144,6 +145,30 @@ TEST_F(InboundTest, AStaleGuessIsCheckedAndTheWriterBuildsTheMessageForTheNewCon
   Store(Text("p3", "more"), &after);
   ASSERT_TRUE(after.guess.has_value());
   EXPECT_EQ(after.guess->conversation, next.conversation);
+}
+
+TEST_F(InboundTest, AStatusForAProviderIdNotRecordedYetIsKeptForTheSend) {
+  channels::InboundStatus st;
+  st.provider_message_id = "wamid.early";
+  st.status = DeliveryStatus::kDelivered;
+  st.at = clock_.Now();
+  delivery::EventRecorder recorder(connection_.key, clock_);
+  const TenantId& t = connection_.context.tenant;
+  std::string index = connection_.key->BlindIndex(
+      delivery::SentProviderIdDomain(connection_.context.id), "wamid.early");
+  std::vector<store::PendingStatusRecord> kept;
+  Status s = store_->WriteSync([&](store::Writer& w) -> Status {
+    PARLEY_ASSIGN_OR_RETURN(bool applied, ApplyStatus(w, connection_, recorder, st, clock_));
+    EXPECT_FALSE(applied);
+    PARLEY_ASSIGN_OR_RETURN(kept, w.TakePendingStatuses(t, connection_.context.id, index));
+    return OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(kept.size(), 1u);
+  auto opened = delivery::OpenPendingStatus(*connection_.key, t, index, kept[0].status_sealed);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(opened->provider_message_id, "wamid.early");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/message_json.h"
 #include "delivery/event_recorder.h"
+#include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
 #include "http/io_runtime.h"
 #include "store/async.h"
@@ -148,7 +149,7 @@ class SignalApi {
         return NotFound("message: no such customer message in this conversation");
       }
       *read_conversation = conv;
-      if (StatusRank(m->status) >= StatusRank("read")) return OkStatus();
+      if (delivery::StatusRank(m->status) >= delivery::StatusRank("read")) return OkStatus();
       TimePoint now = clock->Now();
       PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message, "read", now));
       MessageStatusData data;

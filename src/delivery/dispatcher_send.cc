@@ -8,6 +8,7 @@
 #include "delivery/attachments.h"
 #include "delivery/dispatcher_internal.h"
 #include "delivery/event_recorder.h"
+#include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
 #include "store/async.h"
 
@@ -166,6 +167,7 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
       outcome.kind == Kind::kSent && !outcome.provider_message_id.empty()
           ? k.BlindIndex(SentProviderIdDomain(connection_id), outcome.provider_message_id)
           : std::string();
+  std::shared_ptr<const crypto::DataKey> data_key = *key;
   store::Store::WriteFn record_outcome = [=](store::Writer& w) -> Status {
     recorder->Clear();
     MessageStatusData status;
@@ -194,7 +196,11 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
       }
     }
     PARLEY_RETURN_IF_ERROR(w.UpdateMessageStatus(tenant, message_id, WireName(status.status), now));
-    return recorder->Record(w, tenant, status, conversation).status();
+    PARLEY_RETURN_IF_ERROR(recorder->Record(w, tenant, status, conversation).status());
+    if (provider_index.empty() || status.status != DeliveryStatus::kSent) return OkStatus();
+    // Statuses the provider posted before this write apply now.
+    return ApplyPendingStatuses(w, *recorder, *data_key, tenant, connection_id, provider_index,
+                                message_id, conversation, now);
   };
   Status s = co_await store::Write(*deps.store, std::move(record_outcome));
   if (s.ok()) {

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/thread_name.h"
 #include "delivery/event_recorder.h"
+#include "delivery/message_status.h"
 
 namespace parley::delivery {
 
@@ -72,6 +73,9 @@ std::vector<DataMapEntry> DescribeDataMap(const std::vector<store::TableStats>& 
        grace + " after delivery to every endpoint; held while a dead letter refers to them"},
       {"inbound_dedupe", "webhook dedupe records", "no (HMAC of the provider's message id)",
        Duration(o.dedupe_window) + " after they were recorded"},
+      {"pending_statuses", "provider statuses that arrived before their send was recorded",
+       "status and provider error",
+       "when the send is recorded, or " + Duration(kPendingStatusWindow) + " after arrival"},
       {"outbox", "pending deliveries", "no (ids only)", "when delivered, or as dead letters"},
       {"dead_letters", "dead letters", "no (ids and error codes only)",
        Duration(o.dead_letter_ttl) + " after the delivery was given up"},
@@ -137,7 +141,7 @@ void Sweeper::Loop() {
       log::Error("retention.sweep_failed", {{"code", StatusCodeName(report.status().code())}});
     } else if (report->conversations_ended + report->conversations_deleted + report->messages +
                    report->events + report->dead_letters + report->inbound_dedupe +
-                   report->idempotency_keys >
+                   report->pending_statuses + report->idempotency_keys >
                0) {
       log::Info("retention.swept",
                 {{"conversations_ended", static_cast<int64_t>(report->conversations_ended)},
@@ -146,6 +150,7 @@ void Sweeper::Loop() {
                  {"events", static_cast<int64_t>(report->events)},
                  {"dead_letters", static_cast<int64_t>(report->dead_letters)},
                  {"inbound_dedupe", static_cast<int64_t>(report->inbound_dedupe)},
+                 {"pending_statuses", static_cast<int64_t>(report->pending_statuses)},
                  {"idempotency_keys", static_cast<int64_t>(report->idempotency_keys)},
                  {"attachments", static_cast<int64_t>(report->attachments)}});
     }
@@ -174,6 +179,10 @@ Result<SweepReport> Sweeper::RunOnce() {
   TimePoint dedupe = now - options_.dedupe_window;
   PARLEY_ASSIGN_OR_RETURN(report.inbound_dedupe, Repeat([dedupe, batch](store::Writer& w) {
                             return w.SweepInboundDedupe(dedupe, batch);
+                          }));
+  TimePoint unmatched = now - kPendingStatusWindow;
+  PARLEY_ASSIGN_OR_RETURN(report.pending_statuses, Repeat([unmatched, batch](store::Writer& w) {
+                            return w.SweepPendingStatuses(unmatched, batch);
                           }));
   TimePoint idempotency = now - options_.idempotency_window;
   PARLEY_ASSIGN_OR_RETURN(report.idempotency_keys, Repeat([idempotency, batch](store::Writer& w) {

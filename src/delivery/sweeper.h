@@ -52,6 +52,7 @@ struct SweepReport {
   int events = 0;
   int dead_letters = 0;
   int inbound_dedupe = 0;
+  int pending_statuses = 0;
   int idempotency_keys = 0;
   int attachments = 0;
 };

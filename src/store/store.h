@@ -197,6 +197,17 @@ struct AuditRecord {
   std::string detail_json;  // non-secret details
 };
 
+// A provider status that named a provider message id no sent message had yet (it outran the
+// write recording the send's outcome). The send's write takes and applies it; the sweeper
+// drops it after delivery::kPendingStatusWindow.
+struct PendingStatusRecord {
+  TenantId tenant;
+  ConnectionId connection;
+  std::string key_index;      // blind index of the provider id (SentProviderIdDomain)
+  std::string status_sealed;  // delivery::SealPendingStatus
+  TimePoint created_at;
+};
+
 // An attachment's record; its bytes live in blob storage (blob/) under `blob_name`.
 struct AttachmentRecord {
   AttachmentId id;
@@ -394,6 +405,13 @@ class Writer : public Reader {
                                                              const MessageId& message,
                                                              TimePoint at) = 0;
 
+  // Keeps a status for a provider id not recorded yet. At most `max_per_key` are kept per
+  // (connection, key_index): further ones are not stored (returns false).
+  virtual Result<bool> InsertPendingStatus(const PendingStatusRecord& r, int max_per_key) = 0;
+  // Returns and deletes the pending statuses of (connection, key_index), oldest first.
+  virtual Result<std::vector<PendingStatusRecord>> TakePendingStatuses(
+      const TenantId& tenant, const ConnectionId& connection, std::string_view key_index) = 0;
+
   // Returns the assigned seq.
   virtual Result<int64_t> InsertEvent(const EventRecord& r) = 0;
 
@@ -444,6 +462,7 @@ class Writer : public Reader {
   // The message.created event of message "msg_X" has the id "ev_X" (EventRecorder), so a
   // message is pending while its own id or its event's id is referred to.
   virtual Result<int> SweepInboundDedupe(TimePoint created_before, int limit) = 0;
+  virtual Result<int> SweepPendingStatuses(TimePoint created_before, int limit) = 0;
   virtual Result<int> SweepIdempotency(TimePoint created_before, int limit) = 0;
   virtual Result<int> SweepDeadLetters(TimePoint failed_before, int limit) = 0;
   // Events created before the time and not pending.

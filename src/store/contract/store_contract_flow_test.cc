@@ -43,6 +43,60 @@ TEST_P(StoreContractTest, RecordInboundOnceReturnsTheFirstMessageIdOnARepeat) {
   EXPECT_FALSE(missing.has_value());
 }
 
+TEST_P(StoreContractTest, PendingStatusesAreTakenOnceOldestFirstBoundedAndSwept) {
+  TenantId t = TenantId::New(T(0));
+  TenantId other_t = TenantId::New(T(0));
+  ConnectionId cn = ConnectionId::New(T(0));
+  auto pending = [&](const TenantId& tenant, std::string key, std::string sealed, int at) {
+    return PendingStatusRecord{tenant, cn, std::move(key), std::move(sealed), T(at)};
+  };
+  std::vector<bool> kept;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                for (int i = 0; i < 4; ++i) {
+                  PARLEY_ASSIGN_OR_RETURN(
+                      bool k,
+                      w.InsertPendingStatus(pending(t, "p1", "s" + std::to_string(i), i), 3));
+                  kept.push_back(k);
+                }
+                PARLEY_RETURN_IF_ERROR(w.InsertPendingStatus(pending(t, "p2", "x", 5), 3).status());
+                return w.InsertPendingStatus(pending(other_t, "p1", "y", 1), 3).status();
+              }).ok());
+  EXPECT_EQ(kept, (std::vector<bool>{true, true, true, false})) << "at most 3 per key";
+
+  std::vector<PendingStatusRecord> taken, again, other;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(taken, w.TakePendingStatuses(t, cn, "p1"));
+                PARLEY_ASSIGN_OR_RETURN(again, w.TakePendingStatuses(t, cn, "p1"));
+                PARLEY_ASSIGN_OR_RETURN(other,
+                                        w.TakePendingStatuses(t, ConnectionId::New(T(0)), "p2"));
+                return OkStatus();
+              }).ok());
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(taken[0].status_sealed, "s0");
+  EXPECT_EQ(taken[2].status_sealed, "s2");
+  EXPECT_EQ(taken[1].created_at, T(1));
+  EXPECT_EQ(taken[0].tenant, t);
+  EXPECT_EQ(taken[0].key_index, "p1");
+  EXPECT_TRUE(again.empty()) << "taken once";
+  EXPECT_TRUE(other.empty()) << "scoped by connection";
+
+  // The sweep drops the old ones (the other tenant's "p1" at T(1)), oldest first.
+  int swept = 0;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(swept, w.SweepPendingStatuses(T(3), 100));
+                return OkStatus();
+              }).ok());
+  EXPECT_EQ(swept, 1);
+  std::vector<PendingStatusRecord> left, gone;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(left, w.TakePendingStatuses(t, cn, "p2"));
+                PARLEY_ASSIGN_OR_RETURN(gone, w.TakePendingStatuses(other_t, cn, "p1"));
+                return OkStatus();
+              }).ok());
+  EXPECT_EQ(left.size(), 1u);
+  EXPECT_TRUE(gone.empty());
+}
+
 TEST_P(StoreContractTest, EndingAConversationTwiceFailsAndEndingDropsItsContext) {
   Seeded s = SeedTenant(1);
   const TenantId& t = s.tenant.id;

@@ -230,6 +230,20 @@ INSERT INTO webhook_cursors (endpoint_id, tenant_id, after_seq, attempts, next_a
                              last_error)
   SELECT id, tenant_id, (SELECT coalesce(max(seq), 0) FROM events), 0, 0, '' FROM endpoints;
 )sql"},
+    // Provider statuses that arrived before the send's own write recorded the provider's id
+    // (store.h, PendingStatusRecord).
+    {6, R"sql(
+CREATE TABLE pending_statuses (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  connection_id TEXT NOT NULL,
+  key_index TEXT NOT NULL,
+  status_sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX pending_statuses_by_key ON pending_statuses (tenant_id, connection_id, key_index);
+CREATE INDEX pending_statuses_by_time ON pending_statuses (created_at);
+)sql"},
 };
 
 }  // namespace

@@ -122,6 +122,10 @@ class SqliteAccess final : public Writer {
                                                      std::string_view key_index,
                                                      const MessageId& message,
                                                      TimePoint at) override;
+  Result<bool> InsertPendingStatus(const PendingStatusRecord& r, int max_per_key) override;
+  Result<std::vector<PendingStatusRecord>> TakePendingStatuses(const TenantId& tenant,
+                                                               const ConnectionId& connection,
+                                                               std::string_view key_index) override;
   Result<int64_t> InsertEvent(const EventRecord& r) override;
   Result<int64_t> InsertOutbox(const OutboxRecord& r) override;
   Status DeleteOutbox(const std::vector<int64_t>& seqs) override;
@@ -131,6 +135,7 @@ class SqliteAccess final : public Writer {
   Status DeleteDeadLetter(const TenantId& tenant, const DeadLetterId& id) override;
   Status InsertIdempotency(const IdempotencyRecord& r) override;
   Result<int> SweepInboundDedupe(TimePoint created_before, int limit) override;
+  Result<int> SweepPendingStatuses(TimePoint created_before, int limit) override;
   Result<int> SweepIdempotency(TimePoint created_before, int limit) override;
   Result<int> SweepDeadLetters(TimePoint failed_before, int limit) override;
   Result<int> SweepEvents(TimePoint created_before, int limit) override;

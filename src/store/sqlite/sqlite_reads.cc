@@ -525,6 +525,7 @@ Result<std::vector<TableStats>> SqliteAccess::DataMap() {
       {"messages", "SELECT count(*), min(created_at) FROM messages"},
       {"events", "SELECT count(*), min(created_at) FROM events"},
       {"inbound_dedupe", "SELECT count(*), min(created_at) FROM inbound_dedupe"},
+      {"pending_statuses", "SELECT count(*), min(created_at) FROM pending_statuses"},
       {"outbox", "SELECT count(*), min(created_at) FROM outbox"},
       {"dead_letters", "SELECT count(*), min(failed_at) FROM dead_letters"},
       {"idempotency_keys", "SELECT count(*), min(created_at) FROM idempotency_keys"},

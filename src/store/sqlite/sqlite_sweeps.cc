@@ -43,6 +43,15 @@ Result<int> SqliteAccess::SweepInboundDedupe(TimePoint created_before, int limit
   return static_cast<int>(q.Changes());
 }
 
+Result<int> SqliteAccess::SweepPendingStatuses(TimePoint created_before, int limit) {
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("DELETE FROM pending_statuses WHERE seq IN (SELECT seq FROM"
+                           " pending_statuses WHERE created_at < ? ORDER BY created_at LIMIT ?)"));
+  q.Time(created_before).Int(limit);
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  return static_cast<int>(q.Changes());
+}
+
 Result<int> SqliteAccess::SweepIdempotency(TimePoint created_before, int limit) {
   PARLEY_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM"

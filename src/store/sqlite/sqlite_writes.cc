@@ -54,6 +54,7 @@ Status SqliteAccess::DeleteTenantData(const TenantId& id) {
       "DELETE FROM conversations WHERE tenant_id = ?",
       "DELETE FROM messages WHERE tenant_id = ?",
       "DELETE FROM inbound_dedupe WHERE tenant_id = ?",
+      "DELETE FROM pending_statuses WHERE tenant_id = ?",
       "DELETE FROM events WHERE tenant_id = ?",
       "DELETE FROM outbox WHERE tenant_id = ?",
       "DELETE FROM webhook_cursors WHERE tenant_id = ?",
@@ -366,6 +367,52 @@ Result<std::optional<MessageId>> SqliteAccess::FindInboundKey(const TenantId& te
   PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<MessageId>();
   return std::optional<MessageId>(MessageId::FromTrusted(q.ColText()));
+}
+
+Result<bool> SqliteAccess::InsertPendingStatus(const PendingStatusRecord& r, int max_per_key) {
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO pending_statuses (tenant_id, connection_id, key_index,"
+                           " status_sealed, created_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE"
+                           " (SELECT count(*) FROM pending_statuses WHERE tenant_id = ?1 AND"
+                           " connection_id = ?2 AND key_index = ?3) < ?6"));
+  q.Text(r.tenant.str())
+      .Text(r.connection.str())
+      .Text(r.key_index)
+      .Blob(r.status_sealed)
+      .Time(r.created_at)
+      .Int(max_per_key);
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  return q.Changes() == 1;
+}
+
+Result<std::vector<PendingStatusRecord>> SqliteAccess::TakePendingStatuses(
+    const TenantId& tenant, const ConnectionId& connection, std::string_view key_index) {
+  std::vector<PendingStatusRecord> taken;
+  {
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q,
+        db_.Prepare("SELECT status_sealed, created_at FROM pending_statuses WHERE"
+                    " tenant_id = ? AND connection_id = ? AND key_index = ? ORDER BY seq"));
+    q.Text(tenant.str()).Text(connection.str()).Text(key_index);
+    while (true) {
+      PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      PendingStatusRecord r;
+      r.tenant = tenant;
+      r.connection = connection;
+      r.key_index = std::string(key_index);
+      r.status_sealed = q.ColBlob();
+      r.created_at = q.ColTime();
+      taken.push_back(std::move(r));
+    }
+  }
+  if (taken.empty()) return taken;
+  PARLEY_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("DELETE FROM pending_statuses WHERE tenant_id = ? AND"
+                                      " connection_id = ? AND key_index = ?"));
+  q.Text(tenant.str()).Text(connection.str()).Text(key_index);
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  return taken;
 }
 
 Result<int64_t> SqliteAccess::InsertEvent(const EventRecord& r) {
