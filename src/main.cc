@@ -307,13 +307,15 @@ int Serve(const cli::ServeFlags& flags) {
   app.admin_token = *admin_token;
   app.openapi_json = kOpenApiJson;
   app.retention = retention;
+  app.retry_initial_backoff = cfg.delivery.initial_backoff;
+  app.retry_max_backoff = cfg.delivery.max_backoff;
   api::Auth auth(app);
   http::Router router;
   api::RegisterServiceApi(router, app);
   api::RegisterAdminApi(router, app, auth);
   api::RegisterClientApi(router, app, auth);
   api::RegisterSignalApi(router, app, auth);
-  api::RegisterWebhookApi(router, app);
+  api::RegisterWebhookApi(router, app, runtime.context().get_executor());
   api::RegisterAttachmentApi(router, app, auth);
   api::WebChatOptions web_options;
   web_options.frames_per_second = cfg.web.frames_per_second;

@@ -37,6 +37,9 @@ struct App {
   std::string openapi_json;                // served at /v1/openapi.json
   std::chrono::seconds max_grace{604800};  // endpoint secret rotation grace, at most
   delivery::SweeperOptions retention;      // the rules the data map describes
+  // Backoff of webhook calls kept for another try (api/webhook_retries.h): the delivery's.
+  std::chrono::milliseconds retry_initial_backoff{1000};
+  std::chrono::milliseconds retry_max_backoff{3600000};
 };
 
 }  // namespace parley::api

@@ -7,6 +7,7 @@
 //   RegisterAdminApi(router, app, auth);
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <string>
 
@@ -29,7 +30,8 @@ void RegisterSignalApi(http::Router& router, App& app, Auth& auth);
 // /v1/attachments…, /v1/customers/{customer}/export, DELETE /v1/customers/{customer}
 void RegisterAttachmentApi(http::Router& router, App& app, Auth& auth);
 // /v1/webhooks/{connection}
-void RegisterWebhookApi(http::Router& router, App& app);
+// Also starts, on `executor`, the retries of calls whose media could not be fetched.
+void RegisterWebhookApi(http::Router& router, App& app, boost::asio::any_io_executor executor);
 
 class WebChat;
 

@@ -5,7 +5,11 @@
 // subscription handshake (Meta's hub.challenge).
 #include <fmt/format.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <mutex>
 
@@ -13,12 +17,14 @@
 #include "api/handlers.h"
 #include "api/inbound.h"
 #include "api/json_util.h"
+#include "api/webhook_retries.h"
 #include "blob/inspect.h"
 #include "core/log.h"
 #include "core/message_json.h"
 #include "delivery/attachments.h"
 #include "delivery/event_recorder.h"
 #include "delivery/tenant_keys.h"
+#include "http/io_runtime.h"
 #include "store/async.h"
 
 namespace parley::api {
@@ -52,6 +58,9 @@ class WebhookApi {
                                       "Provider media downloads, by channel and result.",
                                       {"channel", "result"});
   }
+
+  // Tries the calls kept for another try (Keep) when due, until the executor stops.
+  awaitable<void> RunRetries() { return RetryKept(); }
 
   void Register(http::Router& r) {
     r.Add("POST", "/v1/webhooks/{connection}", [this](Request q) { return Receive(std::move(q)); });
@@ -104,9 +113,8 @@ class WebhookApi {
   awaitable<Response> Receive(Request q) {
     Target t = co_await Find(q);
     if (t.error) co_return std::move(*t.error);
-    channels::ChannelAdapter* adapter = t.adapter;
     const channels::ConnectionContext& ctx = t.connection->context;
-    Status verified = adapter->VerifyWebhook(q, ctx, app_.clock->Now());
+    Status verified = t.adapter->VerifyWebhook(q, ctx, app_.clock->Now());
     if (!verified.ok()) {
       rejected_->Inc({ctx.kind, "signature"});
       log::Warn(
@@ -114,33 +122,74 @@ class WebhookApi {
           {{"connection", ctx.id.str()}, {"reason", "signature"}, {"request_id", q.request_id}});
       co_return http::ErrorResponse(verified);
     }
+    Accepted accepted = co_await Accept(q, t.connection, t.adapter, Try::kFirst);
+    if (!accepted.again) co_return std::move(accepted.answer);
+    // A media file could not be fetched for now, and nothing was stored: the call is kept
+    // and tried again later (RetryKept), so a provider that never repeats a call loses
+    // nothing. Only when it cannot be kept is the provider asked to repeat it.
+    Status kept = co_await Keep(q, t.connection);
+    if (!kept.ok()) {
+      Status busy = Unavailable("could not fetch the message's media; retry later");
+      busy.set_retry_after(std::chrono::seconds(30));
+      co_return http::ErrorResponse(busy);
+    }
+    co_return std::move(accepted.answer);
+  }
+
+  enum class Try { kFirst, kAgain, kLast };
+
+  struct Accepted {
+    Response answer;
+    bool again = false;  // a media file could not be fetched for now; nothing was stored
+  };
+
+  // Normalizes a verified call, routes its items, fetches their media, stores them and
+  // builds the provider's answer. On the last try, media still unavailable is given up.
+  awaitable<Accepted> Accept(const Request& q, std::shared_ptr<const OpenConnection> connection,
+                             channels::ChannelAdapter* adapter, Try attempt) {
+    const channels::ConnectionContext& ctx = connection->context;
+    Accepted out;
     auto batch = adapter->ParseWebhook(q);
     if (!batch.ok()) {
       rejected_->Inc({ctx.kind, "malformed"});
       log::Warn(
           "webhook.rejected",
           {{"connection", ctx.id.str()}, {"reason", "malformed"}, {"request_id", q.request_id}});
-      co_return http::ErrorResponse(batch.status());
+      out.answer = http::ErrorResponse(batch.status());
+      co_return out;
     }
-    if (batch->ignored > 0)
+    if (batch->ignored > 0 && attempt == Try::kFirst)
       dropped_->Inc({ctx.kind, "ignored"}, static_cast<uint64_t>(batch->ignored));
     channels::InboundBatch ack;  // what Acknowledgement reads: the call as a whole
     ack.ignored = batch->ignored;
     ack.ack_data = std::move(batch->ack_data);
-    std::vector<Share> shares = co_await Route(q, t.connection, adapter, std::move(*batch));
+    std::vector<Share> shares = co_await Route(q, connection, adapter, std::move(*batch));
     // Every share's media first, then the writes: a transient failure stores nothing, so the
-    // provider's retry brings the whole call again.
+    // next try brings the whole call again.
     for (Share& share : shares) {
-      Status media = co_await FetchMedia(share.connection, adapter, share.batch);
-      if (!media.ok()) co_return http::ErrorResponse(media);
+      Status media = co_await FetchMedia(share.connection, adapter, share.batch,
+                                         /*give_up_transient=*/attempt == Try::kLast);
+      if (media.code() == StatusCode::kUnavailable) {
+        out.again = true;
+        auto answer = adapter->Acknowledgement(ack);
+        out.answer = answer ? std::move(*answer) : Json(202, json::object{{"status", "deferred"}});
+        co_return out;
+      }
+      if (!media.ok()) {
+        out.answer = http::ErrorResponse(media);
+        co_return out;
+      }
     }
     json::array messages;
     int statuses = 0;
     for (Share& share : shares) {
       const channels::ConnectionContext& own = share.connection->context;
       auto result = co_await Ingest(share.connection, share.batch);
-      if (!result.ok()) co_return http::ErrorResponse(result.status());
-      if (!share.batch.signals.empty())
+      if (!result.ok()) {
+        out.answer = http::ErrorResponse(result.status());
+        co_return out;
+      }
+      if (!share.batch.signals.empty() && attempt == Try::kFirst)
         co_await PublishSignals(share.connection, share.batch.signals);
       int stored = 0;
       for (const auto& m : result->messages) {
@@ -154,9 +203,88 @@ class WebhookApi {
       if (stored) messages_in_->Inc({own.kind}, stored);
       statuses += result->statuses_applied;
     }
-    if (auto answer = adapter->Acknowledgement(ack)) co_return std::move(*answer);
-    if (messages.size() == 1) co_return Json(200, messages.front());
-    co_return Json(200, json::object{{"messages", std::move(messages)}, {"statuses", statuses}});
+    if (auto answer = adapter->Acknowledgement(ack)) {
+      out.answer = std::move(*answer);
+    } else if (messages.size() == 1) {
+      out.answer = Json(200, messages.front());
+    } else {
+      out.answer =
+          Json(200, json::object{{"messages", std::move(messages)}, {"statuses", statuses}});
+    }
+    co_return out;
+  }
+
+  // Keeps a verified call whose media could not be fetched, for RetryKept.
+  awaitable<Status> Keep(const Request& q, std::shared_ptr<const OpenConnection> connection) {
+    const channels::ConnectionContext& ctx = connection->context;
+    TimePoint now = app_.clock->Now();
+    store::InboundRetryRecord row;
+    row.tenant = ctx.tenant;
+    row.connection = ctx.id;
+    row.request_sealed = SealWebhookCall(*connection->key, ctx.tenant, ctx.id, q);
+    row.attempts = 1;
+    row.created_at = now;
+    row.next_attempt_at =
+        now + WebhookRetryDelay(1, app_.retry_initial_backoff, app_.retry_max_backoff);
+    store::Store::WriteFn keep = [row](store::Writer& w) {
+      return w.InsertInboundRetry(row).status();
+    };
+    Status s = co_await store::Write(*app_.store, std::move(keep));
+    media_->Inc({ctx.kind, s.ok() ? "deferred" : "retry"});
+    log::Log(s.ok() ? log::Level::kInfo : log::Level::kError, "webhook.deferred",
+             {{"connection", ctx.id.str()},
+              {"request_id", q.request_id},
+              {"code", StatusCodeName(s.code())}});
+    co_return s;
+  }
+
+  // Tries the kept calls again when due: one at a time, forever (until the server stops).
+  awaitable<void> RetryKept() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(kRetryPoll);
+      co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      TimePoint now = app_.clock->Now();
+      std::function<Result<std::vector<store::InboundRetryRecord>>(store::Reader&)> due =
+          [now](store::Reader& r) { return r.ListDueInboundRetries(now, kRetryBatch); };
+      auto rows =
+          co_await store::Read<std::vector<store::InboundRetryRecord>>(*app_.store, std::move(due));
+      if (!rows.ok()) continue;
+      for (store::InboundRetryRecord& row : *rows) co_await RetryOne(std::move(row));
+    }
+  }
+  static constexpr std::chrono::milliseconds kRetryPoll{250};
+  static constexpr int kRetryBatch = 16;
+
+  awaitable<void> RetryOne(store::InboundRetryRecord row) {
+    bool done = true;
+    auto connection = co_await app_.connections->Get(row.connection);
+    channels::ChannelAdapter* adapter =
+        connection.ok() ? app_.registry->Find((*connection)->context.kind) : nullptr;
+    if (adapter) {
+      auto q = OpenWebhookCall(*(*connection)->key, row.tenant, row.connection, row.request_sealed);
+      if (q.ok()) {
+        Try attempt = row.attempts + 1 >= kMaxWebhookTries ? Try::kLast : Try::kAgain;
+        Accepted accepted = co_await Accept(*q, *connection, adapter, attempt);
+        done = !accepted.again;
+        log::Info("webhook.retried", {{"connection", row.connection.str()},
+                                      {"request_id", q->request_id},
+                                      {"try", static_cast<int64_t>(row.attempts + 1)},
+                                      {"status", static_cast<int64_t>(accepted.answer.status)},
+                                      {"again", accepted.again}});
+      } else {
+        log::Error("webhook.retry_unreadable", {{"connection", row.connection.str()}});
+      }
+    }  // else the connection (or its tenant) is gone: nothing to store it in
+    TimePoint next =
+        app_.clock->Now() +
+        WebhookRetryDelay(row.attempts + 1, app_.retry_initial_backoff, app_.retry_max_backoff);
+    store::Store::WriteFn update = [seq = row.seq, attempts = row.attempts + 1, next,
+                                    done](store::Writer& w) {
+      return done ? w.DeleteInboundRetry(seq) : w.RescheduleInboundRetry(seq, attempts, next);
+    };
+    Status s = co_await store::Write(*app_.store, std::move(update));
+    if (!s.ok()) log::Error("webhook.retry_update_failed", {{"code", StatusCodeName(s.code())}});
   }
 
   // The part of a webhook call that belongs to one connection.
@@ -255,12 +383,13 @@ class WebhookApi {
   }
 
   // Downloads every media file the batch's messages refer to into the tenant's attachment
-  // storage, before anything is stored. A transient failure fails the whole call (503: the
-  // provider retries it); a file that cannot be had or kept turns its message into
-  // `unsupported`, so the customer's message still arrives. Messages already stored (a
-  // retried webhook) are not fetched again.
+  // storage, before anything is stored. A transient failure fails the whole call
+  // (kUnavailable: it is tried again later) unless `give_up_transient`; a file that cannot be
+  // had or kept turns its message into `unsupported`, so the customer's message still arrives.
+  // Messages already stored (a retried webhook) are not fetched again.
   awaitable<Status> FetchMedia(std::shared_ptr<const OpenConnection> connection,
-                               channels::ChannelAdapter* adapter, channels::InboundBatch& batch) {
+                               channels::ChannelAdapter* adapter, channels::InboundBatch& batch,
+                               bool give_up_transient) {
     const channels::ConnectionContext& ctx = connection->context;
     for (channels::InboundMessage& m : batch.messages) {
       if (m.media.empty()) continue;
@@ -288,7 +417,8 @@ class WebhookApi {
           continue;
         }
         StatusCode code = stored.status().code();
-        if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) {
+        bool transient = code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
+        if (transient && !give_up_transient) {
           media_->Inc({ctx.kind, "retry"});
           log::Warn(
               "media.fetch_failed",
@@ -420,10 +550,11 @@ class WebhookApi {
 
 }  // namespace
 
-void RegisterWebhookApi(http::Router& router, App& app) {
+void RegisterWebhookApi(http::Router& router, App& app, boost::asio::any_io_executor executor) {
   static WebhookApi* api = nullptr;  // lives as long as the process, like the route table
   api = new WebhookApi(app);
   api->Register(router);
+  http::Spawn(executor, api->RunRetries(), "webhook retries");
 }
 
 }  // namespace parley::api

@@ -76,6 +76,9 @@ std::vector<DataMapEntry> DescribeDataMap(const std::vector<store::TableStats>& 
       {"pending_statuses", "provider statuses that arrived before their send was recorded",
        "status and provider error",
        "when the send is recorded, or " + Duration(kPendingStatusWindow) + " after arrival"},
+      {"inbound_retries", "provider webhook calls waiting for their media", "the whole call",
+       "when stored (media fetched, or given up after about 9 hours of tries), or with the "
+       "tenant"},
       {"outbox", "pending deliveries", "no (ids only)", "when delivered, or as dead letters"},
       {"dead_letters", "dead letters", "no (ids and error codes only)",
        Duration(o.dead_letter_ttl) + " after the delivery was given up"},

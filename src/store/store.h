@@ -208,6 +208,18 @@ struct PendingStatusRecord {
   TimePoint created_at;
 };
 
+// A verified provider webhook call kept for another try, because a media file it refers to
+// could not be fetched for now (api/webhooks_api.cc). The call was answered 2xx.
+struct InboundRetryRecord {
+  int64_t seq = 0;  // assigned by InsertInboundRetry
+  TenantId tenant;
+  ConnectionId connection;     // the connection whose URL received it
+  std::string request_sealed;  // the call (target, headers, body), sealed
+  int attempts = 0;            // tries made so far
+  TimePoint created_at;
+  TimePoint next_attempt_at;
+};
+
 // An attachment's record; its bytes live in blob storage (blob/) under `blob_name`.
 struct AttachmentRecord {
   AttachmentId id;
@@ -302,6 +314,9 @@ class Reader {
   // The first `limit` outbox rows of `kind` in seq order (all tenants) — the dispatcher
   // filters due rows and per-conversation order itself.
   virtual Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) = 0;
+  // Inbound retries due at `now`, soonest first.
+  virtual Result<std::vector<InboundRetryRecord>> ListDueInboundRetries(TimePoint now,
+                                                                        int limit) = 0;
   // Pending deliveries: outbox rows plus the events each webhook cursor has still to deliver.
   virtual Result<int64_t> CountOutbox() = 0;
   // The cursors (all tenants) that have events after them, by endpoint id, at most `limit`.
@@ -404,6 +419,12 @@ class Writer : public Reader {
                                                              std::string_view key_index,
                                                              const MessageId& message,
                                                              TimePoint at) = 0;
+
+  // Returns the assigned seq.
+  virtual Result<int64_t> InsertInboundRetry(const InboundRetryRecord& r) = 0;
+  // kNotFound when the row is gone.
+  virtual Status RescheduleInboundRetry(int64_t seq, int attempts, TimePoint next_attempt_at) = 0;
+  virtual Status DeleteInboundRetry(int64_t seq) = 0;
 
   // Keeps a status for a provider id not recorded yet. At most `max_per_key` are kept per
   // (connection, key_index): further ones are not stored (returns false).

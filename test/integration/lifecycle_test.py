@@ -90,7 +90,7 @@ class LifecycleTest(harness.ParleyTestCase):
                                   "conversations", "conversations.context",
                                   "conversations.cookies", "conversations.private_data",
                                   "messages", "events", "inbound_dedupe",
-                                  "pending_statuses", "outbox", "dead_letters", "idempotency_keys", "audit_log",
+                                  "pending_statuses", "inbound_retries", "outbox", "dead_letters", "idempotency_keys", "audit_log",
                                   "attachments"})
 
     def test_data_map_needs_the_operator_token(self):

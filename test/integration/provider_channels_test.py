@@ -107,6 +107,7 @@ class ProviderChannelTest(harness.ParleyTestCase):
              cls.connection] + flags,
             stdout=cls.sim_log, stderr=subprocess.STDOUT)
         cls.sim_port = sim_port
+        cls.pictures_seen = set()
         harness.wait_until(lambda: cls._sim_up(), timeout=10, what="the simulator")
 
     @classmethod
@@ -189,8 +190,10 @@ class ProviderChannelTest(harness.ParleyTestCase):
         answer = self.inbound(type="image", text="a picture")
         self.assertEqual(answer["status"], 200, answer)
         event = self.tenant.webhook.wait_for_event(
-            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media",
+            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media"
+            and e["data"]["provider_message_id"] not in self.pictures_seen,
             what="the customer's picture")
+        self.pictures_seen.add(event["data"]["provider_message_id"])
         attachment = event["data"]["content"]["attachments"][0]
         self.assertTrue(attachment["id"].startswith("att_"), attachment)
         self.assertEqual(attachment["mime_type"], "image/png")
@@ -202,6 +205,26 @@ class ProviderChannelTest(harness.ParleyTestCase):
                                        location.path + "?" + location.query)
         self.assertEqual(content.status, 200, content)
         self.assertTrue(content.body.startswith(b"\x89PNG"), content.body[:8])
+
+    def test_a_picture_the_provider_cannot_serve_yet_arrives_on_a_later_try(self):
+        # The provider's media server fails once: the call is still answered 2xx (Twilio
+        # never repeats a call) and kept; the next try fetches the picture and stores it.
+        before = harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0]
+        self.fail_next("server_error")
+        answer = self.inbound(type="image")
+        self.assertIn(answer["status"], (200, 202), answer)
+        event = self.tenant.webhook.wait_for_event(
+            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media"
+            and e["data"]["provider_message_id"] not in self.pictures_seen,
+            timeout=15, what="the customer's picture, on a later try")
+        self.pictures_seen.add(event["data"]["provider_message_id"])
+        attachment = event["data"]["content"]["attachments"][0]
+        self.assertTrue(attachment["id"].startswith("att_"), attachment)
+        self.assertEqual(harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0],
+                         before + 1)
+        harness.wait_until(
+            lambda: harness.db_rows(self.parley, "SELECT count(*) FROM inbound_retries")[0][0]
+            == 0, timeout=5, what="the kept call to be dropped once stored")
 
     def test_agent_text_reaches_the_provider_and_statuses_come_back(self):
         conversation = self.customer_text("status please")["conversation"]

@@ -133,6 +133,7 @@ boost::asio::awaitable<http::Response> MessagingSimulator::HandleSend(http::Requ
 
 boost::asio::awaitable<http::Response> MessagingSimulator::HandleMedia(http::Request request) {
   state_.Record(request);
+  if (auto fault = state_.TakeFault()) co_return co_await sim::Answer(std::move(*fault));
   auto file = state_.Media(request.path_params["media"]);
   if (!file) co_return http::ErrorResponse(404, "not_found", "no such media");
   http::Response response;

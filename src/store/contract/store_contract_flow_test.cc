@@ -97,6 +97,43 @@ TEST_P(StoreContractTest, PendingStatusesAreTakenOnceOldestFirstBoundedAndSwept)
   EXPECT_TRUE(gone.empty());
 }
 
+TEST_P(StoreContractTest, InboundRetriesAreListedWhenDueAndRescheduledOrDeleted) {
+  TenantId t = TenantId::New(T(0));
+  ConnectionId cn = ConnectionId::New(T(0));
+  auto retry = [&](std::string sealed, int due) {
+    return InboundRetryRecord{0, t, cn, std::move(sealed), 0, T(0), T(due)};
+  };
+  int64_t later = 0, sooner = 0;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(later, w.InsertInboundRetry(retry("later", 5)));
+                PARLEY_ASSIGN_OR_RETURN(sooner, w.InsertInboundRetry(retry("sooner", 2)));
+                return OkStatus();
+              }).ok());
+  EXPECT_NE(later, sooner);
+  auto due = Read<std::vector<InboundRetryRecord>>(
+      [&](Reader& r) { return r.ListDueInboundRetries(T(3), 10); });
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].seq, sooner);
+  EXPECT_EQ((*due)[0].request_sealed, "sooner");
+  EXPECT_EQ((*due)[0].tenant, t);
+  EXPECT_EQ((*due)[0].connection, cn);
+  EXPECT_EQ((*due)[0].next_attempt_at, T(2));
+
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_RETURN_IF_ERROR(w.RescheduleInboundRetry(sooner, 1, T(9)));
+                return w.DeleteInboundRetry(later);
+              }).ok());
+  due = Read<std::vector<InboundRetryRecord>>(
+      [&](Reader& r) { return r.ListDueInboundRetries(T(10), 10); });
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].attempts, 1);
+  EXPECT_EQ((*due)[0].next_attempt_at, T(9));
+  Status gone = Write([&](Writer& w) { return w.RescheduleInboundRetry(later, 1, T(9)); });
+  EXPECT_EQ(gone.code(), StatusCode::kNotFound);
+}
+
 TEST_P(StoreContractTest, EndingAConversationTwiceFailsAndEndingDropsItsContext) {
   Seeded s = SeedTenant(1);
   const TenantId& t = s.tenant.id;

@@ -244,6 +244,21 @@ CREATE TABLE pending_statuses (
 CREATE INDEX pending_statuses_by_key ON pending_statuses (tenant_id, connection_id, key_index);
 CREATE INDEX pending_statuses_by_time ON pending_statuses (created_at);
 )sql"},
+    // Webhook calls kept for another try while their media cannot be fetched (store.h,
+    // InboundRetryRecord).
+    {7, R"sql(
+CREATE TABLE inbound_retries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  connection_id TEXT NOT NULL,
+  request_sealed BLOB NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX inbound_retries_by_due ON inbound_retries (next_attempt_at);
+CREATE INDEX inbound_retries_by_tenant ON inbound_retries (tenant_id);
+)sql"},
 };
 
 }  // namespace

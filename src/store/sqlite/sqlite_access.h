@@ -55,6 +55,7 @@ class SqliteAccess final : public Writer {
   Result<std::vector<EventRecord>> ListEventsAfter(const TenantId& tenant, int64_t after_seq,
                                                    int limit) override;
   Result<std::vector<OutboxRecord>> ListOutbox(OutboxKind kind, int limit) override;
+  Result<std::vector<InboundRetryRecord>> ListDueInboundRetries(TimePoint now, int limit) override;
   Result<int64_t> CountOutbox() override;
   Result<std::vector<WebhookCursorRecord>> ListWebhookCursorsBehind(int limit) override;
   Result<WebhookCursorRecord> GetWebhookCursor(const TenantId& tenant,
@@ -122,6 +123,9 @@ class SqliteAccess final : public Writer {
                                                      std::string_view key_index,
                                                      const MessageId& message,
                                                      TimePoint at) override;
+  Result<int64_t> InsertInboundRetry(const InboundRetryRecord& r) override;
+  Status RescheduleInboundRetry(int64_t seq, int attempts, TimePoint next_attempt_at) override;
+  Status DeleteInboundRetry(int64_t seq) override;
   Result<bool> InsertPendingStatus(const PendingStatusRecord& r, int max_per_key) override;
   Result<std::vector<PendingStatusRecord>> TakePendingStatuses(const TenantId& tenant,
                                                                const ConnectionId& connection,

@@ -393,6 +393,31 @@ Result<std::vector<OutboxRecord>> SqliteAccess::ListOutbox(OutboxKind kind, int 
   return All(q, ReadOutbox);
 }
 
+namespace {
+Result<InboundRetryRecord> ReadInboundRetry(Query& q) {
+  InboundRetryRecord r;
+  r.seq = q.ColInt();
+  r.tenant = TenantId::FromTrusted(q.ColText());
+  r.connection = ConnectionId::FromTrusted(q.ColText());
+  r.request_sealed = q.ColBlob();
+  r.attempts = static_cast<int>(q.ColInt());
+  r.created_at = q.ColTime();
+  r.next_attempt_at = q.ColTime();
+  return r;
+}
+}  // namespace
+
+Result<std::vector<InboundRetryRecord>> SqliteAccess::ListDueInboundRetries(TimePoint now,
+                                                                            int limit) {
+  PARLEY_RETURN_IF_ERROR(ValidateLimit(limit));
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("SELECT seq, tenant_id, connection_id, request_sealed, attempts,"
+                           " created_at, next_attempt_at FROM inbound_retries"
+                           " WHERE next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?"));
+  q.Time(now).Int(limit);
+  return All(q, ReadInboundRetry);
+}
+
 Result<int64_t> SqliteAccess::CountOutbox() {
   PARLEY_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM"
@@ -526,6 +551,7 @@ Result<std::vector<TableStats>> SqliteAccess::DataMap() {
       {"events", "SELECT count(*), min(created_at) FROM events"},
       {"inbound_dedupe", "SELECT count(*), min(created_at) FROM inbound_dedupe"},
       {"pending_statuses", "SELECT count(*), min(created_at) FROM pending_statuses"},
+      {"inbound_retries", "SELECT count(*), min(created_at) FROM inbound_retries"},
       {"outbox", "SELECT count(*), min(created_at) FROM outbox"},
       {"dead_letters", "SELECT count(*), min(failed_at) FROM dead_letters"},
       {"idempotency_keys", "SELECT count(*), min(created_at) FROM idempotency_keys"},

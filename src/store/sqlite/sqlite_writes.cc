@@ -55,6 +55,7 @@ Status SqliteAccess::DeleteTenantData(const TenantId& id) {
       "DELETE FROM messages WHERE tenant_id = ?",
       "DELETE FROM inbound_dedupe WHERE tenant_id = ?",
       "DELETE FROM pending_statuses WHERE tenant_id = ?",
+      "DELETE FROM inbound_retries WHERE tenant_id = ?",
       "DELETE FROM events WHERE tenant_id = ?",
       "DELETE FROM outbox WHERE tenant_id = ?",
       "DELETE FROM webhook_cursors WHERE tenant_id = ?",
@@ -367,6 +368,34 @@ Result<std::optional<MessageId>> SqliteAccess::FindInboundKey(const TenantId& te
   PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<MessageId>();
   return std::optional<MessageId>(MessageId::FromTrusted(q.ColText()));
+}
+
+Result<int64_t> SqliteAccess::InsertInboundRetry(const InboundRetryRecord& r) {
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO inbound_retries (tenant_id, connection_id, request_sealed,"
+                           " attempts, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  q.Text(r.tenant.str())
+      .Text(r.connection.str())
+      .Blob(r.request_sealed)
+      .Int(r.attempts)
+      .Time(r.created_at)
+      .Time(r.next_attempt_at);
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  return q.LastInsertRowid();
+}
+
+Status SqliteAccess::RescheduleInboundRetry(int64_t seq, int attempts, TimePoint next_attempt_at) {
+  PARLEY_ASSIGN_OR_RETURN(Query q,
+                          db_.Prepare("UPDATE inbound_retries SET attempts = ?, next_attempt_at = ?"
+                                      " WHERE seq = ?"));
+  q.Int(attempts).Time(next_attempt_at).Int(seq);
+  return RunExpectingRow(q, "inbound retry");
+}
+
+Status SqliteAccess::DeleteInboundRetry(int64_t seq) {
+  PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("DELETE FROM inbound_retries WHERE seq = ?"));
+  q.Int(seq);
+  return q.Run();
 }
 
 Result<bool> SqliteAccess::InsertPendingStatus(const PendingStatusRecord& r, int max_per_key) {
