@@ -100,7 +100,9 @@ class WebhookApi {
     Target t = co_await Find(q);
     if (t.error) co_return std::move(*t.error);
     Response answer = t.adapter->AnswerHandshake(q, t.connection->context);
-    if (answer.status != 200) {
+    if (answer.status == 405) {
+      // A channel without a handshake: a browser or a probe, not a provider; not counted.
+    } else if (answer.status != 200) {
       rejected_->Inc({t.connection->context.kind, "handshake"});
       log::Warn("webhook.handshake_refused",
                 {{"connection", t.connection->context.id.str()}, {"request_id", q.request_id}});
@@ -266,7 +268,8 @@ class WebhookApi {
       if (q.ok()) {
         Try attempt = row.attempts + 1 >= kMaxWebhookTries ? Try::kLast : Try::kAgain;
         Accepted accepted = co_await Accept(*q, *connection, adapter, attempt);
-        done = !accepted.again;
+        // A server-side failure (the store) is tried again too; a refusal (4xx) never heals.
+        done = attempt == Try::kLast || (!accepted.again && accepted.answer.status < 500);
         log::Info("webhook.retried", {{"connection", row.connection.str()},
                                       {"request_id", q->request_id},
                                       {"try", static_cast<int64_t>(row.attempts + 1)},

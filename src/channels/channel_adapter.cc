@@ -76,8 +76,10 @@ Millis RetryAfterHeader(std::optional<std::string_view> value) {
 
 http::Response ChannelAdapter::AnswerHandshake(const http::Request&,
                                                const ConnectionContext&) const {
-  return http::ErrorResponse(405, "method_not_allowed",
-                             "this channel has no subscription handshake");
+  http::Response refused =
+      http::ErrorResponse(405, "method_not_allowed", "this channel has no subscription handshake");
+  refused.headers.emplace_back("Allow", "POST");
+  return refused;
 }
 
 std::string ChannelAdapter::ClientIdentity(const ConnectionContext&) const { return ""; }

@@ -288,6 +288,14 @@ class ProviderChannelTest(harness.ParleyTestCase):
             self.assertIn("Pick one", json.dumps(doc["message"]))
             self.assertIn("yes", json.dumps(doc["message"]))
 
+    def test_a_get_is_answered_as_a_handshake_only_where_the_provider_has_one(self):
+        r = harness.http_request(self.parley.port, "GET", "/v1/webhooks/%s" % self.connection)
+        if self.KIND in ("whatsapp", "messenger", "instagram"):
+            self.assertEqual(r.status, 403, r)  # Meta's handshake without the verify token
+        else:
+            self.assertEqual(r.status, 405, r)
+            self.assertEqual(r.header("allow"), "POST")
+
     def test_a_bad_signature_is_refused_and_stores_nothing(self):
         before = harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0]
         headers = {"X-Hub-Signature-256": "sha256=" + "0" * 64,
