@@ -186,6 +186,11 @@ class WebhookApi {
     int statuses = 0;
     for (Share& share : shares) {
       const channels::ConnectionContext& own = share.connection->context;
+      if (share.batch.messages.empty() && share.batch.statuses.empty()) {
+        if (!share.batch.signals.empty() && attempt == Try::kFirst)
+          co_await PublishSignals(share.connection, share.batch.signals);
+        continue;  // nothing to store (every item was another connection's, or a signal)
+      }
       auto result = co_await Ingest(share.connection, share.batch);
       if (!result.ok()) {
         out.answer = http::ErrorResponse(result.status());
@@ -445,7 +450,11 @@ class WebhookApi {
   awaitable<Result<AttachmentId>> FetchOne(const channels::ConnectionContext& ctx,
                                            channels::ChannelAdapter* adapter,
                                            channels::MediaRef ref, Attachment declared) {
-    auto fetched = co_await adapter->FetchMedia(ref, ctx, delivery::kMaxAttachmentBytes);
+    // At most the tenant's limit is downloaded: a larger file is refused by the adapter
+    // before or while it arrives, not after.
+    auto max_bytes = co_await app_.attachments->MaxBytes(ctx.tenant);
+    if (!max_bytes.ok()) co_return max_bytes.status();
+    auto fetched = co_await adapter->FetchMedia(ref, ctx, *max_bytes);
     if (!fetched.ok()) co_return fetched.status();
     std::string bytes = std::move(fetched->bytes);
     bool sent = false;

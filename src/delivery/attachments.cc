@@ -167,6 +167,15 @@ Attachments::Attachments(store::Store& store, TenantKeys& keys, blob::BlobStore&
 
 Attachments::~Attachments() { scan_pool_.join(); }
 
+asio::awaitable<Result<uint64_t>> Attachments::MaxBytes(TenantId tenant) {
+  std::function<Result<store::TenantRecord>(store::Reader&)> get_tenant =
+      [tenant](store::Reader& r) { return r.GetTenant(tenant); };
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      store::TenantRecord tenant_record,
+      co_await store::Read<store::TenantRecord>(store_, std::move(get_tenant)));
+  co_return RulesFor(tenant_record, options_).max_bytes;
+}
+
 asio::awaitable<Result<StoredAttachment>> Attachments::Upload(UploadRequest request) {
   const TenantId tenant = request.tenant;
   std::function<Result<store::TenantRecord>(store::Reader&)> get_tenant =

@@ -108,6 +108,9 @@ class Attachments {
   // kUnavailable (storage or the scan hook failed), and errors of `next`.
   boost::asio::awaitable<Result<StoredAttachment>> Upload(UploadRequest request);
 
+  // The tenant's attachment size limit (its setting, else the service's). Errors: kNotFound.
+  boost::asio::awaitable<Result<uint64_t>> MaxBytes(TenantId tenant);
+
   // The signed link of an attachment, valid from `now` for link_ttl.
   std::string Link(const crypto::DataKey& key, const AttachmentId& id, TimePoint now) const;
 
