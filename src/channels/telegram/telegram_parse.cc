@@ -257,13 +257,15 @@ Result<std::optional<InboundMessage>> ParseMessage(const json::object& msg, std:
                               OptionalInt(size.get_object(), "width", photo_path));
       PARLEY_ASSIGN_OR_RETURN(std::optional<int64_t> h,
                               OptionalInt(size.get_object(), "height", photo_path));
-      int64_t area =
-          std::min<int64_t>(w.value_or(0), 1 << 20) * std::min<int64_t>(h.value_or(0), 1 << 20);
+      // Bounded both ways: a negative size (hostile input) counts as none.
+      int64_t area = std::clamp<int64_t>(w.value_or(0), 0, 1 << 20) *
+                     std::clamp<int64_t>(h.value_or(0), 0, 1 << 20);
       if (area >= best_area) {
         best_area = area;
         best = &size.get_object();
       }
     }
+    if (!best) return InvalidArgument(fmt::format("{}: must not be empty", photo_path));
     PARLEY_ASSIGN_OR_RETURN(InboundMessage out,
                             WithFile(std::move(m), *best, photo_path, MediaKind::kImage,
                                      "image/jpeg", std::move(caption)));
