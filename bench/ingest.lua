@@ -1,7 +1,8 @@
--- wrk script for bench/ingest.sh: POSTs pre-signed custom-channel messages.
+-- wrk script for bench/ingest.sh: POSTs pre-signed webhooks (custom, WhatsApp, Messenger).
 --
 -- Environment (set by ingest.sh):
---   BENCH_DATA     file of "<Parley-Signature>\t<body>" lines (bench_tool.py gen)
+--   BENCH_DATA     file of "<header name>\t<header value>\t<body>" lines (bench_tool.py gen):
+--                  the signature header (Parley-Signature, X-Hub-Signature-256) and the body
 --   BENCH_PATH     request path, /v1/webhooks/<connection>
 --   BENCH_THREADS  the -t given to wrk: thread k of n sends lines k, k+n, k+2n, …
 --                  so no two threads send the same id.
@@ -34,14 +35,15 @@ function init(args)
   local line_no = 0
   for line in io.lines(data) do
     if line_no % nthreads == tid then
-      local tab = line:find("\t", 1, true)
-      assert(tab, "bad data line " .. line_no)
+      local tab1 = line:find("\t", 1, true)
+      local tab2 = tab1 and line:find("\t", tab1 + 1, true)
+      assert(tab2, "bad data line " .. line_no)
       local headers = {
         ["Content-Type"] = "application/json",
-        ["Parley-Signature"] = line:sub(1, tab - 1),
+        [line:sub(1, tab1 - 1)] = line:sub(tab1 + 1, tab2 - 1),
       }
       n = n + 1
-      reqs[n] = wrk.format("POST", path, headers, line:sub(tab + 1))
+      reqs[n] = wrk.format("POST", path, headers, line:sub(tab2 + 1))
     end
     line_no = line_no + 1
   end

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Ingest benchmark: Parley's custom-channel webhook against an nginx static-200 baseline,
-# in the same invocation, on the same machine. See bench/README.md.
+# Ingest benchmark: Parley's inbound webhooks (custom channel, WhatsApp Cloud API, Messenger;
+# signed, one realistic text message per webhook) against an nginx static-200 baseline, in
+# the same invocation, on the same machine. For each connection level: the nginx baseline
+# once, then one Parley run per channel; each run reports messages/s, p50/p99 and its ratio
+# to that level's baseline. See bench/README.md.
 #
 #   bash bench/ingest.sh                                   # 10 s, 32 connections, 1 wrk thread
 #   DURATION=10 CONNECTIONS="8 32 64" THREADS=1 bash bench/ingest.sh
+#   CHANNELS=whatsapp DURATION=5 bash bench/ingest.sh      # one channel only
 #
 # Environment (all optional):
 #   DURATION       seconds per wrk run (default 10)
 #   CONNECTIONS    space-separated wrk -c levels (default 32)
+#   CHANNELS       space-separated channels to measure, in this order, each one of custom,
+#                  whatsapp, messenger (default "custom whatsapp messenger"). The baseline
+#                  sends the selected channels' requests interleaved.
 #   THREADS        wrk -t (default 1)
 #   CUSTOMERS      distinct customers, hence conversations (default 20)
 #   NGINX_WORKERS  nginx worker_processes (default 1)
 #   DRAIN_TIMEOUT  seconds to wait for Parley to deliver everything after a run (default 60)
 #   MAX_RPS        cap on the Parley rate the generated messages are sized for (default 50000)
-#   BODIES         number of signed messages per Parley run (default: sized from the
+#   BODIES         number of signed webhooks per Parley run (default: sized from the
 #                  baseline's rate, capped by MAX_RPS, times DURATION, plus 10 %)
 #   WRK_TIMEOUT    wrk --timeout in seconds (default 5)
 #   PARLEY         the parley binary (default ./build/src/parley, built if missing)
@@ -22,10 +29,16 @@
 #   PERF=1         sample Parley with `perf record` (cpu-clock, no call graphs) during each Parley
 #                  run and print the hottest symbols and libraries (needs linux-perf)
 #   PERF=graph     the same with DWARF call graphs, and the share of samples by thread; keep
-#                  the data with KEEP_TMP=1 and read it with `perf report -i <tmp>/perf-c<N>.data`
+#                  the data with KEEP_TMP=1 and read it with
+#                  `perf report -i <tmp>/perf-<channel>-c<N>.data`
 #
-# Exits 1 if any run saw a non-2xx answer, a socket error or timeout, a message that was
-# acknowledged but not stored, or deliveries still pending after DRAIN_TIMEOUT.
+# Before the load, each channel's signing is checked with curl: one generated request must
+# answer 200 and store one message, the same body with a wrong signature must answer 401.
+#
+# Exits 1 if the signing check fails, or any run saw a non-2xx answer, a socket error or
+# timeout, a message that was acknowledged but not stored (or stored more than sent), not
+# one dedupe key per stored message, used up its data file, dead letters, or deliveries
+# still pending after DRAIN_TIMEOUT.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +48,7 @@ tool=(python3 "$here/bench_tool.py")
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
+CHANNELS=${CHANNELS:-custom whatsapp messenger}
 THREADS=${THREADS:-1}
 CUSTOMERS=${CUSTOMERS:-20}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
@@ -62,6 +76,13 @@ read -r -a levels <<<"$CONNECTIONS"
 for c in "${levels[@]}"; do
   is_int "$c" "$THREADS" 10000 || die "CONNECTIONS: each level must be THREADS..10000 (got '$c')"
 done
+read -r -a channels <<<"$CHANNELS"
+((${#channels[@]} >= 1 && ${#channels[@]} <= 3)) || die "CHANNELS: give 1..3 channels"
+for ch in "${channels[@]}"; do
+  [[ $ch == custom || $ch == whatsapp || $ch == messenger ]] ||
+    die "CHANNELS: each must be custom, whatsapp or messenger (got '$ch')"
+done
+[[ $(printf '%s\n' "${channels[@]}" | sort | uniq -d) == "" ]] || die "CHANNELS: a channel is repeated"
 # Signed timestamps must stay within Parley's 300 s replay window until the run ends.
 ((DURATION <= 250)) || die "DURATION must be at most 250 s (the signatures' replay window)"
 
@@ -160,15 +181,29 @@ done
 parley_url=http://127.0.0.1:$parley_port
 db=$tmp/data/parley.db
 
+# One tenant, one endpoint (the sink) and three connections: custom, whatsapp, messenger.
+# The Meta connections' api_base_url is the sink too, so no Graph call leaves the machine.
+declare -A webhook_path=()
+declare -A identity_of=()
 while IFS='=' read -r key value; do
   case $key in
-    CONNECTION_ID) CONNECTION_ID=$value ;;
-    CONNECTION_SECRET) CONNECTION_SECRET=$value ;;
+    CUSTOM_ID | WHATSAPP_ID | MESSENGER_ID)
+      ch=${key%_ID}
+      webhook_path[${ch,,}]=/v1/webhooks/$value ;;
+    CUSTOM_SECRET | WHATSAPP_SECRET | MESSENGER_SECRET)
+      # bench_tool.py gen reads <CHANNEL>_SECRET and <CHANNEL>_IDENTITY.
+      export "$key=$value" ;;
+    CUSTOM_IDENTITY | WHATSAPP_IDENTITY | MESSENGER_IDENTITY)
+      export "$key=$value"
+      ch=${key%_IDENTITY}
+      identity_of[${ch,,}]=$value ;;
   esac
 done < <("${tool[@]}" bootstrap "$parley_url" "$nginx_url/parley-events" || echo FAILED=1)
-[[ -n ${CONNECTION_ID:-} && -n ${CONNECTION_SECRET:-} ]] || die "bootstrap failed"
-export CONNECTION_SECRET
-webhook_path=/v1/webhooks/$CONNECTION_ID
+for ch in custom whatsapp messenger; do
+  secret_var=${ch^^}_SECRET
+  [[ -n ${webhook_path[$ch]:-} && -n ${!secret_var:-} ]] || die "bootstrap failed ($ch)"
+done
+[[ -n ${identity_of[whatsapp]:-} && -n ${identity_of[messenger]:-} ]] || die "bootstrap failed"
 
 # --- helpers --------------------------------------------------------------------------------
 sql_count() {  # sql_count TABLE: row count, read from the live WAL database
@@ -203,21 +238,21 @@ clk_tck=$(getconf CLK_TCK)
 
 failures=()
 others_max=0
-# run_wrk NAME URL DATA CONNS PIDS: runs wrk, saves its output in $tmp/wrk-NAME.txt, checks
-# errors, and sets: rps, p50, p99, requests, server_ticks (PIDS' CPU during the run) and
-# others_cores (CPU used by processes other than wrk and PIDS, in cores: a busy machine).
+# run_wrk NAME URL PATH DATA CONNS PIDS: runs wrk, saves its output in $tmp/wrk-NAME.txt,
+# checks errors, and sets: rps, p50, p99, requests, server_ticks (PIDS' CPU during the run)
+# and others_cores (CPU used by processes other than wrk and PIDS, in cores: a busy machine).
 run_wrk() {
-  local name=$1 url=$2 data=$3 conns=$4 out="$tmp/wrk-$1.txt"
+  local name=$1 url=$2 path=$3 data=$4 conns=$5 out="$tmp/wrk-$1.txt"
   local -a pids
-  read -r -a pids <<<"$5"
+  read -r -a pids <<<"$6"
   local m0 m1 s0 s1 w0 w1 t0 t1
   t0=$(date +%s.%N)
   m0=$(machine_ticks)
   s0=$(ticks_of "${pids[@]}")
   children_ticks_to w0
-  BENCH_DATA=$data BENCH_PATH=$webhook_path BENCH_THREADS=$THREADS \
+  BENCH_DATA=$data BENCH_PATH=$path BENCH_THREADS=$THREADS \
     timeout $((DURATION + 120)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" \
-    --timeout "${WRK_TIMEOUT}s" --latency -s "$here/ingest.lua" "$url$webhook_path" \
+    --timeout "${WRK_TIMEOUT}s" --latency -s "$here/ingest.lua" "$url$path" \
     >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed for $name"; }
   children_ticks_to w1
   s1=$(ticks_of "${pids[@]}")
@@ -244,114 +279,173 @@ run_wrk() {
 }
 per_msg_us() { calc "printf \"%.1f\", ($2 ? $1 * 1e6 / $clk_tck / $2 : 0)"; }  # TICKS COUNT
 
+wait_drained() {  # wait_drained: 0 once nothing is pending, 1 after DRAIN_TIMEOUT
+  local deadline=$(($(date +%s) + DRAIN_TIMEOUT))
+  while (($(date +%s) < deadline)); do
+    [[ $(pending_count) == 0 ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# probe_channel CHANNEL: checks the generated signing with curl before any load. One generated
+# request must answer 200 and store exactly one message; the same body with a wrong signature
+# (last hex digit changed) must answer 401 and store nothing.
+probe_channel() {
+  local ch=$1 file="$tmp/probe-$1.tsv" name value body bad code before after
+  local url=$parley_url${webhook_path[$1]}
+  "${tool[@]}" gen "$file" 1 "probe-$ch-$RANDOM" "$CUSTOMERS" "$ch"
+  IFS=$'\t' read -r name value body <"$file"
+  printf '%s' "$body" >"$tmp/probe-$ch.json"
+  before=$(sql_count messages)
+  code=$(curl -s -o "$tmp/probe-$ch.out" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "$name: $value" \
+    --data-binary "@$tmp/probe-$ch.json" "$url") || true
+  after=$(sql_count messages)
+  if [[ $code != 200 || $after != $((before + 1)) ]]; then
+    echo "ingest.sh: $ch: answer $code: $(head -c 300 "$tmp/probe-$ch.out")" >&2
+    tail -n 5 "$tmp/parley.log" >&2
+    die "$ch: a signed request gave HTTP $code and stored $((after - before)) messages (want 200, 1)"
+  fi
+  if [[ ${value: -1} == 0 ]]; then bad=${value%?}1; else bad=${value%?}0; fi
+  code=$(curl -s -o "$tmp/probe-$ch.bad" -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -H "$name: $bad" \
+    --data-binary "@$tmp/probe-$ch.json" "$url") || true
+  before=$after
+  after=$(sql_count messages)
+  [[ $code == 401 && $after == "$before" ]] ||
+    die "$ch: a wrong signature gave HTTP $code and stored $((after - before)) messages (want 401, 0)"
+  printf 'signing %-9s %s: signed 200, 1 message stored; wrong signature 401, nothing stored\n' \
+    "$ch" "$name"
+}
+
 printf 'ingest benchmark: %s, %s cores, wrk -t%s -d%ss, nginx %s worker(s), %s customers\n' \
   "$(uname -m)" "$(nproc)" "$THREADS" "$DURATION" "$NGINX_WORKERS" "$CUSTOMERS"
-printf 'parley %s (pid %s), nginx %s (pid %s); load average before: %s\n\n' "$parley_url" \
+printf 'parley %s (pid %s), nginx %s (pid %s); load average before: %s\n' "$parley_url" \
   "$parley_pid" "$nginx_url" "$nginx_pid" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'channels: %s (whatsapp phone_number_id %s, messenger page_id %s)\n' "${channels[*]}" \
+  "${identity_of[whatsapp]}" "${identity_of[messenger]}"
+for ch in "${channels[@]}"; do probe_channel "$ch"; done
+wait_drained || die "the signing checks' messages were not delivered within ${DRAIN_TIMEOUT}s"
+echo
 
-# One baseline data file for every level: nginx does not care about repeated ids.
-"${tool[@]}" gen "$tmp/baseline.tsv" 20000 baseline "$CUSTOMERS"
+# One baseline data file for every level: nginx does not care about repeated ids. It holds
+# the selected channels' requests interleaved line by line, so the baseline answers the same
+# mix of requests (headers, sizes) as the Parley runs together.
+per_channel=$(((20000 + ${#channels[@]} - 1) / ${#channels[@]}))
+baseline_parts=()
+for ch in "${channels[@]}"; do
+  "${tool[@]}" gen "$tmp/baseline-$ch.tsv" "$per_channel" "baseline-$ch" "$CUSTOMERS" "$ch"
+  baseline_parts+=("$tmp/baseline-$ch.tsv")
+done
+paste -d '\n' "${baseline_parts[@]}" >"$tmp/baseline.tsv"
+baseline_label=mixed
+((${#channels[@]} == 1)) && baseline_label=${channels[0]}
 nginx_pids="$nginx_pid $(pgrep -P "$nginx_pid" | tr "\n" " ")"
 
 summary=()
 for conns in "${levels[@]}"; do
-  # --- baseline: nginx answering the same requests ---
-  run_wrk "nginx-c$conns" "$nginx_url" "$tmp/baseline.tsv" "$conns" "$nginx_pids"
+  # --- baseline: nginx answering the same requests, once per level ---
+  run_wrk "nginx-c$conns" "$nginx_url" "${webhook_path[${channels[0]}]}" "$tmp/baseline.tsv" \
+    "$conns" "$nginx_pids"
   b_rps=$rps
-  printf 'c=%-4s nginx  %7s req/s  p50 %9s  p99 %9s  nginx CPU %5s µs/req; others used %s cores\n' \
-    "$conns" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$(per_msg_us "$server_ticks" "$requests")" \
-    "$others_cores"
+  printf 'c=%-4s nginx  %-9s %7s req/s  p50 %9s  p99 %9s  nginx CPU  %5s µs/req; others used %s cores\n' \
+    "$conns" "$baseline_label" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
+    "$(per_msg_us "$server_ticks" "$requests")" "$others_cores"
 
-  # --- parley: fresh signatures (replay window) and ids unique across levels ---
-  if [[ -n $BODIES ]]; then
-    count=$BODIES
-  else
-    count=$(calc "r = $b_rps; if (r > $MAX_RPS) r = $MAX_RPS; printf \"%d\", r * $DURATION * 1.1 + 2000")
-  fi
-  "${tool[@]}" gen "$tmp/parley-c$conns.tsv" "$count" "c$conns-$RANDOM" "$CUSTOMERS"
-  pending0=$(pending_count)
-  [[ $pending0 == 0 ]] || failures+=("parley-c$conns: $pending0 deliveries pending before the run")
-  msgs0=$(sql_count messages)
-  dedupe0=$(sql_count inbound_dedupe)
-  commits0=$(metric_of parley_store_commits_total)
-  writes0=$(metric_of parley_store_writes_total)
-  cpu0=$(ticks_of "$parley_pid")
-  thread_ticks "$parley_pid" >"$tmp/threads0"
-  perf_pid=""
-  if [[ $PERF != 0 ]]; then
-    # cpu-clock sampling works in VMs without hardware counters; the recorder itself takes
-    # some CPU from the shared cores, so PERF=1 figures are not the benchmark's figures.
-    perf_args=(-F 499)
-    [[ $PERF == graph ]] && perf_args=(-F 199 --call-graph dwarf,16384)
-    timeout $((DURATION + 30)) perf record -q "${perf_args[@]}" -e cpu-clock -p "$parley_pid" \
-      -o "$tmp/perf-c$conns.data" -- sleep "$DURATION" >"$tmp/perf-c$conns.log" 2>&1 &
-    perf_pid=$!
-  fi
-  run_wrk "parley-c$conns" "$parley_url" "$tmp/parley-c$conns.tsv" "$conns" "$parley_pid"
-  load_end=$(date +%s.%N)
-  if [[ -n $perf_pid ]]; then
-    wait "$perf_pid" || failures+=("perf record failed: $tmp/perf-c$conns.log")
-  fi
-  p_out=$tmp/wrk-parley-c$conns.txt
+  for ch in "${channels[@]}"; do
+    run=parley-$ch-c$conns
+    data=$tmp/$run.tsv
+    # --- parley: fresh signatures (replay window) and ids unique across levels and runs ---
+    if [[ -n $BODIES ]]; then
+      count=$BODIES
+    else
+      count=$(calc "r = $b_rps; if (r > $MAX_RPS) r = $MAX_RPS; printf \"%d\", r * $DURATION * 1.1 + 2000")
+    fi
+    "${tool[@]}" gen "$data" "$count" "$ch-c$conns-$RANDOM$RANDOM" "$CUSTOMERS" "$ch"
+    pending0=$(pending_count)
+    [[ $pending0 == 0 ]] || failures+=("$run: $pending0 deliveries pending before the run")
+    msgs0=$(sql_count messages)
+    dedupe0=$(sql_count inbound_dedupe)
+    commits0=$(metric_of parley_store_commits_total)
+    writes0=$(metric_of parley_store_writes_total)
+    cpu0=$(ticks_of "$parley_pid")
+    thread_ticks "$parley_pid" >"$tmp/threads0"
+    perf_pid=""
+    if [[ $PERF != 0 ]]; then
+      # cpu-clock sampling works in VMs without hardware counters; the recorder itself takes
+      # some CPU from the shared cores, so PERF=1 figures are not the benchmark's figures.
+      perf_args=(-F 499)
+      [[ $PERF == graph ]] && perf_args=(-F 199 --call-graph dwarf,16384)
+      timeout $((DURATION + 30)) perf record -q "${perf_args[@]}" -e cpu-clock -p "$parley_pid" \
+        -o "$tmp/perf-$ch-c$conns.data" -- sleep "$DURATION" >"$tmp/perf-$ch-c$conns.log" 2>&1 &
+      perf_pid=$!
+    fi
+    run_wrk "$run" "$parley_url" "${webhook_path[$ch]}" "$data" "$conns" "$parley_pid"
+    load_end=$(date +%s.%N)
+    if [[ -n $perf_pid ]]; then
+      wait "$perf_pid" || failures+=("perf record failed: $tmp/perf-$ch-c$conns.log")
+    fi
+    [[ $KEEP_TMP == 1 ]] || rm -f "$data"
+    p_out=$tmp/wrk-$run.txt
 
-  # --- drain: wait until every acknowledged message was delivered to the sink ---
-  drained=0
-  deadline=$(($(date +%s) + DRAIN_TIMEOUT))
-  while (($(date +%s) < deadline)); do
-    if [[ $(pending_count) == 0 ]]; then drained=1; break; fi
-    sleep 0.2
+    # --- drain: wait until every acknowledged message was delivered to the sink ---
+    drained=0
+    wait_drained && drained=1
+    drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
+    cpu1=$(ticks_of "$parley_pid")
+    thread_ticks "$parley_pid" >"$tmp/threads1"
+    commits=$(($(metric_of parley_store_commits_total) - commits0))
+    writes=$(($(metric_of parley_store_writes_total) - writes0))
+    ((drained)) ||
+      failures+=("$run: $(pending_count) deliveries still pending after ${DRAIN_TIMEOUT}s")
+
+    # --- checks: acknowledged <= stored <= sent (a request in flight when wrk stops may be
+    # stored without wrk counting its answer), and one dedupe key per stored message ---
+    sent=$(bench_field "$p_out" sent)
+    wrapped=$(bench_field "$p_out" wrapped)
+    stored=$(($(sql_count messages) - msgs0))
+    deduped=$(($(sql_count inbound_dedupe) - dedupe0))
+    ((wrapped == 0)) ||
+      failures+=("$run: used up the $count messages ($wrapped repeats); raise MAX_RPS or BODIES")
+    ((requests <= stored && stored <= sent)) ||
+      failures+=("$run: $requests answered, $sent sent, but $stored messages stored")
+    ((deduped == stored)) ||
+      failures+=("$run: $stored messages stored but $deduped dedupe keys")
+    dead=$(sql_count dead_letters)
+    ((dead == 0)) || failures+=("$run: $dead dead letters (deliveries given up)")
+
+    # One message per webhook: acknowledged requests/s are acknowledged messages/s.
+    ratio=$(calc "printf \"%.1f\", 100 * $rps / $b_rps")
+    cpu_msg=$(per_msg_us $((cpu1 - cpu0)) "$stored")
+    printf 'c=%-4s parley %-9s %7s msg/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores\n' \
+      "$conns" "$ch" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
+      "$(per_msg_us "$server_ticks" "$requests")" "$others_cores"
+    printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \
+      "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
+    printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n' \
+      "$commits" "$writes" "$(calc "printf \"%.1f\", $writes / ($commits + ($commits == 0))")" \
+      "$(calc "printf \"%.1f\", $stored / ($commits + ($commits == 0))")"
+    # CPU per stored message by thread (load and drain): which thread limits the rate.
+    printf '       CPU by thread, µs/msg:%s\n' "$(join "$tmp/threads0" "$tmp/threads1" |
+      awk -v n="$stored" -v hz="$clk_tck" '$3 > $2 { printf " %s %.1f", $1, ($3 - $2) * 1e6 / hz / (n ? n : 1) }')"
+    if [[ $PERF != 0 && -s $tmp/perf-$ch-c$conns.data ]]; then
+      echo "  perf, parley $ch at c=$conns: share of samples by thread, by library, then by symbol (self)"
+      perf report -i "$tmp/perf-$ch-c$conns.data" --no-children --sort comm --stdio 2>/dev/null |
+        grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
+      perf report -i "$tmp/perf-$ch-c$conns.data" --no-children --sort dso --stdio 2>/dev/null |
+        grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
+      perf report -i "$tmp/perf-$ch-c$conns.data" --no-children --sort sym --stdio 2>/dev/null |
+        grep -E '^ +[0-9]' | head -n 25 | cut -c1-120 | sed 's/^/  /'
+    fi
+    summary+=("$(printf '%-6s %-9s %9s %9s %6s %% %10s %10s %11s %8s s %9s' "$conns" "$ch" \
+      "$b_rps" "$rps" "$ratio" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$cpu_msg" "$drain_s" \
+      "$stored")")
   done
-  drain_s=$(calc "printf \"%.1f\", $(date +%s.%N) - $load_end")
-  cpu1=$(ticks_of "$parley_pid")
-  thread_ticks "$parley_pid" >"$tmp/threads1"
-  commits=$(($(metric_of parley_store_commits_total) - commits0))
-  writes=$(($(metric_of parley_store_writes_total) - writes0))
-  ((drained)) ||
-    failures+=("parley-c$conns: $(pending_count) deliveries still pending after ${DRAIN_TIMEOUT}s")
-
-  # --- checks: acknowledged <= stored <= sent (a request in flight when wrk stops may be
-  # stored without wrk counting its answer), and one dedupe key per stored message ---
-  sent=$(bench_field "$p_out" sent)
-  wrapped=$(bench_field "$p_out" wrapped)
-  stored=$(($(sql_count messages) - msgs0))
-  deduped=$(($(sql_count inbound_dedupe) - dedupe0))
-  ((wrapped == 0)) ||
-    failures+=("parley-c$conns: used up the $count messages ($wrapped repeats); raise MAX_RPS or BODIES")
-  ((requests <= stored && stored <= sent)) ||
-    failures+=("parley-c$conns: $requests answered, $sent sent, but $stored messages stored")
-  ((deduped == stored)) ||
-    failures+=("parley-c$conns: $stored messages stored but $deduped dedupe keys")
-  dead=$(sql_count dead_letters)
-  ((dead == 0)) || failures+=("parley-c$conns: $dead dead letters (deliveries given up)")
-
-  ratio=$(calc "printf \"%.1f\", 100 * $rps / $b_rps")
-  cpu_msg=$(per_msg_us $((cpu1 - cpu0)) "$stored")
-  printf 'c=%-4s parley %7s req/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores\n' \
-    "$conns" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$(per_msg_us "$server_ticks" "$requests")" \
-    "$others_cores"
-  printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \
-    "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
-  printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n' \
-    "$commits" "$writes" "$(calc "printf \"%.1f\", $writes / ($commits + ($commits == 0))")" \
-    "$(calc "printf \"%.1f\", $stored / ($commits + ($commits == 0))")"
-  # CPU per stored message by thread (load and drain): which thread limits the rate.
-  printf '       CPU by thread, µs/msg:%s\n\n' "$(join "$tmp/threads0" "$tmp/threads1" |
-    awk -v n="$stored" -v hz="$clk_tck" '$3 > $2 { printf " %s %.1f", $1, ($3 - $2) * 1e6 / hz / (n ? n : 1) }')"
-  if [[ $PERF != 0 && -s $tmp/perf-c$conns.data ]]; then
-    echo "  perf, parley at c=$conns: share of samples by thread, by library, then by symbol (self)"
-    perf report -i "$tmp/perf-c$conns.data" --no-children --sort comm --stdio 2>/dev/null |
-      grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
-    perf report -i "$tmp/perf-c$conns.data" --no-children --sort dso --stdio 2>/dev/null |
-      grep -E '^ +[0-9]' | head -n 8 | sed 's/^/  /'
-    perf report -i "$tmp/perf-c$conns.data" --no-children --sort sym --stdio 2>/dev/null |
-      grep -E '^ +[0-9]' | head -n 25 | cut -c1-120 | sed 's/^/  /'
-    echo
-  fi
-  summary+=("$(printf '%-6s %9s %9s %6s %% %10s %10s %11s %8s s %9s' "$conns" "$b_rps" "$rps" \
-    "$ratio" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "$cpu_msg" "$drain_s" "$stored")")
+  echo
 done
 
-printf '%-6s %9s %9s %8s %10s %10s %11s %10s %9s\n' conns "nginx/s" "parley/s" ratio \
+printf '%-6s %-9s %9s %9s %8s %10s %10s %11s %10s %9s\n' conns channel "nginx/s" "msg/s" ratio \
   "parley p50" "parley p99" "CPU µs/msg" delivered stored
 printf '%s\n' "${summary[@]}"
 

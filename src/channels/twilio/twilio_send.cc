@@ -95,7 +95,11 @@ std::string InteractiveText(const InteractiveContent& c) {
       for (const Card& card : c.cards) {
         std::string block = card.title;
         if (!card.subtitle.empty()) block += "\n" + card.subtitle;
-        if (!card.buttons.empty()) block += "\n" + NumberedChoices(card.buttons, number);
+        if (!card.buttons.empty()) {
+          // Appended in two steps: `"\n" + std::string` trips g++ 12's -Wrestrict at -O3.
+          block += '\n';
+          block += NumberedChoices(card.buttons, number);
+        }
         if (!options.empty()) options += "\n\n";
         options += block;
       }
