@@ -186,29 +186,27 @@ class WebhookApi {
     int statuses = 0;
     for (Share& share : shares) {
       const channels::ConnectionContext& own = share.connection->context;
-      if (share.batch.messages.empty() && share.batch.statuses.empty()) {
-        if (!share.batch.signals.empty() && attempt == Try::kFirst)
-          co_await PublishSignals(share.connection, share.batch.signals);
-        continue;  // nothing to store (every item was another connection's, or a signal)
-      }
-      auto result = co_await Ingest(share.connection, share.batch);
-      if (!result.ok()) {
-        out.answer = http::ErrorResponse(result.status());
-        co_return out;
+      // A share with only signals (or nothing left) has nothing to store.
+      if (!share.batch.messages.empty() || !share.batch.statuses.empty()) {
+        auto result = co_await Ingest(share.connection, share.batch);
+        if (!result.ok()) {
+          out.answer = http::ErrorResponse(result.status());
+          co_return out;
+        }
+        int stored = 0;
+        for (const auto& m : result->messages) {
+          if (!m.duplicate) ++stored;
+          json::object item{{"message", m.message.str()},
+                            {"conversation", m.conversation.str()},
+                            {"duplicate", m.duplicate}};
+          if (own.id != ctx.id) item["connection"] = own.id.str();
+          messages.push_back(std::move(item));
+        }
+        if (stored) messages_in_->Inc({own.kind}, stored);
+        statuses += result->statuses_applied;
       }
       if (!share.batch.signals.empty() && attempt == Try::kFirst)
         co_await PublishSignals(share.connection, share.batch.signals);
-      int stored = 0;
-      for (const auto& m : result->messages) {
-        if (!m.duplicate) ++stored;
-        json::object item{{"message", m.message.str()},
-                          {"conversation", m.conversation.str()},
-                          {"duplicate", m.duplicate}};
-        if (own.id != ctx.id) item["connection"] = own.id.str();
-        messages.push_back(std::move(item));
-      }
-      if (stored) messages_in_->Inc({own.kind}, stored);
-      statuses += result->statuses_applied;
     }
     if (auto answer = adapter->Acknowledgement(ack)) {
       out.answer = std::move(*answer);

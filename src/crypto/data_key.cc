@@ -88,11 +88,7 @@ Result<std::string> DataKey::Open(std::string_view sealed, const SealPlace& plac
 }
 
 std::string DataKey::BlindIndex(std::string_view domain, std::string_view value) const {
-  PARLEY_CHECK(domain.size() <= UINT32_MAX);
-  const auto n = static_cast<uint32_t>(domain.size());
-  const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                       static_cast<char>(n >> 8), static_cast<char>(n)};
-  return HexEncode(HmacSha256(View(index_key_), {std::string_view(len, 4), domain, value}));
+  return DomainIndex(View(index_key_), domain, value);
 }
 
 }  // namespace parley::crypto

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/status.h"
+#include "crypto/encoding.h"
 
 namespace parley::crypto {
 namespace {
@@ -158,6 +159,14 @@ std::string Hkdf(std::string_view key, std::string_view salt, std::string_view i
   PARLEY_CHECK(EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), out.size(),
                               params) == 1);
   return out;
+}
+
+std::string DomainIndex(std::string_view key, std::string_view domain, std::string_view value) {
+  PARLEY_CHECK(domain.size() <= UINT32_MAX);
+  const auto n = static_cast<uint32_t>(domain.size());
+  const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)};
+  return HexEncode(HmacSha256(key, {std::string_view(len, 4), domain, value}));
 }
 
 }  // namespace parley::crypto

@@ -44,4 +44,10 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b);
 // Thread safety: may be called concurrently.
 std::string Hkdf(std::string_view key, std::string_view salt, std::string_view info, size_t length);
 
+// A blind index: hex HMAC-SHA256 under `key` of `value`, separated by `domain` (its 4-byte
+// big-endian length, then the domain, then the value), so moving bytes between domain and
+// value changes the result. DataKey::BlindIndex and MasterKey::RoutingIndex use it.
+// Preconditions (PARLEY_CHECK): domain <= UINT32_MAX bytes.
+std::string DomainIndex(std::string_view key, std::string_view domain, std::string_view value);
+
 }  // namespace parley::crypto

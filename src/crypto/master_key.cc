@@ -242,13 +242,9 @@ Result<DataKey> MasterKey::UnwrapDataKey(std::string_view tenant_id,
 }
 
 std::string MasterKey::RoutingIndex(std::string_view domain, std::string_view value) const {
-  PARLEY_CHECK(domain.size() <= UINT32_MAX);
   std::string key = Hkdf(std::string_view(reinterpret_cast<const char*>(raw_.data()), raw_.size()),
                          {}, kRoutingIndexInfo, kSize);
-  const auto n = static_cast<uint32_t>(domain.size());
-  const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                       static_cast<char>(n >> 8), static_cast<char>(n)};
-  std::string index = HexEncode(HmacSha256(key, {std::string_view(len, 4), domain, value}));
+  std::string index = DomainIndex(key, domain, value);
   OPENSSL_cleanse(key.data(), key.size());
   return index;
 }
