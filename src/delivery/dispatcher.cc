@@ -142,10 +142,7 @@ asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
                                         store::WebhookCursorRecord cursor) {
   const DispatcherDeps& deps = sh->deps;
   const std::string lane = "wh:" + cursor.endpoint.str();
-  auto finish = [&] {
-    sh->busy_lanes.erase(lane);
-    sh->Wake();
-  };
+  auto finish = [&] { sh->Settle(lane); };
   auto key = co_await deps.keys->Get(cursor.tenant);
   if (!key.ok()) {  // the tenant is being deleted; its cursors go with it
     finish();
@@ -234,8 +231,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   std::vector<int64_t> seqs = Seqs(rows);
   auto finish = [&] {
     for (int64_t s : seqs) sh->busy.erase(s);
-    sh->busy_lanes.erase("wh:" + target);
-    sh->Wake();
+    sh->Settle("wh:" + target);
   };
 
   auto key = co_await deps.keys->Get(tenant);
@@ -358,6 +354,7 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
   TimePoint last_count{};
   while (!sh->stopped) {
     sh->wake_pending = false;
+    sh->settled_lanes.clear();
     std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> list_webhooks =
         [scan_limit](store::Reader& r) {
           return r.ListOutbox(store::OutboxKind::kWebhook, scan_limit);
@@ -384,7 +381,9 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
       for (auto& row : *webhooks) {
         std::string order_key = row.target_id + "|" + row.conversation_id;
         if (blocked.contains(order_key)) continue;
-        bool wait = sh->busy.contains(row.seq) || sh->busy_lanes.contains(LaneKey(row));
+        const std::string lane = LaneKey(row);
+        bool wait = sh->busy.contains(row.seq) || sh->busy_lanes.contains(lane) ||
+                    sh->settled_lanes.contains(lane);
         if (!wait && row.next_attempt_at > now) {
           wait = true;
           next_due = std::min(next_due, row.next_attempt_at);
@@ -412,7 +411,8 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
     } else {
       for (auto& cursor : *cursors) {
         std::string lane = "wh:" + cursor.endpoint.str();
-        if (sh->busy_lanes.contains(lane)) continue;  // its outbox rows or its last batch
+        // Its outbox rows or its last batch are in flight, or finished after this read.
+        if (sh->busy_lanes.contains(lane) || sh->settled_lanes.contains(lane)) continue;
         if (cursor.next_attempt_at > now) {
           next_due = std::min(next_due, cursor.next_attempt_at);
           continue;
@@ -426,6 +426,7 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
         std::string lane = LaneKey(row);
         if (blocked.contains(lane)) continue;
         bool wait = sh->busy.contains(row.seq) || sh->busy_lanes.contains(lane) ||
+                    sh->settled_lanes.contains(lane) ||
                     sh->sends_in_flight >= sh->options.max_concurrent_sends;
         if (!wait && row.next_attempt_at > now) {
           wait = true;

@@ -35,12 +35,23 @@ struct Dispatcher::Shared {
   // and the lanes with a delivery in flight.
   std::set<int64_t> busy;
   std::set<std::string> busy_lanes;
+  // Lanes whose delivery finished since the current scan began reading the outbox: the scan's
+  // rows for them may predate that delivery's write (a row it deleted or rescheduled), so
+  // they wait for the next scan, which the finish asks for.
+  std::set<std::string> settled_lanes;
   int sends_in_flight = 0;
   std::mt19937_64 rng{std::random_device{}()};
   http::Counter* deliveries = nullptr;
   http::Counter* failures = nullptr;
   http::Counter* messages_out = nullptr;
   std::atomic<int64_t>* depth = nullptr;
+
+  // Ends a delivery in `lane`: frees it and asks for a new scan.
+  void Settle(const std::string& lane) {
+    busy_lanes.erase(lane);
+    settled_lanes.insert(lane);
+    Wake();
+  }
 
   void Wake() {
     wake_pending = true;

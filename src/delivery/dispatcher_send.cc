@@ -71,9 +71,8 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
   const std::string lane = LaneKey(row);
   auto finish = [&] {
     sh->busy.erase(row.seq);
-    sh->busy_lanes.erase(lane);
     --sh->sends_in_flight;
-    sh->Wake();
+    sh->Settle(lane);
   };
   const int64_t seq = row.seq;
   store::Store::WriteFn drop = [seq](store::Writer& w) { return w.DeleteOutbox({seq}); };

@@ -90,6 +90,45 @@ class IdempotencyTest(harness.ParleyTestCase):
         posts = self.posts_to_channel(cv)
         self.assertEqual([p.json["id"] for p in posts], [ok[0].json["id"]], "sent once")
 
+    def test_many_conversations_sending_at_once_send_each_message_once(self):
+        # A send that finishes while the dispatcher is between reading the outbox and
+        # starting its rows must not be started again from that older read. Many
+        # conversations keep sends finishing during scans.
+        conversations = [self.new_conversation("busy-%d" % i) for i in range(12)]
+        sent = []
+        lock = threading.Lock()
+
+        def agent(cv):
+            for n in range(4):
+                r = self.send(cv, "busy %d" % n)
+                with lock:
+                    sent.append(r)
+
+        threads = [threading.Thread(target=agent, args=(cv,)) for cv in conversations]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        self.assertEqual(len(sent), 48, "every send answered")
+        for r in sent:
+            self.assertEqual(r.status, 202, repr(r))
+        for cv in conversations:
+            ids = [p.json["id"] for p in self.posts_to_channel(cv)]
+            self.assertEqual(len(ids), 4, "four messages reached the channel for %s" % cv)
+            self.assertEqual(len(set(ids)), 4, "each sent once in %s: %r" % (cv, ids))
+        statuses = self.t.webhook.events(pred=lambda e: e.get("type") == "message.status"
+                                         and e["data"].get("status") == "sent")
+        by_message = {}
+        for e in statuses:
+            by_message.setdefault(e["data"]["message"], []).append(e["id"])
+        doubled = {m: ids for m, ids in by_message.items() if len(set(ids)) > 1}
+        self.assertEqual(doubled, {}, "one sent event per message")
+        delivered = {}
+        for e in self.t.webhook.events():
+            delivered[e["id"]] = delivered.get(e["id"], 0) + 1
+        self.assertEqual({i: n for i, n in delivered.items() if n > 1}, {},
+                         "each event delivered once to an endpoint that is up")
+
     def test_key_length_is_bounded(self):
         cv = self.new_conversation("idem-4")
         r = self.send(cv, "x", key="k" * 256)
