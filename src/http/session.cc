@@ -266,6 +266,7 @@ asio::awaitable<void> CallWebSocketHandler(const WebSocketHandler* handler, Requ
   } catch (...) {
     log::Error("websocket.handler_threw", {{"error", "non-standard exception"}});
   }
+  slot->Decide();
 }
 
 // Reads and answers requests until the client or a limit ends the connection.
@@ -376,13 +377,16 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
           request.route = match.route;
           request.path_params = std::move(match.path_params);
           request.request_id = outcome.request_id;
-          auto slot = std::make_shared<UpgradeSlot<Stream>>();
+          auto slot = std::make_shared<UpgradeSlot<Stream>>(control->strand);
           slot->stream = &stream;
           slot->request = std::move(message);
           slot->state = state;
           slot->request_id = outcome.request_id;
           slot->head_request = head_request;
-          co_await CallWebSocketHandler(match.websocket_handler, std::move(request), slot);
+          Spawn(control->strand,
+                CallWebSocketHandler(match.websocket_handler, std::move(request), slot),
+                "websocket handler");
+          co_await slot->WaitDecided();
           const bool answered = slot->status != 0;
           const bool still_ours = slot->stream != nullptr;
           slot->stream = nullptr;  // the upgrade object may outlive us; it must not write

@@ -148,15 +148,34 @@ class WebSocketImpl final : public WebSocket,
 
 // What the session and the upgrade object share: the session's stream until the handler
 // returns, and how the upgrade ended (for the access log).
+//
+// The handler runs as a coroutine of its own: the HTTP session waits only until the upgrade
+// is answered (accepted or rejected) or the handler returns, then ends, so that its frame and
+// buffers are not kept for the life of the socket.
 template <class Stream>
 struct UpgradeSlot {
-  Stream* stream = nullptr;  // null once the handler returned or the stream moved away
+  explicit UpgradeSlot(boost::asio::any_io_executor executor) : decided_timer(executor) {
+    decided_timer.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+  Stream* stream = nullptr;  // null once the session stopped waiting or the stream moved away
   boost::beast::http::request<boost::beast::http::string_body> request;
   std::shared_ptr<ServerState> state;
   std::string request_id;
   bool head_request = false;
   int status = 0;  // 101 accepted, the Reject status, or 0 when neither happened
   uint64_t bytes_out = 0;
+  bool decided = false;  // the upgrade was answered or the handler returned
+  boost::asio::steady_timer decided_timer;
+
+  // Wakes the waiting session; on the connection's strand.
+  void Decide() {
+    if (decided) return;
+    decided = true;
+    decided_timer.cancel();
+  }
+  boost::asio::awaitable<void> WaitDecided() {
+    if (!decided) co_await decided_timer.async_wait(kAsTuple);
+  }
 };
 
 template <class Stream>
@@ -174,6 +193,8 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
     slot->stream = nullptr;
     const auto ec = co_await WebSocketImpl<Stream>::Accept(socket, slot->request, slot->request_id);
     slot->status = ec ? 400 : 101;  // for the access log: the handshake did not complete
+    slot->request = {};             // the socket may live for hours; the request need not
+    slot->Decide();
     if (ec) co_return Unavailable("websocket handshake failed: " + ec.message());
     co_return std::shared_ptr<WebSocket>(std::move(socket));
   }
@@ -186,6 +207,7 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
         *slot->stream, std::move(response), slot->request.version(), /*keep_alive=*/false,
         slot->request_id, slot->head_request, slot->state->options.read_timeout);
     slot->bytes_out = bytes;
+    slot->Decide();
   }
 
  private:

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +13,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <thread>
 
 #include "http/io_runtime.h"
 #include "http/server.h"
@@ -55,7 +58,9 @@ class WebSocketTest : public ::testing::Test {
   uint16_t StartServer(size_t max_message_bytes = 64 * 1024) {
     ServerOptions options;
     options.websocket.max_message_bytes = max_message_bytes;
-    options.access_log = [](const AccessLogEntry&) {};
+    options.access_log = [this](const AccessLogEntry& entry) {
+      if (entry.status == 101) ++upgrades_logged_;
+    };
     runtime_.Start(2);
     server_ = std::make_unique<Server>(runtime_.context(), options, router_, metrics_);
     auto port = server_->Start();
@@ -75,6 +80,7 @@ class WebSocketTest : public ::testing::Test {
     websocket::stream<asio::ip::tcp::socket> ws;
   };
 
+  std::atomic<int> upgrades_logged_{0};
   Router router_;
   Metrics metrics_;
   IoRuntime runtime_;
@@ -101,6 +107,24 @@ TEST_F(WebSocketTest, AcceptsEchoesAndCloses) {
   EXPECT_EQ(client.ws.reason().code, 1000);
   EXPECT_EQ(std::string(client.ws.reason().reason.data(), client.ws.reason().reason.size()),
             "done");
+}
+
+// The HTTP session ends once the upgrade is answered (its request buffers and state are not
+// kept for the life of the socket): the upgrade's access-log line is written while the socket
+// is still open and echoing.
+TEST_F(WebSocketTest, TheHttpSessionEndsWhenTheUpgradeIsAnswered) {
+  Client client(StartServer());
+  websocket::response_type handshake;
+  client.ws.handshake(handshake, "127.0.0.1", "/ws?token=good");
+  ASSERT_EQ(handshake.result_int(), 101u);
+  for (int i = 0; i < 500 && upgrades_logged_.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(upgrades_logged_.load(), 1);
+  client.ws.write(asio::buffer(std::string("still here")));
+  beast::flat_buffer buffer;
+  client.ws.read(buffer);
+  EXPECT_EQ(beast::buffers_to_string(buffer.data()), "echo:still here");
 }
 
 TEST_F(WebSocketTest, RejectsUnauthenticatedUpgradeWith401) {
