@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
@@ -76,15 +77,26 @@ class WebSocketImpl final : public WebSocket,
     co_return ec;
   }
 
+  // A caller already on the socket's strand (the usual case: handlers run there) awaits the
+  // operation directly; any other caller hops to the strand through co_spawn.
   boost::asio::awaitable<Result<std::string>> Read() override {
-    auto [error, outcome] =
-        co_await boost::asio::co_spawn(strand_, DoRead(this->shared_from_this()), kAsTuple);
-    if (error) co_return Internal("websocket read failed unexpectedly");
+    ReadOutcome outcome;
+    auto current = co_await boost::asio::this_coro::executor;
+    if (current == strand_) {
+      outcome = co_await DoRead(this->shared_from_this());
+    } else {
+      auto [error, spawned] =
+          co_await boost::asio::co_spawn(strand_, DoRead(this->shared_from_this()), kAsTuple);
+      if (error) co_return Internal("websocket read failed unexpectedly");
+      outcome = std::move(spawned);
+    }
     if (!outcome.status.ok()) co_return outcome.status;
     co_return std::move(outcome.payload);
   }
 
   boost::asio::awaitable<Status> Write(std::string text) override {
+    auto current = co_await boost::asio::this_coro::executor;
+    if (current == strand_) co_return co_await DoWrite(this->shared_from_this(), std::move(text));
     auto [error, status] = co_await boost::asio::co_spawn(
         strand_, DoWrite(this->shared_from_this(), std::move(text)), kAsTuple);
     if (error) co_return Internal("websocket write failed unexpectedly");
