@@ -12,6 +12,7 @@
 #include "api/web_chat.h"
 #include "channels/web/web_adapter.h"
 #include "core/log.h"
+#include "http/io_runtime.h"
 
 namespace parley::api {
 
@@ -162,7 +163,13 @@ class WidgetApi {
     std::string context_json = json::serialize(channels::web::ContextJson(context));
     auto socket = co_await upgrade->Accept();
     if (!socket.ok()) co_return;
-    co_await deps_.chat->Serve(std::move(*socket), std::move(*connection), std::move(context_json));
+    // The chat runs in a coroutine of its own, so this frame and the request it holds end
+    // here instead of living as long as the socket.
+    auto executor = (*socket)->executor();
+    http::Spawn(
+        executor,
+        deps_.chat->Serve(std::move(*socket), std::move(*connection), std::move(context_json)),
+        "web chat");
   }
 
   awaitable<Response> Preflight(Request q) {
