@@ -8,6 +8,19 @@
 
 namespace parley::store::sqlite {
 
+namespace {
+
+// Runs `sql`, a DELETE of at most `limit` rows created before `created_before`, oldest first
+// (its two parameters in that order); answers how many rows went.
+Result<int> DeleteOldest(Db& db, const char* sql, TimePoint created_before, int limit) {
+  PARLEY_ASSIGN_OR_RETURN(Query q, db.Prepare(sql));
+  q.Time(created_before).Int(limit);
+  PARLEY_RETURN_IF_ERROR(q.Run());
+  return static_cast<int>(q.Changes());
+}
+
+}  // namespace
+
 // ---- lifecycle sweeps ----
 
 Result<bool> SqliteAccess::IsPending(std::string_view ref) {
@@ -34,31 +47,25 @@ Result<bool> SqliteAccess::IsPending(std::string_view ref) {
 }
 
 Result<int> SqliteAccess::SweepInboundDedupe(TimePoint created_before, int limit) {
-  PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("DELETE FROM inbound_dedupe WHERE (tenant_id, connection_id, key_index)"
-                           " IN (SELECT tenant_id, connection_id, key_index FROM inbound_dedupe"
-                           " WHERE created_at < ? ORDER BY created_at LIMIT ?)"));
-  q.Time(created_before).Int(limit);
-  PARLEY_RETURN_IF_ERROR(q.Run());
-  return static_cast<int>(q.Changes());
+  return DeleteOldest(db_,
+                      "DELETE FROM inbound_dedupe WHERE (tenant_id, connection_id, key_index)"
+                      " IN (SELECT tenant_id, connection_id, key_index FROM inbound_dedupe"
+                      " WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+                      created_before, limit);
 }
 
 Result<int> SqliteAccess::SweepPendingStatuses(TimePoint created_before, int limit) {
-  PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("DELETE FROM pending_statuses WHERE seq IN (SELECT seq FROM"
-                           " pending_statuses WHERE created_at < ? ORDER BY created_at LIMIT ?)"));
-  q.Time(created_before).Int(limit);
-  PARLEY_RETURN_IF_ERROR(q.Run());
-  return static_cast<int>(q.Changes());
+  return DeleteOldest(db_,
+                      "DELETE FROM pending_statuses WHERE seq IN (SELECT seq FROM"
+                      " pending_statuses WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+                      created_before, limit);
 }
 
 Result<int> SqliteAccess::SweepIdempotency(TimePoint created_before, int limit) {
-  PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM"
-                           " idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)"));
-  q.Time(created_before).Int(limit);
-  PARLEY_RETURN_IF_ERROR(q.Run());
-  return static_cast<int>(q.Changes());
+  return DeleteOldest(db_,
+                      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM"
+                      " idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+                      created_before, limit);
 }
 
 Result<int> SqliteAccess::SweepDeadLetters(TimePoint failed_before, int limit) {
