@@ -348,7 +348,7 @@ int Serve(const cli::ServeFlags& flags) {
   server_options.idle_timeout = cfg.server.idle_timeout;
   server_options.tls_cert_file = cfg.server.tls_cert_file;
   server_options.tls_key_file = cfg.server.tls_key_file;
-  http::Server server(runtime.context(), server_options, router, metrics);
+  http::Server server(runtime, server_options, router, metrics);
   auto port = server.Start();
   if (!port.ok()) {
     runtime.Stop();

@@ -417,7 +417,7 @@ int Simulate(const SimulateFlags& flags) {
   ControlApi control(*driver, client);
   control.Register(router);
   http::Metrics metrics;
-  http::Server server(runtime.context(), options, router, metrics);
+  http::Server server(runtime, options, router, metrics);
   auto port = server.Start();
   if (!port.ok()) {
     std::cerr << "parley: " << port.status().ToString() << "\n";

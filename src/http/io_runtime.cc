@@ -11,34 +11,49 @@
 
 namespace parley::http {
 
-IoRuntime::IoRuntime() = default;
+IoRuntime::IoRuntime() {
+  loops_.reserve(kMaxThreads);
+  // Concurrency hint 1: one thread runs each loop (other threads may still post to it).
+  loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+}
 
-IoRuntime::~IoRuntime() { Stop(); }
+IoRuntime::~IoRuntime() {
+  Stop();
+  while (!loops_.empty()) loops_.pop_back();
+}
 
 void IoRuntime::Start(int threads) {
-  PARLEY_CHECK(threads >= 1);
+  PARLEY_CHECK(threads >= 1 && threads <= kMaxThreads);
   std::lock_guard lock(mu_);
   PARLEY_CHECK(!started_);
   started_ = true;
-  // Without the guard a thread that starts before any work is queued returns at once and
-  // its sockets would hang (ENGINEERING-NOTES trap 1).
-  guard_.emplace(context_.get_executor());
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
+  for (int i = 1; i < threads; ++i) loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+  started_loops_.store(loops_.size(), std::memory_order_release);
+  for (auto& loop : loops_) {
+    // Without the guard a thread that starts before any work is queued returns at once and
+    // its sockets would hang (ENGINEERING-NOTES trap 1).
+    guards_.push_back(boost::asio::make_work_guard(*loop));
+    threads_.emplace_back([loop = loop.get()] {
       core::NameThisThread("io");
-      context_.run();
+      loop->run();
     });
   }
 }
 
 void IoRuntime::Stop() {
   std::lock_guard lock(mu_);
-  guard_.reset();
-  context_.stop();
+  guards_.clear();
+  for (auto& loop : loops_) loop->stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+}
+
+boost::asio::io_context& IoRuntime::NextContext() {
+  size_t n = started_loops_.load(std::memory_order_acquire);
+  if (n <= 1) return *loops_[0];
+  return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % n];
 }
 
 void Spawn(boost::asio::any_io_executor executor, boost::asio::awaitable<void> task,

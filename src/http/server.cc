@@ -65,7 +65,11 @@ namespace {
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
   while (true) {
-    asio::any_io_executor strand = asio::make_strand(state->io_context);
+    // A runtime's loop has one thread, which already orders everything on it; a shared
+    // io_context needs a strand per connection.
+    asio::any_io_executor strand =
+        state->runtime ? asio::any_io_executor(state->runtime->NextContext().get_executor())
+                       : asio::any_io_executor(asio::make_strand(state->io_context));
     auto [ec, socket] =
         co_await state->acceptor->async_accept(strand, asio::as_tuple(asio::use_awaitable));
     if (state->stopping || !state->acceptor->is_open()) co_return;
@@ -116,6 +120,11 @@ Server::Server(boost::asio::io_context& io_context, ServerOptions options, const
                Metrics& metrics)
     : state_(std::make_shared<internal::ServerState>(io_context, std::move(options), router,
                                                      metrics)) {}
+
+Server::Server(IoRuntime& runtime, ServerOptions options, const Router& router, Metrics& metrics)
+    : Server(runtime.context(), std::move(options), router, metrics) {
+  state_->runtime = &runtime;
+}
 
 Server::~Server() { Stop(); }
 

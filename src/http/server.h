@@ -5,7 +5,7 @@
 // Router; WebSocket routes upgrade in place.
 //
 //   ServerOptions options;  // 127.0.0.1:0 by default
-//   Server server(runtime.context(), options, router, metrics);
+//   Server server(runtime, options, router, metrics);  // or (runtime.context(), …)
 //   PARLEY_ASSIGN_OR_RETURN(uint16_t port, server.Start());
 //   …
 //   server.Stop();
@@ -29,6 +29,8 @@ class io_context;
 }  // namespace boost::asio
 
 namespace parley::http {
+
+class IoRuntime;
 
 // One access-log record; views are valid only during the callback. Never carries bodies
 // or the query string (it may hold tokens).
@@ -82,8 +84,13 @@ struct ServerState;
 // io_context has stopped; the Server itself may be destroyed earlier (it calls Stop()).
 class Server {
  public:
+  // Every connection on `io_context`.
   Server(boost::asio::io_context& io_context, ServerOptions options, const Router& router,
          Metrics& metrics);
+  // Listens on runtime.context() and gives each accepted connection the next of the
+  // runtime's loops (IoRuntime::NextContext): a connection and its handlers stay on one
+  // thread. `runtime` must outlive the Server's connections.
+  Server(IoRuntime& runtime, ServerOptions options, const Router& router, Metrics& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

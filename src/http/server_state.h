@@ -41,6 +41,7 @@ struct ServerState {
   size_t OpenConnections();
 
   boost::asio::io_context& io_context;
+  IoRuntime* runtime = nullptr;  // set: accepted connections go to its loops in turn
   const ServerOptions options;
   const Router& router;
   Counter& requests;

@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "http/io_runtime.h"
@@ -36,9 +40,25 @@ boost::asio::awaitable<Response> Throws(Request) {
   co_return Response{};
 }
 
+// The threads each connection's requests ran on, by the request's ?c= tag.
+struct ThreadLog {
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> by_tag;
+};
+
+boost::asio::awaitable<Response> RecordThread(ThreadLog* log, Request request) {
+  {
+    std::lock_guard lock(log->mu);
+    log->by_tag[request.query["c"]].insert(std::this_thread::get_id());
+  }
+  co_return JsonResponse(200, "{}");
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   ServerTest() {
+    router_.Add("GET", "/thread",
+                [this](Request request) { return RecordThread(&threads_, std::move(request)); });
     router_.Add("GET", "/hello", Hello);
     router_.Add("POST", "/hello", Hello);
     router_.Add("POST", "/items/{id}", Describe);
@@ -58,7 +78,7 @@ class ServerTest : public ::testing::Test {
                       std::string(entry.request_id)});
     };
     runtime_.Start(2);
-    server_ = std::make_unique<Server>(runtime_.context(), std::move(options), router_, metrics_);
+    server_ = std::make_unique<Server>(runtime_, std::move(options), router_, metrics_);
     auto port = server_->Start();
     EXPECT_TRUE(port.ok()) << port.status().ToString();
     return port.ok() ? *port : 0;
@@ -77,6 +97,7 @@ class ServerTest : public ::testing::Test {
 
   Router router_;
   Metrics metrics_;
+  ThreadLog threads_;
   std::mutex log_mu_;
   std::vector<LogLine> log_;
   IoRuntime runtime_;
@@ -93,6 +114,22 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(first->status, 200);
   EXPECT_EQ(second->body, R"({"hello":1})");
   EXPECT_EQ(server_->connections_accepted(), 1u);
+}
+
+TEST_F(ServerTest, ConnectionsTakeTheLoopsInTurnAndEachStaysOnItsOwn) {
+  const uint16_t port = StartServer();  // two loops
+  RawConnection a(port);
+  RawConnection b(port);
+  for (int i = 0; i < 3; ++i) {
+    a.Send("GET /thread?c=a HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(a.ReadResponse());
+    b.Send("GET /thread?c=b HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(b.ReadResponse());
+  }
+  std::lock_guard lock(threads_.mu);
+  ASSERT_EQ(threads_.by_tag["a"].size(), 1u);
+  ASSERT_EQ(threads_.by_tag["b"].size(), 1u);
+  EXPECT_NE(*threads_.by_tag["a"].begin(), *threads_.by_tag["b"].begin());
 }
 
 TEST_F(ServerTest, EveryResponseCarriesStandardHeaders) {
