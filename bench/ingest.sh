@@ -31,6 +31,9 @@
 #   PERF=graph     the same with DWARF call graphs, and the share of samples by thread; keep
 #                  the data with KEEP_TMP=1 and read it with
 #                  `perf report -i <tmp>/perf-<channel>-c<N>.data`
+#   PERF=fp        frame-pointer call graphs at 499 Hz: for a binary built with
+#                  -fno-omit-frame-pointer (far cheaper to record and complete for Parley's own
+#                  code; library frames without frame pointers are cut short)
 #
 # Before the load, each channel's signing is checked with curl: one generated request must
 # answer 200 and store one message, the same body with a wrong signature must answer 401.
@@ -377,6 +380,7 @@ for conns in "${levels[@]}"; do
       # some CPU from the shared cores, so PERF=1 figures are not the benchmark's figures.
       perf_args=(-F 499)
       [[ $PERF == graph ]] && perf_args=(-F 199 --call-graph dwarf,16384)
+      [[ $PERF == fp ]] && perf_args=(-F 499 --call-graph fp)
       timeout $((DURATION + 30)) perf record -q "${perf_args[@]}" -e cpu-clock -p "$parley_pid" \
         -o "$tmp/perf-$ch-c$conns.data" -- sleep "$DURATION" >"$tmp/perf-$ch-c$conns.log" 2>&1 &
       perf_pid=$!
