@@ -13,13 +13,13 @@ namespace parley::http {
 
 IoRuntime::IoRuntime() {
   loops_.reserve(kMaxThreads);
-  // Concurrency hint 1: one thread runs each loop (other threads may still post to it).
-  loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+  loops_.push_back(std::make_unique<internal::Loop>());
 }
 
 IoRuntime::~IoRuntime() {
   Stop();
-  while (!loops_.empty()) loops_.pop_back();
+  for (auto& loop : loops_) loop->Shutdown();
+  loops_.clear();
 }
 
 void IoRuntime::Start(int threads) {
@@ -27,7 +27,7 @@ void IoRuntime::Start(int threads) {
   std::lock_guard lock(mu_);
   PARLEY_CHECK(!started_);
   started_ = true;
-  for (int i = 1; i < threads; ++i) loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+  for (int i = 1; i < threads; ++i) loops_.push_back(std::make_unique<internal::Loop>());
   started_loops_.store(loops_.size(), std::memory_order_release);
   for (auto& loop : loops_) {
     // Without the guard a thread that starts before any work is queued returns at once and

@@ -30,6 +30,17 @@
 
 namespace parley::http {
 
+namespace internal {
+// An io_context whose services can be shut down before it is destroyed. The loops hold each
+// other's objects (an accept on the first loop owns a socket of another), so all of them
+// must be shut down, which destroys their pending handlers, before any is destroyed.
+class Loop : public boost::asio::io_context {
+ public:
+  Loop() : boost::asio::io_context(1) {}  // concurrency hint: one thread runs it
+  void Shutdown() { shutdown(); }
+};
+}  // namespace internal
+
 // Thread safety: Start/Stop may be called from any thread except an I/O thread of this
 // runtime (Stop joins them). context() and NextContext() are safe to use concurrently.
 class IoRuntime {
@@ -37,8 +48,8 @@ class IoRuntime {
   static constexpr int kMaxThreads = 64;
 
   IoRuntime();
-  // Stop(), then the loops are destroyed last to first (suspended coroutines with them:
-  // hold resources in RAII objects).
+  // Stop(), then every loop is shut down (suspended coroutines are destroyed: hold resources
+  // in RAII objects), then the loops are destroyed.
   ~IoRuntime();
   IoRuntime(const IoRuntime&) = delete;
   IoRuntime& operator=(const IoRuntime&) = delete;
@@ -59,7 +70,7 @@ class IoRuntime {
  private:
   // Created in the constructor (the first) and in Start (the others); never moved, so
   // NextContext reads them without a lock once `started_loops_` says they exist.
-  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+  std::vector<std::unique_ptr<internal::Loop>> loops_;
   std::atomic<size_t> started_loops_{0};
   std::atomic<size_t> next_{0};
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
