@@ -23,7 +23,6 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>

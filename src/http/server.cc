@@ -65,13 +65,13 @@ namespace {
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
   while (true) {
-    // A runtime's loop has one thread, which already orders everything on it; a shared
-    // io_context needs a strand per connection.
-    asio::any_io_executor strand =
+    // The connection's executor (ConnectionControl::strand). A runtime's loop has one
+    // thread, which already orders everything on it; a shared io_context needs a strand.
+    asio::any_io_executor executor =
         state->runtime ? asio::any_io_executor(state->runtime->NextContext().get_executor())
                        : asio::any_io_executor(asio::make_strand(state->io_context));
     auto [ec, socket] =
-        co_await state->acceptor->async_accept(strand, asio::as_tuple(asio::use_awaitable));
+        co_await state->acceptor->async_accept(executor, asio::as_tuple(asio::use_awaitable));
     if (state->stopping || !state->acceptor->is_open()) co_return;
     if (ec) {
       // EMFILE and friends: back off briefly instead of spinning on the error.
