@@ -309,6 +309,7 @@ int Serve(const cli::ServeFlags& flags) {
   app.retention = retention;
   app.retry_initial_backoff = cfg.delivery.initial_backoff;
   app.retry_max_backoff = cfg.delivery.max_backoff;
+  app.media_fetches = static_cast<size_t>(cfg.channels.media_fetches);
   api::Auth auth(app);
   http::Router router;
   api::RegisterServiceApi(router, app);

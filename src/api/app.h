@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 #include "bus/bus.h"
@@ -40,6 +41,9 @@ struct App {
   // Backoff of webhook calls kept for another try (api/webhook_retries.h): the delivery's.
   std::chrono::milliseconds retry_initial_backoff{1000};
   std::chrono::milliseconds retry_max_backoff{3600000};
+  // Provider media downloads in progress at once, across all connections: each is held
+  // whole in memory (up to its tenant's attachment limit) until it is stored.
+  size_t media_fetches = 4;
 };
 
 }  // namespace parley::api

@@ -5,13 +5,16 @@
 // subscription handshake (Meta's hub.challenge).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "api/connection_cache.h"
 #include "api/handlers.h"
@@ -25,6 +28,7 @@
 #include "delivery/event_recorder.h"
 #include "delivery/tenant_keys.h"
 #include "http/io_runtime.h"
+#include "http/semaphore.h"
 #include "store/async.h"
 
 namespace parley::api {
@@ -36,6 +40,9 @@ using http::Response;
 
 namespace {
 
+// How long a webhook call waits for a media download slot before it is kept for later.
+constexpr std::chrono::milliseconds kMediaSlotWait{5000};
+
 // What one ingest write produced, filled on the writer thread, read after the commit.
 struct IngestResult {
   std::vector<InboundOutcome> messages;
@@ -44,7 +51,7 @@ struct IngestResult {
 
 class WebhookApi {
  public:
-  explicit WebhookApi(App& app) : app_(app) {
+  explicit WebhookApi(App& app) : app_(app), media_slots_(std::max<size_t>(app.media_fetches, 1)) {
     messages_in_ = &app.metrics->AddCounter(
         "parley_messages_in_total", "Inbound customer messages stored, by channel.", {"channel"});
     rejected_ = &app.metrics->AddCounter("parley_webhooks_rejected_total",
@@ -57,6 +64,10 @@ class WebhookApi {
     media_ = &app.metrics->AddCounter("parley_media_fetches_total",
                                       "Provider media downloads, by channel and result.",
                                       {"channel", "result"});
+    app.metrics->AddGauge(
+        "parley_media_fetches_waiting",
+        "Provider media downloads waiting for one of the media_fetches slots.",
+        [slots = &media_slots_] { return static_cast<double>(slots->waiting()); });
   }
 
   // Tries the calls kept for another try (Keep) when due, until the executor stops.
@@ -452,6 +463,13 @@ class WebhookApi {
     // before or while it arrives, not after.
     auto max_bytes = co_await app_.attachments->MaxBytes(ctx.tenant);
     if (!max_bytes.ok()) co_return max_bytes.status();
+    // The file is held whole until stored, so only media_fetches downloads run at once. A
+    // call that waits too long for one is kept and tried again (a transient failure).
+    std::optional<http::Semaphore::Permit> slot = co_await media_slots_.Acquire(kMediaSlotWait);
+    if (!slot) {
+      media_->Inc({ctx.kind, "busy"});
+      co_return Unavailable("too many media downloads in progress");
+    }
     auto fetched = co_await adapter->FetchMedia(ref, ctx, *max_bytes);
     if (!fetched.ok()) co_return fetched.status();
     std::string bytes = std::move(fetched->bytes);
@@ -556,6 +574,7 @@ class WebhookApi {
   http::Counter* rejected_ = nullptr;
   http::Counter* dropped_ = nullptr;
   http::Counter* media_ = nullptr;
+  http::Semaphore media_slots_;  // provider media downloads in progress
 };
 
 }  // namespace

@@ -144,6 +144,10 @@ struct CustomChannelConfig {
 };
 
 struct ChannelsConfig {
+  // "media_fetches" 1..256: provider media downloads at once (each is held in memory, up to
+  // its tenant's attachment limit, until stored); a webhook waits up to 5 s for one, then is
+  // kept and tried again later.
+  int media_fetches = 4;
   CustomChannelConfig custom;
 };
 

@@ -432,6 +432,8 @@ std::vector<FieldSpec> BuildFields() {
       [](auto& c) -> auto& { return c.attachments.s3.request_timeout; }));
 
   f.push_back(IntField(
+      "channels.media_fetches", 1, 256, [](auto& c) -> auto& { return c.channels.media_fetches; }));
+  f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,
       [](auto& c) -> auto& { return c.channels.custom.replay_window; }));
 

@@ -77,6 +77,7 @@ TEST(ConfigTest, DefaultsWithNoFileAndEmptyEnvironment) {
   EXPECT_EQ(c.retention.idempotency_window, 24h);
   EXPECT_EQ(c.retention.ended_conversation_ttl, 720h);
   EXPECT_EQ(c.channels.custom.replay_window, 5min);
+  EXPECT_EQ(c.channels.media_fetches, 4);
   EXPECT_EQ(c.log.level, log::Level::kInfo);
   EXPECT_TRUE(c.log.file.empty());
   EXPECT_TRUE(Validate(Config{}).ok());
@@ -124,6 +125,8 @@ max_backoff_ms = 60000
 batch_size = 10
 request_timeout_ms = 2000
 dead_letter_ttl_s = 86400
+[channels]
+media_fetches = 16
 [channels.custom]
 replay_window_s = 120
 [log]
@@ -155,6 +158,7 @@ file = "/var/log/parley.log"
   EXPECT_EQ(c.delivery.request_timeout, 2s);
   EXPECT_EQ(c.delivery.dead_letter_ttl, 24h);
   EXPECT_EQ(c.channels.custom.replay_window, 2min);
+  EXPECT_EQ(c.channels.media_fetches, 16);
   EXPECT_EQ(c.log.level, log::Level::kDebug);
   EXPECT_EQ(c.log.file, "/var/log/parley.log");
   EXPECT_TRUE(Validate(c).ok());
@@ -207,6 +211,8 @@ max_body_bytes = 12
 io_threads = 0
 [store]
 max_batch = 10001
+[channels]
+media_fetches = 0
 [channels.custom]
 replay_window_s = -5
 )",
@@ -217,6 +223,7 @@ replay_window_s = -5
   EXPECT_THAT(error, HasSubstr("store.max_batch: must be between 1 and 10000 (got 10001)"));
   EXPECT_THAT(error,
               HasSubstr("channels.custom.replay_window_s: must be between 30 and 3600 (got -5)"));
+  EXPECT_THAT(error, HasSubstr("channels.media_fetches: must be between 1 and 256 (got 0)"));
 }
 
 TEST(ConfigTest, RejectsBadStringValues) {

@@ -7,6 +7,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -246,7 +247,10 @@ asio::awaitable<Attempt> Exchange(std::shared_ptr<ClientState> state, Stream& st
 
   bhttp::response_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(state->options.max_response_header_bytes));
-  parser.body_limit(state->options.max_response_bytes);
+  size_t body_limit = state->options.max_response_bytes;
+  if (request.max_response_bytes != 0)
+    body_limit = std::min(body_limit, request.max_response_bytes);
+  parser.body_limit(body_limit);
   if (request.method == "HEAD") parser.skip(true);
   auto [read_ec, read] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
   Lowest(stream).expires_never();

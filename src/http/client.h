@@ -37,6 +37,9 @@ struct ClientRequest {
   std::string body{};
   // Covers connect, TLS handshake, write and reading the whole response.
   std::chrono::milliseconds timeout{10000};
+  // At most this many body bytes for this request's response (0 = the client's
+  // max_response_bytes; never more than that). Reading stops as soon as it is passed.
+  size_t max_response_bytes = 0;
 };
 
 struct ClientResponse {
@@ -76,7 +79,8 @@ class Client {
   // Errors: kInvalidArgument (bad URL, unsupported scheme, header with CR/LF, bad ca_file),
   //         kUnavailable (resolve/connect/TLS failure including certificate verification,
   //         reset, malformed response), kDeadlineExceeded (timeout),
-  //         kResourceExhausted (response larger than max_response_bytes).
+  //         kResourceExhausted (response larger than the request's or the client's
+  //         max_response_bytes).
   // A pooled connection that fails before any response byte is retried once on a fresh
   // connection (it was probably closed by the server while idle).
   boost::asio::awaitable<Result<ClientResponse>> Send(ClientRequest request);

@@ -180,6 +180,26 @@ TEST_F(ClientTest, ResponseLargerThanLimitIsResourceExhausted) {
   EXPECT_EQ(response.status().code(), StatusCode::kResourceExhausted);
 }
 
+TEST_F(ClientTest, ARequestMayLowerTheResponseLimitButNotRaiseIt) {
+  const uint16_t port = StartServer();
+  ClientOptions options;
+  options.max_response_bytes = 20000;
+  Client client(runtime_.context(), options);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/big";  // 10 000 bytes
+  auto lowered = Send(client, {.url = url, .max_response_bytes = 9999});
+  ASSERT_FALSE(lowered.ok());
+  EXPECT_EQ(lowered.status().code(), StatusCode::kResourceExhausted);
+  auto exact = Send(client, {.url = url, .max_response_bytes = 10000});
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(exact->body.size(), 10000u);
+
+  options.max_response_bytes = 1000;
+  Client smaller(runtime_.context(), options);
+  auto raised = Send(smaller, {.url = url, .max_response_bytes = 1 << 20});
+  ASSERT_FALSE(raised.ok());
+  EXPECT_EQ(raised.status().code(), StatusCode::kResourceExhausted);
+}
+
 TEST_F(ClientTest, ConnectionRefusedIsUnavailable) {
   uint16_t port;
   {

@@ -133,6 +133,7 @@ boost::asio::awaitable<Result<FetchedMedia>> MessagingAdapter::FetchMedia(
     http_request.method = "GET";
     http_request.url = url;
     http_request.timeout = kMediaTimeout;
+    http_request.max_response_bytes = max_bytes;
     Result<http::ClientResponse> response = co_await client->Send(std::move(http_request));
     if (!response.ok()) {
       StatusCode code = response.status().code();

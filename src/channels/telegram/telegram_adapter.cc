@@ -228,6 +228,7 @@ boost::asio::awaitable<Result<FetchedMedia>> TelegramAdapter::FetchMedia(
   download.url = fmt::format("{}/file/bot{}/{}", base,
                              StringSetting(connection.credentials, "bot_token"), file_path);
   download.timeout = deps_.send_timeout;
+  download.max_response_bytes = max_bytes;
   Result<http::ClientResponse> bytes = co_await client->Send(std::move(download));
   if (!bytes.ok()) co_return TransportStatus(bytes.status(), "media");
   if (bytes->status != 200) co_return MapHttpStatus(bytes->status, "media");

@@ -474,6 +474,7 @@ boost::asio::awaitable<Result<FetchedMedia>> TwilioAdapter::FetchMedia(MediaRef 
     http_request.url = url;
     if (authorize) http_request.headers.emplace_back("Authorization", authorization);
     http_request.timeout = deps_.send_timeout;
+    http_request.max_response_bytes = max_bytes;
     Result<http::ClientResponse> response = co_await client->Send(std::move(http_request));
     if (!response.ok()) {
       StatusCode code = response.status().code();

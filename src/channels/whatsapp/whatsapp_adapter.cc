@@ -220,6 +220,7 @@ boost::asio::awaitable<Result<FetchedMedia>> WhatsAppAdapter::FetchMedia(
   download.url = info->url;
   download.headers = BearerHeaders(connection);
   download.timeout = deps_.send_timeout;
+  download.max_response_bytes = max_bytes;
   Result<http::ClientResponse> file = co_await client.Send(std::move(download));
   if (!file.ok()) co_return MediaTransportError(file.status(), "media download");
   if (file->status / 100 != 2) co_return MediaHttpError(file->status, "media download");

@@ -1,0 +1,149 @@
+// src/http/semaphore.cc
+#include "http/semaphore.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <mutex>
+
+#include "core/status.h"
+
+namespace parley::http {
+
+namespace asio = boost::asio;
+
+namespace internal {
+
+// A coroutine waiting for a permit: it sleeps on its own loop's timer, which a release
+// cancels (on that loop) after marking the waiter granted.
+struct SemaphoreWaiter {
+  explicit SemaphoreWaiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;
+  bool granted = false;  // under SemaphoreState::mutex
+};
+
+class SemaphoreState {
+ public:
+  explicit SemaphoreState(size_t permits) : free_(permits), permits_(permits) {}
+
+  bool TryTake() {
+    std::lock_guard lock(mutex_);
+    if (free_ == 0) return false;
+    --free_;
+    return true;
+  }
+
+  // Queues `waiter` unless a permit is free; true when it took one instead.
+  bool TakeOrQueue(const std::shared_ptr<SemaphoreWaiter>& waiter) {
+    std::lock_guard lock(mutex_);
+    if (free_ > 0) {
+      --free_;
+      return true;
+    }
+    waiters_.push_back(waiter);
+    return false;
+  }
+
+  // After the wait: true when a release handed `waiter` its permit; otherwise it leaves the
+  // queue.
+  bool Settle(const std::shared_ptr<SemaphoreWaiter>& waiter) {
+    std::lock_guard lock(mutex_);
+    if (waiter->granted) return true;
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+      if (*it == waiter) {
+        waiters_.erase(it);
+        break;
+      }
+    }
+    return false;
+  }
+
+  // The permit goes to the longest waiter, or back to the pool.
+  void Release() {
+    std::shared_ptr<SemaphoreWaiter> next;
+    {
+      std::lock_guard lock(mutex_);
+      if (waiters_.empty()) {
+        ++free_;
+        return;
+      }
+      next = std::move(waiters_.front());
+      waiters_.pop_front();
+      next->granted = true;
+    }
+    // The timer belongs to the waiter's loop: it is woken there.
+    asio::post(next->timer.get_executor(), [next] { next->timer.cancel(); });
+  }
+
+  size_t held() const {
+    std::lock_guard lock(mutex_);
+    return permits_ - free_;
+  }
+  size_t waiting() const {
+    std::lock_guard lock(mutex_);
+    return waiters_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  size_t free_;
+  const size_t permits_;
+  std::deque<std::shared_ptr<SemaphoreWaiter>> waiters_;
+};
+
+}  // namespace internal
+
+Semaphore::Permit::Permit(std::shared_ptr<internal::SemaphoreState> state)
+    : state_(std::move(state)) {}
+
+Semaphore::Permit::Permit(Permit&& other) noexcept : state_(std::move(other.state_)) {}
+
+Semaphore::Permit& Semaphore::Permit::operator=(Permit&& other) noexcept {
+  if (this != &other) {
+    if (state_) state_->Release();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Semaphore::Permit::~Permit() {
+  if (state_) state_->Release();
+}
+
+Semaphore::Semaphore(size_t permits) : state_(std::make_shared<internal::SemaphoreState>(permits)) {
+  PARLEY_CHECK(permits >= 1);
+}
+
+Semaphore::~Semaphore() = default;
+
+asio::awaitable<std::optional<Semaphore::Permit>> Semaphore::Acquire(
+    std::chrono::milliseconds timeout) {
+  std::shared_ptr<internal::SemaphoreState> state = state_;
+  if (state->TryTake()) co_return Permit(state);
+  auto waiter = std::make_shared<internal::SemaphoreWaiter>(co_await asio::this_coro::executor);
+  if (state->TakeOrQueue(waiter)) co_return Permit(state);
+  // A waiter whose coroutine is destroyed while it waits (its loop shut down) leaves the
+  // queue, and passes on a permit it was handed meanwhile.
+  struct Queued {
+    std::shared_ptr<internal::SemaphoreState> state;
+    std::shared_ptr<internal::SemaphoreWaiter> waiter;
+    bool settled = false;
+    ~Queued() {
+      if (!settled && state->Settle(waiter)) state->Release();
+    }
+  } queued{state, waiter};
+  waiter->timer.expires_after(timeout);
+  auto [ec] = co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;  // expired or cancelled by a release: Settle says which
+  queued.settled = true;
+  if (state->Settle(waiter)) co_return Permit(state);
+  co_return std::nullopt;
+}
+
+size_t Semaphore::held() const { return state_->held(); }
+size_t Semaphore::waiting() const { return state_->waiting(); }
+
+}  // namespace parley::http
