@@ -35,6 +35,33 @@ bool KeyedRateLimiter::Take(std::string_view key, TimePoint now) {
   return it->second.Take(now);
 }
 
+bool TypingGate::Pass(std::string_view conversation, bool on, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = passed_on_.find(conversation);
+  if (!on) {
+    if (it == passed_on_.end()) return false;
+    passed_on_.erase(it);
+    return true;
+  }
+  if (it != passed_on_.end()) {
+    if (now - it->second < interval_) return false;
+    it->second = now;
+    return true;
+  }
+  if (passed_on_.size() >= max_keys_) {
+    // An "on" older than the interval is as good as none: its indicator has gone.
+    std::erase_if(passed_on_, [&](const auto& p) { return now - p.second >= interval_; });
+    if (passed_on_.size() >= max_keys_) return false;
+  }
+  passed_on_.emplace(std::string(conversation), now);
+  return true;
+}
+
+size_t TypingGate::size() {
+  std::lock_guard lock(mu_);
+  return passed_on_.size();
+}
+
 size_t KeyedRateLimiter::size() {
   std::lock_guard lock(mu_);
   return buckets_.size();

@@ -1,13 +1,17 @@
 // src/api/rate_limiter.h
 //
 // Token buckets: one for a single session, and a keyed set (per client IP) bounded in memory.
+// A typing gate: typing indicators passed on to a provider, per conversation.
 //
 //   TokenBucket frames(10, 30);                 // 10/s, bursts of 30
 //   if (!frames.Take(now)) refuse();
 //   KeyedRateLimiter sockets(30.0 / 60, 30);    // 30 per minute per IP
 //   if (!sockets.Take(ip, now)) return 429;
+//   TypingGate typing(std::chrono::seconds(4));
+//   if (typing.Pass(conversation_id, /*on=*/true, now)) forward_to_provider();
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -48,6 +52,26 @@ class KeyedRateLimiter {
   size_t max_keys_;
   std::mutex mu_;
   std::map<std::string, TokenBucket, std::less<>> buckets_;
+};
+
+// An agent's application may report typing on every keystroke, while a provider shows one
+// indicator for several seconds (Telegram 5 s, Messenger 20 s). "On" passes at most once per
+// `interval` for a conversation; "off" passes only after an "on" passed, and lets the next
+// "on" through. Bounded: when `max_keys` conversations are being typed in, an "on" for yet
+// another does not pass (typing is best effort; memory is not).
+// Thread safety: Pass may be called concurrently.
+class TypingGate {
+ public:
+  explicit TypingGate(std::chrono::nanoseconds interval, size_t max_keys = 100000)
+      : interval_(interval), max_keys_(max_keys) {}
+  bool Pass(std::string_view conversation, bool on, TimePoint now);
+  size_t size();
+
+ private:
+  std::chrono::nanoseconds interval_;
+  size_t max_keys_;
+  std::mutex mu_;
+  std::map<std::string, TimePoint, std::less<>> passed_on_;  // when "on" last passed
 };
 
 }  // namespace parley::api

@@ -50,5 +50,29 @@ TEST(KeyedRateLimiterTest, MemoryIsBounded) {
   EXPECT_EQ(aging.size(), 1u);
 }
 
+TEST(TypingGateTest, OnPassesOncePerIntervalAndOffOnlyAfterAnOn) {
+  TimePoint t0{seconds(1000)};
+  TypingGate gate(seconds(4));
+  EXPECT_FALSE(gate.Pass("cv_a", false, t0)) << "no indicator to take down";
+  EXPECT_TRUE(gate.Pass("cv_a", true, t0));
+  EXPECT_FALSE(gate.Pass("cv_a", true, t0 + seconds(1)));
+  EXPECT_FALSE(gate.Pass("cv_a", true, t0 + std::chrono::milliseconds(3999)));
+  EXPECT_TRUE(gate.Pass("cv_b", true, t0 + seconds(1))) << "conversations are independent";
+  EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(4))) << "the indicator is renewed";
+  EXPECT_TRUE(gate.Pass("cv_a", false, t0 + seconds(5)));
+  EXPECT_FALSE(gate.Pass("cv_a", false, t0 + seconds(5)));
+  EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(5))) << "typing again after an off";
+}
+
+TEST(TypingGateTest, MemoryIsBoundedAndStaleEntriesGoFirst) {
+  TimePoint t0{seconds(1000)};
+  TypingGate gate(seconds(4), /*max_keys=*/10);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(gate.Pass("cv_" + std::to_string(i), true, t0));
+  EXPECT_FALSE(gate.Pass("cv_new", true, t0 + seconds(1))) << "full of live indicators";
+  EXPECT_EQ(gate.size(), 10u);
+  EXPECT_TRUE(gate.Pass("cv_new", true, t0 + seconds(4)));
+  EXPECT_EQ(gate.size(), 1u);
+}
+
 }  // namespace
 }  // namespace parley::api

@@ -1,15 +1,17 @@
 // What the client application says about a conversation besides messages (docs/api.md):
 // an agent is typing (live only), and a customer message was read. Both also go to the
 // customer's app where the channel's provider has them (Messenger's sender actions,
-// WhatsApp's read marks and typing indicator, Telegram's chat action): best effort, after the
-// answer.
+// WhatsApp's read marks, Telegram's chat action): best effort, after the answer; typing at most
+// every 4 s per conversation.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <chrono>
 
 #include "api/connection_cache.h"
 #include "api/handlers.h"
 #include "api/inbound.h"
 #include "api/json_util.h"
+#include "api/rate_limiter.h"
 #include "channels/registry.h"
 #include "core/log.h"
 #include "core/message_json.h"
@@ -41,7 +43,7 @@ awaitable<void> ForwardSignal(App& app, store::ConversationRecord conversation,
   if (!connection.ok()) co_return;
   const channels::ConnectionContext& ctx = (*connection)->context;
   channels::ChannelAdapter* adapter = app.registry->Find(ctx.kind);
-  if (!adapter) co_return;
+  if (!adapter || !adapter->SendsSignal(kind)) co_return;
   std::function<Result<SignalLoad>(store::Reader&)> load =
       [tenant = ctx.tenant, customer = conversation.customer,
        read](store::Reader& r) -> Result<SignalLoad> {
@@ -110,13 +112,15 @@ class SignalApi {
     bool typing = on->value().get_bool();
     delivery::PublishLive(*app_.bus, *app_.clock, who->tenant,
                           TypingData{c->id, AuthorRole::kAgent, typing}, c->id);
-    auto executor = co_await boost::asio::this_coro::executor;
-    http::Spawn(executor,
-                ForwardSignal(app_, *c,
-                              typing ? channels::SignalRequest::Kind::kTypingOn
-                                     : channels::SignalRequest::Kind::kTypingOff,
-                              std::nullopt),
-                "forward_signal");
+    if (typing_.Pass(c->id.str(), typing, app_.clock->Now())) {
+      auto executor = co_await boost::asio::this_coro::executor;
+      http::Spawn(executor,
+                  ForwardSignal(app_, *c,
+                                typing ? channels::SignalRequest::Kind::kTypingOn
+                                       : channels::SignalRequest::Kind::kTypingOff,
+                                std::nullopt),
+                  "forward_signal");
+    }
     co_return Json(202,
                    json::object{{"conversation", c->id.str()}, {"on", on->value().get_bool()}});
   }
@@ -171,6 +175,9 @@ class SignalApi {
 
   App& app_;
   Auth& auth_;
+  // Typing forwarded to providers: "on" at most every 4 s per conversation (Telegram's
+  // indicator lasts 5 s; the others longer), whatever the client application reports.
+  TypingGate typing_{std::chrono::seconds(4)};
 };
 
 }  // namespace

@@ -226,6 +226,13 @@ class ChannelAdapter {
                                                                   ConnectionContext connection,
                                                                   uint64_t max_bytes);
 
+  // Whether SendSignal passes this kind of signal on to the provider (the caller skips the
+  // work of preparing one that would not be). Default: none.
+  virtual bool SendsSignal(SignalRequest::Kind kind) const {
+    (void)kind;
+    return false;
+  }
+
   // Sends a typing indicator or read mark to the customer's app, where the provider has them.
   // Best effort: errors are counted, not retried. Default: does nothing.
   virtual boost::asio::awaitable<Status> SendSignal(SignalRequest request,

@@ -16,6 +16,7 @@ import json
 import os
 import secrets as pysecrets
 import subprocess
+import threading
 import time
 import unittest
 import urllib.parse
@@ -80,14 +81,16 @@ def send_path(kind, setup):
     return "/bot%s/sendMessage" % credentials["bot_token"]
 
 
-class ProviderChannelTest(harness.ParleyTestCase):
+class ProviderChannelFixture(harness.ParleyTestCase):
+    """A Parley with one connection of KIND and that provider's simulator beside it."""
     KIND = None  # set by the subclasses below
+    EXTRA_ENV = {}
 
     @classmethod
     def setUpClass(cls):
         port = harness.free_port()
         cls.LISTEN = "127.0.0.1:%d" % port
-        cls.ENV = dict(harness.FAST_DELIVERY_ENV)
+        cls.ENV = dict(harness.FAST_DELIVERY_ENV, **cls.EXTRA_ENV)
         cls.ENV["PARLEY_SERVER__PUBLIC_URL"] = "http://127.0.0.1:%d" % port
         super().setUpClass()
         cls.tenant = cls.bootstrap()
@@ -153,6 +156,15 @@ class ProviderChannelTest(harness.ParleyTestCase):
             e["data"]["content"].get("text") == text, what="the customer's text")
         return event["data"]
 
+    def picture_event(self, timeout=10):
+        """The next customer picture not seen before."""
+        event = self.tenant.webhook.wait_for_event(
+            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media"
+            and e["data"]["provider_message_id"] not in self.pictures_seen,
+            timeout=timeout, what="the customer's picture")
+        self.pictures_seen.add(event["data"]["provider_message_id"])
+        return event
+
     def agent_sends(self, conversation, content):
         r = self.tenant.client.post("/v1/conversations/%s/messages" % conversation,
                                     {"content": content})
@@ -162,6 +174,10 @@ class ProviderChannelTest(harness.ParleyTestCase):
     def status_event(self, message_id, status):
         return self.tenant.webhook.wait_for_event(harness.status_for(message_id, status),
                                                   timeout=15, what="message.status " + status)
+
+
+class ProviderChannelTest(ProviderChannelFixture):
+    """What every provider channel does, run once per kind (the subclasses below)."""
 
     # -- the tests
     def test_customer_text_arrives_normalized_once(self):
@@ -189,11 +205,7 @@ class ProviderChannelTest(harness.ParleyTestCase):
     def test_customer_picture_is_stored_and_its_link_opens(self):
         answer = self.inbound(type="image", text="a picture")
         self.assertEqual(answer["status"], 200, answer)
-        event = self.tenant.webhook.wait_for_event(
-            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media"
-            and e["data"]["provider_message_id"] not in self.pictures_seen,
-            what="the customer's picture")
-        self.pictures_seen.add(event["data"]["provider_message_id"])
+        event = self.picture_event()
         attachment = event["data"]["content"]["attachments"][0]
         self.assertTrue(attachment["id"].startswith("att_"), attachment)
         self.assertEqual(attachment["mime_type"], "image/png")
@@ -213,11 +225,7 @@ class ProviderChannelTest(harness.ParleyTestCase):
         self.fail_next("server_error")
         answer = self.inbound(type="image")
         self.assertIn(answer["status"], (200, 202), answer)
-        event = self.tenant.webhook.wait_for_event(
-            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media"
-            and e["data"]["provider_message_id"] not in self.pictures_seen,
-            timeout=15, what="the customer's picture, on a later try")
-        self.pictures_seen.add(event["data"]["provider_message_id"])
+        event = self.picture_event(timeout=15)
         attachment = event["data"]["content"]["attachments"][0]
         self.assertTrue(attachment["id"].startswith("att_"), attachment)
         self.assertEqual(harness.db_rows(self.parley, "SELECT count(*) FROM messages")[0][0],
@@ -242,6 +250,35 @@ class ProviderChannelTest(harness.ParleyTestCase):
         answer = self.inbound(type="status", status="delivered", provider_message_id=provider_id)
         self.assertEqual(answer["status"], 200, answer)
         self.status_event(message, "delivered")
+
+    def provider_signals(self, since):
+        """The typing and read signals the provider received after its `since`-th request."""
+        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
+        out = []
+        for q in r.json["requests"][since:]:
+            if q["method"] != "POST":
+                continue
+            if self.KIND == "telegram" and q["target"].endswith("/sendChatAction"):
+                out.append(json.loads(q["body"])["action"])
+            elif self.KIND in ("messenger", "instagram") and "sender_action" in q["body"]:
+                out.append(json.loads(q["body"])["sender_action"])
+            elif self.KIND == "whatsapp" and '"status":"read"' in q["body"]:
+                out.append("read")
+        return sorted(out)
+
+    def test_agent_typing_reaches_the_provider_once_per_burst(self):
+        conversation = self.customer_text("typing? %s" % pysecrets.token_hex(3))["conversation"]
+        since = len(harness.http_request(self.sim_port, "GET", "/_sim/received").json["requests"])
+        for on in (True, True, True, True, False):  # an application reporting keystrokes
+            r = self.tenant.client.post("/v1/conversations/%s/typing" % conversation, {"on": on})
+            self.assertEqual(r.status, 202, r)
+        expected = {"messenger": ["typing_off", "typing_on"],
+                    "instagram": ["typing_off", "typing_on"],
+                    "telegram": ["typing"], "whatsapp": [], "twilio": []}[self.KIND]
+        harness.wait_until(lambda: len(self.provider_signals(since)) >= len(expected),
+                           what="the typing signals at the provider")
+        time.sleep(0.3)  # a signal too many would have arrived by now
+        self.assertEqual(self.provider_signals(since), expected)
 
     def test_rate_limit_is_retried_until_it_succeeds(self):
         conversation = self.customer_text("busy?")["conversation"]
@@ -424,7 +461,50 @@ class TelegramTest(ProviderChannelTest):
     KIND = "telegram"
 
 
-del ProviderChannelTest  # only the concrete kinds run
+class MediaDownloadLimitTest(ProviderChannelFixture):
+    """Provider media is held in memory until stored, so only [channels] media_fetches
+    downloads run at once; a call that waits 5 s for one is kept and tried again."""
+    KIND = "messenger"
+    EXTRA_ENV = {"PARLEY_CHANNELS__MEDIA_FETCHES": "1"}
+
+    def cdn_requests(self):
+        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
+        return [q for q in r.json["requests"] if q["target"].startswith("/cdn/")]
+
+    def busy_count(self):
+        r = harness.http_request(self.parley.port, "GET", "/metrics")
+        for line in r.body.decode().splitlines():
+            if line.startswith("parley_media_fetches_total{") and 'result="busy"' in line:
+                return int(float(line.split()[-1]))
+        return 0
+
+    def test_a_download_waits_for_the_only_slot_and_is_kept_when_it_stays_taken(self):
+        before = len(self.cdn_requests())
+        self.fail_next("slow", delay_ms=7000)  # the CDN holds the first download 7 s
+        answers = {}
+        first = threading.Thread(
+            target=lambda: answers.__setitem__("first", self.inbound(type="image")))
+        first.start()
+        harness.wait_until(lambda: len(self.cdn_requests()) > before, what="the first download")
+        started = time.monotonic()
+        second = self.inbound(type="image")
+        waited = time.monotonic() - started
+        # The second call waited for the slot, then was answered 2xx and kept: nothing lost.
+        self.assertIn(second["status"], (200, 202), second)
+        self.assertGreaterEqual(waited, 4.5)
+        self.assertEqual(len(self.cdn_requests()), before + 1, "a second download ran at once")
+        self.assertEqual(self.busy_count(), 1)
+        first.join(20)
+        self.assertIn(answers["first"]["status"], (200, 202), answers)
+        # The kept call is tried again once the slot is free, and its picture is stored.
+        event = self.picture_event(timeout=20)
+        self.assertTrue(event["data"]["content"]["attachments"][0]["id"].startswith("att_"))
+        harness.wait_until(
+            lambda: harness.db_rows(self.parley, "SELECT count(*) FROM inbound_retries")[0][0]
+            == 0, timeout=10, what="the kept call to be dropped once stored")
+
+
+del ProviderChannelFixture, ProviderChannelTest  # only the concrete kinds run
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
                         "fixtures", "providers")

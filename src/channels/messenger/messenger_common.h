@@ -122,6 +122,7 @@ class MessagingAdapter : public ChannelAdapter {
   boost::asio::awaitable<Result<FetchedMedia>> FetchMedia(MediaRef media,
                                                           ConnectionContext connection,
                                                           uint64_t max_bytes) override;
+  bool SendsSignal(SignalRequest::Kind) const override { return true; }  // sender actions
   boost::asio::awaitable<Status> SendSignal(SignalRequest request,
                                             ConnectionContext connection) override;
 

@@ -98,6 +98,9 @@ class TelegramAdapter final : public ChannelAdapter {
                                                           uint64_t max_bytes) override;
   // kTypingOn -> sendChatAction "typing"; the others do nothing (Telegram has no read marks
   // for bots).
+  bool SendsSignal(SignalRequest::Kind kind) const override {
+    return kind == SignalRequest::Kind::kTypingOn;  // sendChatAction; no read marks
+  }
   boost::asio::awaitable<Status> SendSignal(SignalRequest request,
                                             ConnectionContext connection) override;
 

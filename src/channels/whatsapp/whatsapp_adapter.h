@@ -72,6 +72,11 @@ class WhatsAppAdapter final : public ChannelAdapter {
                                                           uint64_t max_bytes) override;
   // kRead and kTypingOn (the typing indicator rides on the read mark) with a
   // provider_message_id; anything else does nothing.
+  // Read marks. The typing indicator rides on a read mark of the customer's message, which a
+  // typing request does not name.
+  bool SendsSignal(SignalRequest::Kind kind) const override {
+    return kind == SignalRequest::Kind::kRead;
+  }
   boost::asio::awaitable<Status> SendSignal(SignalRequest request,
                                             ConnectionContext connection) override;
 
