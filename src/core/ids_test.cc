@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace parley {
 namespace {
@@ -39,6 +42,23 @@ TEST(IdsTest, AreUnique) {
   FakeClock clock(FromUnixMillis(5));
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(EventId::New(clock).str());
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(IdsTest, AreUniqueAcrossThreads) {
+  // Each thread draws its random parts from its own block of CSPRNG output.
+  FakeClock clock(FromUnixMillis(5));
+  std::vector<std::string> a, b;
+  std::thread first([&] {
+    for (int i = 0; i < 500; ++i) a.push_back(EventId::New(clock).str());
+  });
+  std::thread second([&] {
+    for (int i = 0; i < 500; ++i) b.push_back(EventId::New(clock).str());
+  });
+  first.join();
+  second.join();
+  std::set<std::string> seen(a.begin(), a.end());
+  seen.insert(b.begin(), b.end());
   EXPECT_EQ(seen.size(), 1000u);
 }
 
