@@ -37,29 +37,29 @@ bool KeyedRateLimiter::Take(std::string_view key, TimePoint now) {
 
 bool TypingGate::Pass(std::string_view conversation, bool on, TimePoint now) {
   std::lock_guard lock(mu_);
-  auto it = passed_on_.find(conversation);
+  auto it = shown_.find(conversation);
   if (!on) {
-    if (it == passed_on_.end()) return false;
-    passed_on_.erase(it);
+    if (it == shown_.end() || !it->second.showing) return false;
+    it->second.showing = false;
     return true;
   }
-  if (it != passed_on_.end()) {
-    if (now - it->second < interval_) return false;
-    it->second = now;
+  if (it != shown_.end()) {
+    if (now - it->second.on_passed < interval_) return false;
+    it->second = Shown{now, true};
     return true;
   }
-  if (passed_on_.size() >= max_keys_) {
-    // An "on" older than the interval is as good as none: its indicator has gone.
-    std::erase_if(passed_on_, [&](const auto& p) { return now - p.second >= interval_; });
-    if (passed_on_.size() >= max_keys_) return false;
+  if (shown_.size() >= max_keys_) {
+    // Past `forget`, every provider's indicator has gone by itself.
+    std::erase_if(shown_, [&](const auto& s) { return now - s.second.on_passed >= forget_; });
+    if (shown_.size() >= max_keys_) return false;
   }
-  passed_on_.emplace(std::string(conversation), now);
+  shown_.emplace(std::string(conversation), Shown{now, true});
   return true;
 }
 
-size_t TypingGate::size() {
+size_t TypingGate::size() const {
   std::lock_guard lock(mu_);
-  return passed_on_.size();
+  return shown_.size();
 }
 
 size_t KeyedRateLimiter::size() {

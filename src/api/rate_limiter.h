@@ -54,24 +54,32 @@ class KeyedRateLimiter {
   std::map<std::string, TokenBucket, std::less<>> buckets_;
 };
 
-// An agent's application may report typing on every keystroke, while a provider shows one
-// indicator for several seconds (Telegram 5 s, Messenger 20 s). "On" passes at most once per
-// `interval` for a conversation; "off" passes only after an "on" passed, and lets the next
-// "on" through. Bounded: when `max_keys` conversations are being typed in, an "on" for yet
-// another does not pass (typing is best effort; memory is not).
-// Thread safety: Pass may be called concurrently.
+// An agent's application may report typing on every keystroke, or on and off by turns,
+// while a provider shows one indicator for several seconds (Telegram 5 s, Messenger 20 s).
+// For a conversation, "on" passes at most once per `interval`, whatever came between, and
+// "off" passes only when the last signal that passed was an "on". A conversation is
+// forgotten `forget` after its last "on" passed, once `max_keys` are remembered; when that
+// many are still recent, an "on" for yet another does not pass (typing is best effort;
+// memory is not). Thread safety: Pass may be called concurrently.
 class TypingGate {
  public:
-  explicit TypingGate(std::chrono::nanoseconds interval, size_t max_keys = 100000)
-      : interval_(interval), max_keys_(max_keys) {}
+  explicit TypingGate(std::chrono::nanoseconds interval,
+                      std::chrono::nanoseconds forget = std::chrono::seconds(30),
+                      size_t max_keys = 100000)
+      : interval_(interval), forget_(forget), max_keys_(max_keys) {}
   bool Pass(std::string_view conversation, bool on, TimePoint now);
-  size_t size();
+  size_t size() const;
 
  private:
+  struct Shown {
+    TimePoint on_passed;  // when "on" last passed
+    bool showing = true;  // the last signal that passed was "on"
+  };
   std::chrono::nanoseconds interval_;
+  std::chrono::nanoseconds forget_;
   size_t max_keys_;
-  std::mutex mu_;
-  std::map<std::string, TimePoint, std::less<>> passed_on_;  // when "on" last passed
+  mutable std::mutex mu_;
+  std::map<std::string, Shown, std::less<>> shown_;
 };
 
 }  // namespace parley::api

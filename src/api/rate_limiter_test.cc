@@ -61,16 +61,29 @@ TEST(TypingGateTest, OnPassesOncePerIntervalAndOffOnlyAfterAnOn) {
   EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(4))) << "the indicator is renewed";
   EXPECT_TRUE(gate.Pass("cv_a", false, t0 + seconds(5)));
   EXPECT_FALSE(gate.Pass("cv_a", false, t0 + seconds(5)));
-  EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(5))) << "typing again after an off";
+  EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(8))) << "typing again, an interval later";
 }
 
-TEST(TypingGateTest, MemoryIsBoundedAndStaleEntriesGoFirst) {
+TEST(TypingGateTest, OnAndOffByTurnsStillPassOneOnPerInterval) {
   TimePoint t0{seconds(1000)};
-  TypingGate gate(seconds(4), /*max_keys=*/10);
+  TypingGate gate(seconds(4));
+  int passed = 0;
+  for (int i = 0; i < 40; ++i) {  // on, off, on, off … every 100 ms for 4 s
+    passed += gate.Pass("cv_a", i % 2 == 0, t0 + std::chrono::milliseconds(100 * i)) ? 1 : 0;
+  }
+  EXPECT_EQ(passed, 2) << "one on and its off";
+  EXPECT_TRUE(gate.Pass("cv_a", true, t0 + seconds(4)));
+}
+
+TEST(TypingGateTest, MemoryIsBoundedAndOnlyLongGoneIndicatorsAreForgotten) {
+  TimePoint t0{seconds(1000)};
+  TypingGate gate(seconds(4), /*forget=*/seconds(30), /*max_keys=*/10);
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(gate.Pass("cv_" + std::to_string(i), true, t0));
-  EXPECT_FALSE(gate.Pass("cv_new", true, t0 + seconds(1))) << "full of live indicators";
+  EXPECT_FALSE(gate.Pass("cv_new", true, t0 + seconds(20)))
+      << "a Messenger indicator may still show: its off must still pass";
   EXPECT_EQ(gate.size(), 10u);
-  EXPECT_TRUE(gate.Pass("cv_new", true, t0 + seconds(4)));
+  EXPECT_TRUE(gate.Pass("cv_0", false, t0 + seconds(20)));
+  EXPECT_TRUE(gate.Pass("cv_new", true, t0 + seconds(30)));
   EXPECT_EQ(gate.size(), 1u);
 }
 

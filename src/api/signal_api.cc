@@ -36,7 +36,8 @@ struct SignalLoad {
   std::optional<store::MessageRecord> message;
 };
 
-// Passes a typing indicator or read mark to the provider of the conversation's channel.
+// Passes a typing indicator or read mark to the provider of the conversation's channel,
+// where it takes that kind of signal.
 awaitable<void> ForwardSignal(App& app, store::ConversationRecord conversation,
                               channels::SignalRequest::Kind kind, std::optional<MessageId> read) {
   auto connection = co_await app.connections->Get(conversation.connection);
@@ -112,14 +113,17 @@ class SignalApi {
     bool typing = on->value().get_bool();
     delivery::PublishLive(*app_.bus, *app_.clock, who->tenant,
                           TypingData{c->id, AuthorRole::kAgent, typing}, c->id);
-    if (typing_.Pass(c->id.str(), typing, app_.clock->Now())) {
+    // Through the gate in the order the requests came, and only for a provider that shows
+    // typing (the others would only fill the gate).
+    auto kind = typing ? channels::SignalRequest::Kind::kTypingOn
+                       : channels::SignalRequest::Kind::kTypingOff;
+    auto connection = co_await app_.connections->Get(c->connection);
+    channels::ChannelAdapter* adapter =
+        connection.ok() ? app_.registry->Find((*connection)->context.kind) : nullptr;
+    if (adapter && adapter->SendsSignal(kind) &&
+        typing_.Pass(c->id.str(), typing, app_.clock->Now())) {
       auto executor = co_await boost::asio::this_coro::executor;
-      http::Spawn(executor,
-                  ForwardSignal(app_, *c,
-                                typing ? channels::SignalRequest::Kind::kTypingOn
-                                       : channels::SignalRequest::Kind::kTypingOff,
-                                std::nullopt),
-                  "forward_signal");
+      http::Spawn(executor, ForwardSignal(app_, *c, kind, std::nullopt), "forward_signal");
     }
     co_return Json(202,
                    json::object{{"conversation", c->id.str()}, {"on", on->value().get_bool()}});

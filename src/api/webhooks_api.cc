@@ -5,7 +5,6 @@
 // subscription handshake (Meta's hub.challenge).
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,7 +39,8 @@ using http::Response;
 
 namespace {
 
-// How long a webhook call waits for a media download slot before it is kept for later.
+// How long a webhook call waits for a media download slot before it is kept for later. A
+// kept call tried again does not wait: it is put back, and that try is not counted.
 constexpr std::chrono::milliseconds kMediaSlotWait{5000};
 
 // What one ingest write produced, filled on the writer thread, read after the commit.
@@ -51,7 +51,7 @@ struct IngestResult {
 
 class WebhookApi {
  public:
-  explicit WebhookApi(App& app) : app_(app), media_slots_(std::max<size_t>(app.media_fetches, 1)) {
+  explicit WebhookApi(App& app) : app_(app), media_slots_(app.media_fetches) {
     messages_in_ = &app.metrics->AddCounter(
         "parley_messages_in_total", "Inbound customer messages stored, by channel.", {"channel"});
     rejected_ = &app.metrics->AddCounter("parley_webhooks_rejected_total",
@@ -154,6 +154,7 @@ class WebhookApi {
   struct Accepted {
     Response answer;
     bool again = false;  // a media file could not be fetched for now; nothing was stored
+    bool busy = false;   // … because every media download slot was taken: not a real try
   };
 
   // Normalizes a verified call, routes its items, fetches their media, stores them and
@@ -180,10 +181,11 @@ class WebhookApi {
     // Every share's media first, then the writes: a transient failure stores nothing, so the
     // next try brings the whole call again.
     for (Share& share : shares) {
-      Status media = co_await FetchMedia(share.connection, adapter, share.batch,
-                                         /*give_up_transient=*/attempt == Try::kLast);
+      bool busy = false;
+      Status media = co_await FetchMedia(share.connection, adapter, share.batch, attempt, &busy);
       if (media.code() == StatusCode::kUnavailable) {
         out.again = true;
+        out.busy = busy;
         auto answer = adapter->Acknowledgement(ack);
         out.answer = answer ? std::move(*answer) : Json(202, json::object{{"status", "deferred"}});
         co_return out;
@@ -274,6 +276,7 @@ class WebhookApi {
 
   awaitable<void> RetryOne(store::InboundRetryRecord row) {
     bool done = true;
+    bool counted = true;
     auto connection = co_await app_.connections->Get(row.connection);
     channels::ChannelAdapter* adapter =
         connection.ok() ? app_.registry->Find((*connection)->context.kind) : nullptr;
@@ -283,7 +286,10 @@ class WebhookApi {
         Try attempt = row.attempts + 1 >= kMaxWebhookTries ? Try::kLast : Try::kAgain;
         Accepted accepted = co_await Accept(*q, *connection, adapter, attempt);
         // A server-side failure (the store) is tried again too; a refusal (4xx) never heals.
-        done = attempt == Try::kLast || (!accepted.again && accepted.answer.status < 500);
+        // Busy download slots are Parley's own state, not the provider's: never a last try.
+        done = !accepted.busy &&
+               (attempt == Try::kLast || (!accepted.again && accepted.answer.status < 500));
+        counted = !accepted.busy;
         log::Info("webhook.retried", {{"connection", row.connection.str()},
                                       {"request_id", q->request_id},
                                       {"try", static_cast<int64_t>(row.attempts + 1)},
@@ -296,8 +302,8 @@ class WebhookApi {
     TimePoint next =
         app_.clock->Now() +
         WebhookRetryDelay(row.attempts + 1, app_.retry_initial_backoff, app_.retry_max_backoff);
-    store::Store::WriteFn update = [seq = row.seq, attempts = row.attempts + 1, next,
-                                    done](store::Writer& w) {
+    store::Store::WriteFn update = [seq = row.seq, attempts = row.attempts + (counted ? 1 : 0),
+                                    next, done](store::Writer& w) {
       return done ? w.DeleteInboundRetry(seq) : w.RescheduleInboundRetry(seq, attempts, next);
     };
     Status s = co_await store::Write(*app_.store, std::move(update));
@@ -401,13 +407,16 @@ class WebhookApi {
 
   // Downloads every media file the batch's messages refer to into the tenant's attachment
   // storage, before anything is stored. A transient failure fails the whole call
-  // (kUnavailable: it is tried again later) unless `give_up_transient`; a file that cannot be
-  // had or kept turns its message into `unsupported`, so the customer's message still arrives.
-  // Messages already stored (a retried webhook) are not fetched again.
+  // (kUnavailable: it is tried again later) unless this is the last try; a file that cannot
+  // be had or kept turns its message into `unsupported`, so the customer's message still
+  // arrives. No free download slot fails the call on any try, and sets `*busy`. Messages
+  // already stored (a retried webhook) are not fetched again.
   awaitable<Status> FetchMedia(std::shared_ptr<const OpenConnection> connection,
                                channels::ChannelAdapter* adapter, channels::InboundBatch& batch,
-                               bool give_up_transient) {
+                               Try attempt, bool* busy) {
     const channels::ConnectionContext& ctx = connection->context;
+    const auto slot_wait =
+        attempt == Try::kFirst ? kMediaSlotWait : std::chrono::milliseconds::zero();
     for (channels::InboundMessage& m : batch.messages) {
       if (m.media.empty()) continue;
       auto* media = std::get_if<MediaContent>(&m.content);
@@ -428,14 +437,14 @@ class WebhookApi {
       if (stored_before->has_value()) continue;  // the write below will find the duplicate
       for (size_t i = 0; i < m.media.size(); ++i) {
         Result<AttachmentId> stored =
-            co_await FetchOne(ctx, adapter, m.media[i], media->attachments[i]);
+            co_await FetchOne(ctx, adapter, m.media[i], media->attachments[i], slot_wait, busy);
         if (stored.ok()) {
           media->attachments[i].id = *stored;
           continue;
         }
         StatusCode code = stored.status().code();
         bool transient = code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
-        if (transient && !give_up_transient) {
+        if (*busy || (transient && attempt != Try::kLast)) {
           media_->Inc({ctx.kind, "retry"});
           log::Warn(
               "media.fetch_failed",
@@ -458,15 +467,17 @@ class WebhookApi {
 
   awaitable<Result<AttachmentId>> FetchOne(const channels::ConnectionContext& ctx,
                                            channels::ChannelAdapter* adapter,
-                                           channels::MediaRef ref, Attachment declared) {
+                                           channels::MediaRef ref, Attachment declared,
+                                           std::chrono::milliseconds slot_wait, bool* busy) {
     // At most the tenant's limit is downloaded: a larger file is refused by the adapter
     // before or while it arrives, not after.
     auto max_bytes = co_await app_.attachments->MaxBytes(ctx.tenant);
     if (!max_bytes.ok()) co_return max_bytes.status();
     // The file is held whole until stored, so only media_fetches downloads run at once. A
     // call that waits too long for one is kept and tried again (a transient failure).
-    std::optional<http::Semaphore::Permit> slot = co_await media_slots_.Acquire(kMediaSlotWait);
+    std::optional<http::Semaphore::Permit> slot = co_await media_slots_.Acquire(slot_wait);
     if (!slot) {
+      *busy = true;
       media_->Inc({ctx.kind, "busy"});
       co_return Unavailable("too many media downloads in progress");
     }

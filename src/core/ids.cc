@@ -1,9 +1,11 @@
 #include "core/ids.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -12,15 +14,25 @@ namespace parley::internal {
 namespace {
 constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford, lower case
 
+// Bumped in a forked child: the child's copy of a thread's block must not hand out the
+// bytes the parent will also use.
+std::atomic<uint64_t> g_forks{0};
+
 // The random part of ids, drawn from OpenSSL's CSPRNG a block at a time: one RAND_bytes call
 // (a lock and a DRBG round, about a microsecond) per 100 ids instead of one per id. The bytes
-// are as unpredictable as before; each is used once.
+// are as unpredictable as before; each is used once, also across a fork.
 class RandomBlock {
  public:
   void Take(unsigned char* out, size_t n) {
-    if (used_ + n > block_.size()) {
+    static const bool registered = [] {
+      return pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1); }) == 0;
+    }();
+    PARLEY_CHECK(registered);
+    uint64_t forks = g_forks.load(std::memory_order_relaxed);
+    if (used_ + n > block_.size() || forks != forks_) {
       PARLEY_CHECK(RAND_bytes(block_.data(), static_cast<int>(block_.size())) == 1);
       used_ = 0;
+      forks_ = forks;
     }
     std::copy_n(block_.begin() + static_cast<std::ptrdiff_t>(used_), n, out);
     std::fill_n(block_.begin() + static_cast<std::ptrdiff_t>(used_), n, 0);
@@ -30,6 +42,7 @@ class RandomBlock {
  private:
   std::array<unsigned char, 1000> block_{};
   size_t used_ = 1000;  // empty: filled on first use
+  uint64_t forks_ = 0;
 };
 }  // namespace
 

@@ -1,6 +1,8 @@
 #include "core/ids.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <string>
@@ -60,6 +62,29 @@ TEST(IdsTest, AreUniqueAcrossThreads) {
   std::set<std::string> seen(a.begin(), a.end());
   seen.insert(b.begin(), b.end());
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(IdsTest, AForkedChildDoesNotRepeatItsParentsIds) {
+  FakeClock clock(FromUnixMillis(5));
+  EventId::New(clock);  // this thread's block of random bytes is filled
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string id = EventId::New(clock).str();
+    ssize_t written = write(fds[1], id.data(), id.size());
+    _exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string in_child(64, '\0');
+  ssize_t got = read(fds[0], in_child.data(), in_child.size());
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_GT(got, 0);
+  in_child.resize(static_cast<size_t>(got));
+  EXPECT_NE(in_child, EventId::New(clock).str()) << "the same next bytes in both";
 }
 
 TEST(IdsTest, ParseRejectsWrongPrefixAndShape) {

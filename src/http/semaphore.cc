@@ -123,7 +123,8 @@ asio::awaitable<std::optional<Semaphore::Permit>> Semaphore::Acquire(
     std::chrono::milliseconds timeout) {
   std::shared_ptr<internal::SemaphoreState> state = state_;
   if (state->TryTake()) co_return Permit(state);
-  auto waiter = std::make_shared<internal::SemaphoreWaiter>(co_await asio::this_coro::executor);
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<internal::SemaphoreWaiter>(executor);
   if (state->TakeOrQueue(waiter)) co_return Permit(state);
   // A waiter whose coroutine is destroyed while it waits (its loop shut down) leaves the
   // queue, and passes on a permit it was handed meanwhile.

@@ -23,9 +23,12 @@ namespace internal {
 class SemaphoreState;
 }  // namespace internal
 
-// Thread safety: Acquire and Permit destruction may happen concurrently on any threads.
-// Lifetime: permits and waiters keep the shared state alive, so the Semaphore itself may go
-// first.
+// Thread safety: Acquire and Permit destruction may happen concurrently on any threads, but
+// each Acquire must run on an executor that one thread runs (a loop of IoRuntime): a release
+// wakes the waiter by cancelling its timer on that executor, which must not race with the
+// waiter's own use of the timer. Lifetime: permits and waiters keep the shared state alive,
+// so the Semaphore itself may go first; a waiter destroyed while it waits (its loop shut
+// down) leaves the queue and passes on a permit it was handed.
 class Semaphore {
  public:
   // Holds one permit until destroyed or moved from.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -98,16 +99,33 @@ TEST_F(SemaphoreTest, AReleaseOnOneLoopWakesAWaiterOnAnotherInArrivalOrder) {
   EXPECT_EQ(semaphore.waiting(), 0u);
 }
 
-TEST_F(SemaphoreTest, APermitOutlivesItsSemaphore) {
-  Taken kept;
+TEST_F(SemaphoreTest, AWaiterIsServedAfterItsSemaphoreIsGone) {
+  auto semaphore = std::make_unique<Semaphore>(1);
+  auto held = RunSync(first(), Take(semaphore.get(), 0ms));
+  ASSERT_TRUE(held && *held);
+  std::future<Taken> waiting = TakeOn(second(), *semaphore, 10s);
+  ASSERT_TRUE(WaitUntil([&] { return semaphore->waiting() == 1; }));
+  semaphore.reset();  // the permits and the waiter keep what they share
+  held->reset();
+  ASSERT_EQ(waiting.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(waiting.get());
+}
+
+TEST_F(SemaphoreTest, AWaiterWhoseLoopGoesAwayLeavesTheQueueAndKeepsNoPermit) {
+  Semaphore semaphore(1);
+  auto held = RunSync(first(), Take(&semaphore, 0ms));
+  ASSERT_TRUE(held && *held);
   {
-    Semaphore semaphore(1);
-    auto taken = RunSync(first(), Take(&semaphore, 0ms));
-    ASSERT_TRUE(taken && *taken);
-    kept = std::move(*taken);
-  }
-  kept.reset();  // releases into the shared state, which the permit kept alive
-  SUCCEED();
+    IoRuntime other;
+    other.Start(1);
+    std::future<Taken> waiting = TakeOn(other.context(), semaphore, 60s);
+    ASSERT_TRUE(WaitUntil([&] { return semaphore.waiting() == 1; }));
+  }  // the loop is stopped and destroyed while its coroutine waits
+  EXPECT_EQ(semaphore.waiting(), 0u);
+  held->reset();
+  EXPECT_EQ(semaphore.held(), 0u);
+  auto again = RunSync(first(), Take(&semaphore, 0ms));
+  EXPECT_TRUE(again && *again);
 }
 
 }  // namespace

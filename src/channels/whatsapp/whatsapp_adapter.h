@@ -70,13 +70,13 @@ class WhatsAppAdapter final : public ChannelAdapter {
   boost::asio::awaitable<Result<FetchedMedia>> FetchMedia(MediaRef media,
                                                           ConnectionContext connection,
                                                           uint64_t max_bytes) override;
-  // kRead and kTypingOn (the typing indicator rides on the read mark) with a
-  // provider_message_id; anything else does nothing.
-  // Read marks. The typing indicator rides on a read mark of the customer's message, which a
-  // typing request does not name.
+  // Read marks only: the typing indicator rides on a read mark of the customer's message,
+  // which the client API's typing request does not name.
   bool SendsSignal(SignalRequest::Kind kind) const override {
     return kind == SignalRequest::Kind::kRead;
   }
+  // kRead and kTypingOn (the typing indicator rides on the read mark) with a
+  // provider_message_id; anything else does nothing.
   boost::asio::awaitable<Status> SendSignal(SignalRequest request,
                                             ConnectionContext connection) override;
 
