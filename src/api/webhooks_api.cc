@@ -19,15 +19,14 @@
 #include "api/handlers.h"
 #include "api/inbound.h"
 #include "api/json_util.h"
+#include "api/webhook_media.h"
 #include "api/webhook_retries.h"
-#include "blob/inspect.h"
 #include "core/log.h"
 #include "core/message_json.h"
 #include "delivery/attachments.h"
 #include "delivery/event_recorder.h"
 #include "delivery/tenant_keys.h"
 #include "http/io_runtime.h"
-#include "http/semaphore.h"
 #include "store/async.h"
 
 namespace parley::api {
@@ -39,10 +38,6 @@ using http::Response;
 
 namespace {
 
-// How long a webhook call waits for a media download slot before it is kept for later. A
-// kept call tried again does not wait: it is put back, and that try is not counted.
-constexpr std::chrono::milliseconds kMediaSlotWait{5000};
-
 // What one ingest write produced, filled on the writer thread, read after the commit.
 struct IngestResult {
   std::vector<InboundOutcome> messages;
@@ -51,7 +46,7 @@ struct IngestResult {
 
 class WebhookApi {
  public:
-  explicit WebhookApi(App& app) : app_(app), media_slots_(app.media_fetches) {
+  explicit WebhookApi(App& app) : app_(app) {
     messages_in_ = &app.metrics->AddCounter(
         "parley_messages_in_total", "Inbound customer messages stored, by channel.", {"channel"});
     rejected_ = &app.metrics->AddCounter("parley_webhooks_rejected_total",
@@ -64,10 +59,7 @@ class WebhookApi {
     media_ = &app.metrics->AddCounter("parley_media_fetches_total",
                                       "Provider media downloads, by channel and result.",
                                       {"channel", "result"});
-    app.metrics->AddGauge(
-        "parley_media_fetches_waiting",
-        "Provider media downloads waiting for one of the media_fetches slots.",
-        [slots = &media_slots_] { return static_cast<double>(slots->waiting()); });
+    media_fetcher_ = std::make_unique<WebhookMedia>(app, *media_);
   }
 
   // Tries the calls kept for another try (Keep) when due, until the executor stops.
@@ -149,7 +141,7 @@ class WebhookApi {
     co_return std::move(accepted.answer);
   }
 
-  enum class Try { kFirst, kAgain, kLast };
+  using Try = WebhookTry;
 
   struct Accepted {
     Response answer;
@@ -182,7 +174,8 @@ class WebhookApi {
     // next try brings the whole call again.
     for (Share& share : shares) {
       bool busy = false;
-      Status media = co_await FetchMedia(share.connection, adapter, share.batch, attempt, &busy);
+      Status media =
+          co_await media_fetcher_->Fetch(share.connection, adapter, share.batch, attempt, &busy);
       if (media.code() == StatusCode::kUnavailable) {
         out.again = true;
         out.busy = busy;
@@ -405,112 +398,6 @@ class WebhookApi {
     co_return *other;
   }
 
-  // Downloads every media file the batch's messages refer to into the tenant's attachment
-  // storage, before anything is stored. A transient failure fails the whole call
-  // (kUnavailable: it is tried again later) unless this is the last try; a file that cannot
-  // be had or kept turns its message into `unsupported`, so the customer's message still
-  // arrives. No free download slot fails the call on any try, and sets `*busy`. Messages
-  // already stored (a retried webhook) are not fetched again.
-  awaitable<Status> FetchMedia(std::shared_ptr<const OpenConnection> connection,
-                               channels::ChannelAdapter* adapter, channels::InboundBatch& batch,
-                               Try attempt, bool* busy) {
-    const channels::ConnectionContext& ctx = connection->context;
-    const auto slot_wait =
-        attempt == Try::kFirst ? kMediaSlotWait : std::chrono::milliseconds::zero();
-    for (channels::InboundMessage& m : batch.messages) {
-      if (m.media.empty()) continue;
-      auto* media = std::get_if<MediaContent>(&m.content);
-      if (!media || media->attachments.size() != m.media.size()) {
-        m.content = UnsupportedContent{"media", "the provider's media list did not parse"};
-        m.media.clear();
-        continue;
-      }
-      std::string dedupe = connection->key->BlindIndex(delivery::InboundProviderIdDomain(ctx.id),
-                                                       m.provider_message_id);
-      std::function<Result<std::optional<MessageId>>(store::Reader&)> seen =
-          [tenant = ctx.tenant, id = ctx.id, dedupe](store::Reader& r) {
-            return r.FindInboundKey(tenant, id, dedupe);
-          };
-      auto stored_before =
-          co_await store::Read<std::optional<MessageId>>(*app_.store, std::move(seen));
-      if (!stored_before.ok()) co_return stored_before.status();
-      if (stored_before->has_value()) continue;  // the write below will find the duplicate
-      for (size_t i = 0; i < m.media.size(); ++i) {
-        Result<AttachmentId> stored =
-            co_await FetchOne(ctx, adapter, m.media[i], media->attachments[i], slot_wait, busy);
-        if (stored.ok()) {
-          media->attachments[i].id = *stored;
-          continue;
-        }
-        StatusCode code = stored.status().code();
-        bool transient = code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
-        if (*busy || (transient && attempt != Try::kLast)) {
-          media_->Inc({ctx.kind, "retry"});
-          log::Warn(
-              "media.fetch_failed",
-              {{"connection", ctx.id.str()}, {"code", StatusCodeName(code)}, {"retry", true}});
-          Status busy = Unavailable("could not fetch the message's media; retry later");
-          busy.set_retry_after(std::chrono::seconds(30));
-          co_return busy;
-        }
-        media_->Inc({ctx.kind, "refused"});
-        log::Warn("media.fetch_failed",
-                  {{"connection", ctx.id.str()}, {"code", StatusCodeName(code)}, {"retry", false}});
-        m.content = UnsupportedContent{std::string(WireName(media->kind)),
-                                       fmt::format("media not stored ({})", StatusCodeName(code))};
-        break;
-      }
-      m.media.clear();
-    }
-    co_return OkStatus();
-  }
-
-  awaitable<Result<AttachmentId>> FetchOne(const channels::ConnectionContext& ctx,
-                                           channels::ChannelAdapter* adapter,
-                                           channels::MediaRef ref, Attachment declared,
-                                           std::chrono::milliseconds slot_wait, bool* busy) {
-    // At most the tenant's limit is downloaded: a larger file is refused by the adapter
-    // before or while it arrives, not after.
-    auto max_bytes = co_await app_.attachments->MaxBytes(ctx.tenant);
-    if (!max_bytes.ok()) co_return max_bytes.status();
-    // The file is held whole until stored, so only media_fetches downloads run at once. A
-    // call that waits too long for one is kept and tried again (a transient failure).
-    std::optional<http::Semaphore::Permit> slot = co_await media_slots_.Acquire(slot_wait);
-    if (!slot) {
-      *busy = true;
-      media_->Inc({ctx.kind, "busy"});
-      co_return Unavailable("too many media downloads in progress");
-    }
-    auto fetched = co_await adapter->FetchMedia(ref, ctx, *max_bytes);
-    if (!fetched.ok()) co_return fetched.status();
-    std::string bytes = std::move(fetched->bytes);
-    bool sent = false;
-    delivery::UploadRequest up;
-    up.tenant = ctx.tenant;
-    up.declared_type = !fetched->mime_type.empty() ? fetched->mime_type : declared.mime_type;
-    // The provider's claim is a hint, not the sender's word: when the bytes are recognisably
-    // something else, the customer's file is judged by what it is (the allow-list still
-    // applies), instead of refused for the provider's label.
-    up.declared_type = blob::NormalizeMimeType(up.declared_type);
-    auto sniffed = blob::SniffMimeType(std::string_view(bytes).substr(0, blob::kSniffBytes));
-    if (sniffed.ok() && *sniffed != "application/octet-stream" && !up.declared_type.empty() &&
-        blob::CanonicalMimeType(*sniffed) != blob::CanonicalMimeType(up.declared_type)) {
-      up.declared_type.clear();
-    }
-    up.filename = !declared.filename.empty() ? declared.filename : fetched->filename;
-    if (up.filename.size() > 255) up.filename.clear();
-    up.declared_length = bytes.size();
-    up.next = [&bytes, &sent]() -> boost::asio::awaitable<Result<std::string>> {
-      if (sent) co_return std::string();
-      sent = true;
-      co_return std::move(bytes);
-    };
-    auto stored = co_await app_.attachments->Upload(std::move(up));
-    if (!stored.ok()) co_return stored.status();
-    media_->Inc({ctx.kind, "stored"});
-    co_return stored->record.id;
-  }
-
   // Typing signals from the customer's app: live only, like the widget's.
   awaitable<void> PublishSignals(std::shared_ptr<const OpenConnection> connection,
                                  std::vector<channels::InboundSignal> signals) {
@@ -585,7 +472,7 @@ class WebhookApi {
   http::Counter* rejected_ = nullptr;
   http::Counter* dropped_ = nullptr;
   http::Counter* media_ = nullptr;
-  http::Semaphore media_slots_;  // provider media downloads in progress
+  std::unique_ptr<WebhookMedia> media_fetcher_;  // after media_, which it counts with
 };
 
 }  // namespace
