@@ -226,6 +226,9 @@ int Serve(const cli::ServeFlags& flags) {
                          [sqlite] { return static_cast<double>(sqlite->Stats().writes); });
   metrics.AddCounterFunc("parley_store_failed_commits_total", "Store transactions not committed.",
                          [sqlite] { return static_cast<double>(sqlite->Stats().failed_commits); });
+  metrics.AddCounterFunc("parley_store_wal_restarts_total",
+                         "Times the store's WAL file started over from its first frame.",
+                         [sqlite] { return static_cast<double>(sqlite->Stats().wal_restarts); });
 
   Result<std::unique_ptr<blob::BlobStore>> blobs = MakeBlobStore(cfg, keys, client, clock);
   if (!blobs.ok()) {

@@ -19,14 +19,56 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
+#include "store/callback_scope.h"
 #include "store/store.h"
 
 namespace parley::store {
 
 namespace internal {
+
+// Posts `fn` to `ex`. Inside a CallbackScope (a store thread running a batch of callbacks) the
+// posts to one executor are gathered and go out as one post when the scope closes, in the
+// order they were made: one wake-up of the executor's thread per batch, not one per callback.
+inline void PostGathered(const boost::asio::any_io_executor& ex, std::function<void()> fn) {
+  using Groups =
+      std::vector<std::pair<boost::asio::any_io_executor, std::vector<std::function<void()>>>>;
+  // The groups of the scope open on this thread; reset by that scope's flush, before the
+  // scope is gone (a later scope may have the same address).
+  thread_local std::shared_ptr<Groups> open;
+  thread_local CallbackScope* open_scope = nullptr;
+  CallbackScope* scope = CallbackScope::Current();
+  if (scope == nullptr) {
+    boost::asio::post(ex, std::move(fn));
+    return;
+  }
+  if (open_scope != scope || !open) {
+    open = std::make_shared<Groups>();
+    open_scope = scope;
+    scope->AtClose([groups = open] {
+      if (open == groups) {
+        open.reset();
+        open_scope = nullptr;
+      }
+      for (auto& [executor, fns] : *groups) {
+        boost::asio::post(executor, [fns = std::move(fns)]() mutable { RunEach(fns); });
+      }
+    });
+  }
+  for (auto& [executor, fns] : *open) {
+    if (executor == ex) {
+      fns.push_back(std::move(fn));
+      return;
+    }
+  }
+  open->emplace_back(ex, std::vector<std::function<void()>>{});
+  open->back().second.push_back(std::move(fn));
+}
 
 template <typename Handler>
 auto ShareHandler(Handler&& handler) {
@@ -39,7 +81,7 @@ struct InitiateWrite {
     auto shared = ShareHandler(std::forward<Handler>(handler));
     store->SubmitWrite(std::move(fn), [shared](Status status) {
       auto ex = boost::asio::get_associated_executor(*shared);
-      boost::asio::post(
+      PostGathered(
           ex, [shared, status = std::move(status)]() mutable { (*shared)(std::move(status)); });
     });
   }
@@ -52,7 +94,7 @@ struct InitiateRead {
     store->SubmitRead([shared, fn = std::move(fn)](Reader& reader) {
       fn(reader);
       auto ex = boost::asio::get_associated_executor(*shared);
-      boost::asio::post(ex, [shared]() mutable { (*shared)(); });
+      PostGathered(ex, [shared]() mutable { (*shared)(); });
     });
   }
 };

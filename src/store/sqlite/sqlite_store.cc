@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/thread_name.h"
+#include "store/callback_scope.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_access.h"
 #include "store/sqlite/sqlite_db.h"
@@ -59,6 +60,9 @@ Status ValidateOptions(const SqliteOptions& o) {
   if (o.clock == nullptr) return InvalidArgument("sqlite clock is required");
   if (o.checkpoint_interval <= Millis(0)) {
     return InvalidArgument("sqlite checkpoint_interval must be positive");
+  }
+  if (o.wal_restart_frames < 64 || o.wal_restart_frames > 1000000) {
+    return InvalidArgument("sqlite wal_restart_frames must be 64..1000000");
   }
   return OkStatus();
 }
@@ -121,6 +125,8 @@ SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
       writer_db_(std::move(writer_db)),
       reader_dbs_(std::move(reader_dbs)),
       checkpoint_db_(std::move(checkpoint_db)) {
+  next_restart_try_ = options_.wal_restart_frames;
+  sqlite3_wal_hook(writer_db_->raw(), &SqliteStore::OnWalCommit, this);
   writer_ = std::thread([this] {
     core::NameThisThread("store-writer");
     WriterLoop();
@@ -194,6 +200,7 @@ SqliteStats SqliteStore::Stats() const {
   s.failed_commits = failed_commits_.load();
   s.checkpoints = checkpoints_.load();
   s.checkpointed_frames = checkpointed_frames_.load();
+  s.wal_restarts = wal_restarts_.load();
   return s;
 }
 
@@ -292,13 +299,18 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
   failed_writes_.fetch_add(failed, std::memory_order_relaxed);
   if (committed) committed_batches_.fetch_add(1, std::memory_order_release);
 
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (!batch[i].done) continue;
-    try {
-      batch[i].done(std::move(results[i]));
-    } catch (...) {
-      // A throwing callback must not take the writer down with it.
+  try {
+    // The callbacks' posts to one event loop go out together when the scope closes.
+    CallbackScope scope;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i].done) continue;
+      try {
+        batch[i].done(std::move(results[i]));
+      } catch (...) {
+        // A throwing callback must not take the writer down with it.
+      }
     }
+  } catch (...) {
   }
   if (committed && any_ok) {
     std::shared_ptr<const std::function<void()>> listener;
@@ -313,6 +325,43 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
       }
     }
   }
+  RestartWalIfLong();
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (frames < store->wal_frames_.load(std::memory_order_relaxed)) {
+    store->wal_restarts_.fetch_add(1, std::memory_order_relaxed);
+  }
+  store->wal_frames_.store(frames, std::memory_order_relaxed);
+  return SQLITE_OK;
+}
+
+// SQLite starts the WAL over (writing from its first frame again, on blocks the file already
+// has) only when a write begins while every frame of it is in the database and no reader
+// still reads from it. The checkpoint thread's passes never get there under constant load:
+// each copies what was committed before it began, and the writer commits on. The WAL then
+// grows for as long as the load lasts, and every commit's sync also allocates blocks and
+// writes the inode. So past wal_restart_frames the writer checkpoints the rest itself,
+// between two batches (after the first batch's callbacks); its next commit restarts the WAL.
+// A reader still on old frames can prevent that: then the writer tries again after another
+// eighth of the limit, not after every batch.
+void SqliteStore::RestartWalIfLong() {
+  int frames = wal_frames_.load(std::memory_order_relaxed);
+  if (frames < last_wal_frames_) next_restart_try_ = options_.wal_restart_frames;  // restarted
+  last_wal_frames_ = frames;
+  if (frames <= next_restart_try_) return;
+  int log_frames = 0;
+  int done_frames = 0;
+  int rc = sqlite3_wal_checkpoint_v2(writer_db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log_frames, &done_frames);
+  if (rc == SQLITE_OK) {
+    checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    checkpointed_frames_.fetch_add(static_cast<uint64_t>(std::max(done_frames, 0)),
+                                   std::memory_order_relaxed);
+    next_restart_try_ = frames + options_.wal_restart_frames / 8;
+  }
+  // SQLITE_BUSY: the checkpoint thread is copying; try again after the next batch.
 }
 
 void SqliteStore::ReaderLoop(Db& db) {

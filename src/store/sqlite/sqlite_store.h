@@ -23,6 +23,8 @@
 #include "core/result.h"
 #include "store/store.h"
 
+struct sqlite3;
+
 namespace parley::store::sqlite {
 
 class Db;
@@ -34,6 +36,9 @@ struct SqliteOptions {
   int max_batch = 256;  // most writes per transaction, 1..100000
   const Clock* clock = &SystemClock::Instance();  // for schema_migrations.applied_at
   Millis checkpoint_interval{200};  // how often the checkpoint thread looks at the WAL, > 0
+  // Past this many WAL frames (4 KiB each) the writer restarts the WAL from its start, so a
+  // store under constant load reuses the WAL's blocks instead of growing it (64..1000000).
+  int wal_restart_frames = 4096;
 };
 
 // Counters since Open, for tests and metrics.
@@ -44,6 +49,7 @@ struct SqliteStats {
   uint64_t failed_commits = 0;       // batches whose BEGIN or COMMIT failed
   uint64_t checkpoints = 0;          // successful WAL checkpoints by the checkpoint thread
   uint64_t checkpointed_frames = 0;  // WAL frames those checkpoints copied into the database
+  uint64_t wal_restarts = 0;         // times the writer started the WAL over from its start
 };
 
 // Thread safety: every public method may be called from any thread. WriteSync must not be
@@ -84,6 +90,8 @@ class SqliteStore final : public Store {
   Status RunOne(SqliteAccess& access, const WriteFn& fn);
   void ReaderLoop(Db& db);
   void CheckpointLoop();
+  void RestartWalIfLong();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
   const SqliteOptions options_;
   // Declared first so it is closed last: the last connection to close checkpoints the WAL.
@@ -115,6 +123,13 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> checkpointed_frames_{0};
+  std::atomic<uint64_t> wal_restarts_{0};
+  // Frames in the WAL after the writer's last commit (set by OnWalCommit on the writer thread).
+  std::atomic<int> wal_frames_{0};
+  // Writer thread only (RestartWalIfLong): the WAL's size at which to try a restart next,
+  // and its size at the last look.
+  int next_restart_try_ = 0;
+  int last_wal_frames_ = 0;
 
   std::thread writer_;
   std::vector<std::thread> readers_;
