@@ -33,8 +33,13 @@ namespace parley::store {
 namespace internal {
 
 // Posts `fn` to `ex`. Inside a CallbackScope (a store thread running a batch of callbacks) the
-// posts to one executor are gathered and go out as one post when the scope closes, in the
-// order they were made: one wake-up of the executor's thread per batch, not one per callback.
+// posts to one executor are gathered and go out when the scope closes, up to
+// kMaxGatheredPosts functions per post: one wake-up of the executor's thread per batch, not
+// one per callback. Order is kept per executor; functions for different executors (a strand
+// and its loop's plain executor compare unequal) may run in another order than they were
+// posted in.
+inline constexpr size_t kMaxGatheredPosts = 32;
+
 inline void PostGathered(const boost::asio::any_io_executor& ex, std::function<void()> fn) {
   using Groups =
       std::vector<std::pair<boost::asio::any_io_executor, std::vector<std::function<void()>>>>;
@@ -48,21 +53,28 @@ inline void PostGathered(const boost::asio::any_io_executor& ex, std::function<v
     return;
   }
   if (open_scope != scope || !open) {
-    open = std::make_shared<Groups>();
-    open_scope = scope;
-    scope->AtClose([groups = open] {
+    auto groups = std::make_shared<Groups>();
+    scope->AtClose([groups] {
       if (open == groups) {
         open.reset();
         open_scope = nullptr;
       }
+      // Each group is posted even if posting another one throws.
+      std::vector<std::function<void()>> posts;
       for (auto& [executor, fns] : *groups) {
-        boost::asio::post(executor, [fns = std::move(fns)]() mutable { RunEach(fns); });
+        posts.push_back([&executor = executor, &fns = fns] {
+          boost::asio::post(executor, [fns = std::move(fns)]() mutable { RunEach(fns); });
+        });
       }
+      RunEach(posts);
     });
+    open = std::move(groups);  // only once the scope will flush it
+    open_scope = scope;
   }
-  for (auto& [executor, fns] : *open) {
-    if (executor == ex) {
-      fns.push_back(std::move(fn));
+  for (auto it = open->rbegin(); it != open->rend(); ++it) {
+    if (it->first == ex) {
+      if (it->second.size() >= kMaxGatheredPosts) break;  // full: a new group, posted after
+      it->second.push_back(std::move(fn));
       return;
     }
   }

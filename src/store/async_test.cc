@@ -78,5 +78,21 @@ TEST(PostGatheredTest, GathersPostsPerExecutorUntilTheScopeCloses) {
   EXPECT_EQ(order, "a1a2a3b1xxcd");
 }
 
+// A large batch leaves in posts of at most kMaxGatheredPosts, in order, so one post never holds
+// an event loop for a whole batch.
+TEST(PostGatheredTest, ALargeBatchLeavesInBoundedPostsInOrder) {
+  boost::asio::io_context a;
+  std::vector<int> order;
+  const int n = static_cast<int>(internal::kMaxGatheredPosts) + 8;
+  {
+    CallbackScope scope;
+    for (int i = 0; i < n; ++i)
+      internal::PostGathered(a.get_executor(), [&, i] { order.push_back(i); });
+  }
+  EXPECT_EQ(a.poll(), 2u);
+  ASSERT_EQ(order.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(order[i], i);
+}
+
 }  // namespace
 }  // namespace parley::store

@@ -126,6 +126,8 @@ SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
       reader_dbs_(std::move(reader_dbs)),
       checkpoint_db_(std::move(checkpoint_db)) {
   next_restart_try_ = options_.wal_restart_frames;
+  // Replaces SQLite's own autocheckpoint hook (off here: wal_autocheckpoint=0). Setting
+  // PRAGMA wal_autocheckpoint on the writer later would remove this hook.
   sqlite3_wal_hook(writer_db_->raw(), &SqliteStore::OnWalCommit, this);
   writer_ = std::thread([this] {
     core::NameThisThread("store-writer");
@@ -343,24 +345,33 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // each copies what was committed before it began, and the writer commits on. The WAL then
 // grows for as long as the load lasts, and every commit's sync also allocates blocks and
 // writes the inode. So past wal_restart_frames the writer checkpoints the rest itself,
-// between two batches (after the first batch's callbacks); its next commit restarts the WAL.
-// A reader still on old frames can prevent that: then the writer tries again after another
+// between two batches (after the last batch's callbacks); its next commit restarts the WAL.
+// The writer copies only a small rest: when more than a sixteenth of the limit is not yet
+// copied (the
+// checkpoint thread is behind, or the WAL is left over from before a restart of Parley), it
+// wakes the checkpoint thread for the bulk and looks again after the next batch. A reader
+// still on old frames can prevent the restart: then the writer tries again after another
 // eighth of the limit, not after every batch.
 void SqliteStore::RestartWalIfLong() {
   int frames = wal_frames_.load(std::memory_order_relaxed);
   if (frames < last_wal_frames_) next_restart_try_ = options_.wal_restart_frames;  // restarted
   last_wal_frames_ = frames;
   if (frames <= next_restart_try_) return;
+  int backfilled = backfilled_frames_.load(std::memory_order_relaxed);
+  int rest = backfilled <= frames ? frames - backfilled : frames;  // else: an older WAL's count
+  if (rest > options_.wal_restart_frames / 16) {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_now_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    return;
+  }
   int log_frames = 0;
   int done_frames = 0;
   int rc = sqlite3_wal_checkpoint_v2(writer_db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                      &log_frames, &done_frames);
-  if (rc == SQLITE_OK) {
-    checkpoints_.fetch_add(1, std::memory_order_relaxed);
-    checkpointed_frames_.fetch_add(static_cast<uint64_t>(std::max(done_frames, 0)),
-                                   std::memory_order_relaxed);
-    next_restart_try_ = frames + options_.wal_restart_frames / 8;
-  }
+  if (rc == SQLITE_OK) next_restart_try_ = frames + options_.wal_restart_frames / 8;
   // SQLITE_BUSY: the checkpoint thread is copying; try again after the next batch.
 }
 
@@ -392,11 +403,13 @@ void SqliteStore::CheckpointLoop() {
   std::unique_lock lock(checkpoint_mu_);
   while (true) {
     checkpoint_cv_.wait_for(lock, options_.checkpoint_interval,
-                            [this] { return checkpoint_stopping_; });
+                            [this] { return checkpoint_stopping_ || checkpoint_now_; });
     if (checkpoint_stopping_) return;
+    bool asked = checkpoint_now_;  // by the writer, to copy the bulk of a long WAL
+    checkpoint_now_ = false;
     uint64_t batches = committed_batches_.load(std::memory_order_acquire);
     int mode;
-    if (batches != seen_batches) {
+    if (batches != seen_batches || asked) {
       // PASSIVE never waits on the writer or readers; it copies what it can.
       mode = SQLITE_CHECKPOINT_PASSIVE;
     } else if (wal_frames > kTruncateWalFrames) {
@@ -414,6 +427,7 @@ void SqliteStore::CheckpointLoop() {
       checkpoints_.fetch_add(1, std::memory_order_relaxed);
       checkpointed_frames_.fetch_add(static_cast<uint64_t>(std::max(done_frames, 0)),
                                      std::memory_order_relaxed);
+      backfilled_frames_.store(std::max(done_frames, 0), std::memory_order_relaxed);
       seen_batches = batches;
       wal_frames = log_frames;
     }

@@ -36,20 +36,27 @@ struct SqliteOptions {
   int max_batch = 256;  // most writes per transaction, 1..100000
   const Clock* clock = &SystemClock::Instance();  // for schema_migrations.applied_at
   Millis checkpoint_interval{200};  // how often the checkpoint thread looks at the WAL, > 0
-  // Past this many WAL frames (4 KiB each) the writer restarts the WAL from its start, so a
-  // store under constant load reuses the WAL's blocks instead of growing it (64..1000000).
+  // Past this many WAL frames (a page and a 24-byte header each) the writer restarts the WAL
+  // from its start, so a store under constant load reuses the WAL's blocks instead of
+  // growing it (64..1000000).
   int wal_restart_frames = 4096;
 };
 
 // Counters since Open, for tests and metrics.
 struct SqliteStats {
-  uint64_t batches = 0;              // transactions the writer ran (committed or not)
-  uint64_t writes = 0;               // WriteFns run
-  uint64_t failed_writes = 0;        // WriteFns that ended in an error (their own or the commit's)
-  uint64_t failed_commits = 0;       // batches whose BEGIN or COMMIT failed
-  uint64_t checkpoints = 0;          // successful WAL checkpoints by the checkpoint thread
-  uint64_t checkpointed_frames = 0;  // WAL frames those checkpoints copied into the database
-  uint64_t wal_restarts = 0;         // times the writer started the WAL over from its start
+  uint64_t batches = 0;         // transactions the writer ran (committed or not)
+  uint64_t writes = 0;          // WriteFns run
+  uint64_t failed_writes = 0;   // WriteFns that ended in an error (their own or the commit's)
+  uint64_t failed_commits = 0;  // batches whose BEGIN or COMMIT failed
+  uint64_t checkpoints = 0;     // successful WAL checkpoints by the checkpoint thread
+  // The sum of the frames those checkpoints reported as in the database. SQLite reports the
+  // WAL's total, so a frame counts again in every pass until the WAL restarts: > 0 means
+  // checkpoints reach the database, not how much they copied.
+  uint64_t checkpointed_frames = 0;
+  // Restarts of the WAL, seen as its frame count falling after a commit. A restart whose
+  // first commit is as large as the WAL was (possible only with a WAL of a few frames) is
+  // not seen.
+  uint64_t wal_restarts = 0;
 };
 
 // Thread safety: every public method may be called from any thread. WriteSync must not be
@@ -112,6 +119,7 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
+  bool checkpoint_now_ = false;       // guarded by checkpoint_mu_: the writer asks for a pass
 
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;  // guarded by listener_mu_
@@ -126,6 +134,8 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> wal_restarts_{0};
   // Frames in the WAL after the writer's last commit (set by OnWalCommit on the writer thread).
   std::atomic<int> wal_frames_{0};
+  // Frames in the database after the checkpoint thread's last pass (SQLite's count).
+  std::atomic<int> backfilled_frames_{0};
   // Writer thread only (RestartWalIfLong): the WAL's size at which to try a restart next,
   // and its size at the last look.
   int next_restart_try_ = 0;

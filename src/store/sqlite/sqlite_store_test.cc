@@ -255,8 +255,8 @@ TEST_F(SqliteStoreTest, CheckpointThreadCheckpointsAfterCommits) {
 
 // Under constant writes the checkpoint thread alone never lets the WAL start over (each of its
 // passes copies what was committed before it began); past wal_restart_frames the writer makes
-// it start over, so the WAL file stops growing. The checkpoint thread is kept out of the way
-// here (a long interval) to show that the writer does it on its own.
+// it start over, so the WAL file stops growing. The checkpoint thread runs here only when the
+// writer asks it to copy the bulk (its interval is an hour).
 TEST_F(SqliteStoreTest, TheWriterRestartsALongWalUnderConstantWrites) {
   auto store = OpenOrDie(
       {.path = path_, .checkpoint_interval = Millis(3'600'000), .wal_restart_frames = 64});
