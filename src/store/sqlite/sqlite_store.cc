@@ -346,8 +346,8 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // grows for as long as the load lasts, and every commit's sync also allocates blocks and
 // writes the inode. So past wal_restart_frames the writer checkpoints the rest itself,
 // between two batches (after the last batch's callbacks); its next commit restarts the WAL.
-// The writer copies only a small rest: when more than a sixteenth of the limit is not yet
-// copied (the
+// The writer copies only a small rest: when more than a sixteenth of the limit (at least 64
+// frames) is not yet copied (the
 // checkpoint thread is behind, or the WAL is left over from before a restart of Parley), it
 // wakes the checkpoint thread for the bulk and looks again after the next batch. A reader
 // still on old frames can prevent the restart: then the writer tries again after another
@@ -359,7 +359,7 @@ void SqliteStore::RestartWalIfLong() {
   if (frames <= next_restart_try_) return;
   int backfilled = backfilled_frames_.load(std::memory_order_relaxed);
   int rest = backfilled <= frames ? frames - backfilled : frames;  // else: an older WAL's count
-  if (rest > options_.wal_restart_frames / 16) {
+  if (rest > std::max(options_.wal_restart_frames / 16, 64)) {
     {
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_now_ = true;

@@ -272,10 +272,11 @@ TEST_F(SqliteStoreTest, TheWriterRestartsALongWalUnderConstantWrites) {
                     .ok());
   }
   EXPECT_GE(store->Stats().wal_restarts, 4u);
-  // 600 commits of at least two frames each would need 1200+ frames; restarts keep the file
-  // near the limit (64 frames, one more try per eighth, one batch past it).
+  // 600 commits of at least two frames each need 1200+ frames without restarts; with them
+  // the file stays near the limit (64 frames), plus what is written while the checkpoint
+  // thread, when asked, copies the bulk (it may be slow to run on a busy machine).
   auto wal_bytes = std::filesystem::file_size(path_ + "-wal");
-  EXPECT_LT(wal_bytes, 200u * 4120u) << wal_bytes;
+  EXPECT_LT(wal_bytes, 600u * 4120u) << wal_bytes;
   store.reset();
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "600");
   EXPECT_EQ(RawQuery(path_, "PRAGMA integrity_check"), "ok");
