@@ -330,12 +330,14 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
   RestartWalIfLong();
 }
 
+// Runs on the writer thread, inside its COMMIT.
 int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
   auto* store = static_cast<SqliteStore*>(self);
-  if (frames < store->wal_frames_.load(std::memory_order_relaxed)) {
+  if (frames < store->wal_frames_) {  // the WAL started over
     store->wal_restarts_.fetch_add(1, std::memory_order_relaxed);
+    store->next_restart_try_ = store->options_.wal_restart_frames;
   }
-  store->wal_frames_.store(frames, std::memory_order_relaxed);
+  store->wal_frames_ = frames;
   return SQLITE_OK;
 }
 
@@ -347,15 +349,12 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // writes the inode. So past wal_restart_frames the writer checkpoints the rest itself,
 // between two batches (after the last batch's callbacks); its next commit restarts the WAL.
 // The writer copies only a small rest: when more than a sixteenth of the limit (at least 64
-// frames) is not yet copied (the
-// checkpoint thread is behind, or the WAL is left over from before a restart of Parley), it
-// wakes the checkpoint thread for the bulk and looks again after the next batch. A reader
-// still on old frames can prevent the restart: then the writer tries again after another
-// eighth of the limit, not after every batch.
+// frames) is not yet copied (the checkpoint thread is behind, or the WAL is left over from
+// before a restart of Parley), it wakes the checkpoint thread for the bulk and looks again
+// after the next batch. A reader still on old frames can prevent the restart: then the
+// writer tries again after another eighth of the limit, not after every batch.
 void SqliteStore::RestartWalIfLong() {
-  int frames = wal_frames_.load(std::memory_order_relaxed);
-  if (frames < last_wal_frames_) next_restart_try_ = options_.wal_restart_frames;  // restarted
-  last_wal_frames_ = frames;
+  const int frames = wal_frames_;
   if (frames <= next_restart_try_) return;
   int backfilled = backfilled_frames_.load(std::memory_order_relaxed);
   int rest = backfilled <= frames ? frames - backfilled : frames;  // else: an older WAL's count

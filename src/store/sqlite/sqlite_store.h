@@ -132,14 +132,12 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> checkpointed_frames_{0};
   std::atomic<uint64_t> wal_restarts_{0};
-  // Frames in the WAL after the writer's last commit (set by OnWalCommit on the writer thread).
-  std::atomic<int> wal_frames_{0};
+  // Writer thread only (OnWalCommit, RestartWalIfLong): the WAL's frames after the last
+  // commit, and the size at which to try a restart next.
+  int wal_frames_ = 0;
+  int next_restart_try_ = 0;
   // Frames in the database after the checkpoint thread's last pass (SQLite's count).
   std::atomic<int> backfilled_frames_{0};
-  // Writer thread only (RestartWalIfLong): the WAL's size at which to try a restart next,
-  // and its size at the last look.
-  int next_restart_try_ = 0;
-  int last_wal_frames_ = 0;
 
   std::thread writer_;
   std::vector<std::thread> readers_;
