@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <limits>
 
 namespace parley {
 
@@ -13,14 +14,33 @@ const SystemClock& SystemClock::Instance() {
 }
 
 std::string FormatRfc3339(TimePoint t) {
-  int64_t ms = ToUnixMillis(t);
-  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  int millis = static_cast<int>(ms - secs * 1000);
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  // Every event, message and log line carries timestamps: the date and time up to the second
+  // are kept per thread, so most calls cost no gmtime_r (which takes glibc's time zone lock)
+  // and no formatting of the date.
+  struct Cache {
+    int64_t second = std::numeric_limits<int64_t>::min();
+    std::string prefix;  // "2026-11-22T07:14:07."
+  };
+  thread_local Cache cache;
+  const int64_t ms = ToUnixMillis(t);
+  const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (secs != cache.second) {
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    cache.prefix = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900,
+                               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cache.second = secs;
+  }
+  const int millis = static_cast<int>(ms - secs * 1000);
+  std::string out;
+  out.reserve(cache.prefix.size() + 4);
+  out += cache.prefix;
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
 }
 
 namespace {

@@ -37,5 +37,27 @@ TEST(FakeClockTest, AdvancesOnlyWhenTold) {
   EXPECT_EQ(ToUnixMillis(clock.Now()), 1000 + 3'600'000);
 }
 
+TEST(ClockTest, FormatsTimesWithinAndAcrossSecondsAlike) {
+  // The date and time up to the second are cached per thread: neighbours in either order,
+  // and times before 1970, must still come out exactly.
+  struct Case {
+    int64_t ms;
+    const char* text;
+  };
+  const Case cases[] = {
+      {1795331587000, "2026-11-22T07:13:07.000Z"},
+      {1795331587001, "2026-11-22T07:13:07.001Z"},
+      {1795331587999, "2026-11-22T07:13:07.999Z"},
+      {1795331588000, "2026-11-22T07:13:08.000Z"},
+      {1795331587042, "2026-11-22T07:13:07.042Z"},
+      {1795417987123, "2026-11-23T07:13:07.123Z"},
+      {-1, "1969-12-31T23:59:59.999Z"},
+      {-1000, "1969-12-31T23:59:59.000Z"},
+      {0, "1970-01-01T00:00:00.000Z"},
+      {1795331587500, "2026-11-22T07:13:07.500Z"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(FormatRfc3339(FromUnixMillis(c.ms)), c.text) << c.ms;
+}
+
 }  // namespace
 }  // namespace parley

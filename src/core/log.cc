@@ -182,10 +182,21 @@ std::string_view ShortEscape(unsigned char c) {
   }
 }
 
+// Bytes that go into a JSON string as they are: printable ASCII other than '"' and '\\'.
+constexpr bool IsPlain(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
 void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
+    // Ids, routes and codes are plain ASCII: copy each run at once.
+    size_t run = i;
+    while (run < s.size() && IsPlain(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (std::string_view short_form = ShortEscape(c); !short_form.empty()) {
       out += short_form;
@@ -224,7 +235,7 @@ void AppendValue(std::string& out, const Value& value) {
       AppendEscaped(out, cut);
     }
   } else if (const auto* i = std::get_if<int64_t>(&v)) {
-    fmt::format_to(std::back_inserter(out), "{}", *i);
+    out += fmt::format_int(*i).c_str();
   } else if (const auto* d = std::get_if<double>(&v)) {
     if (std::isfinite(*d)) {
       fmt::format_to(std::back_inserter(out), "{}", *d);

@@ -61,6 +61,20 @@ size_t ServerState::OpenConnections() {
   return connections_.size();
 }
 
+ServerState::RequestSeries ServerState::SeriesFor(std::string_view method, std::string_view route,
+                                                  std::string_view status_class) {
+  // Labels are bounded (known methods, the route table, five classes), and so is this map.
+  thread_local std::string key;
+  key.assign(method).append(1, '\n').append(route).append(1, '\n').append(status_class);
+  std::lock_guard lock(series_mu_);
+  if (auto it = series_.find(key); it != series_.end()) return it->second;
+  const std::vector<std::string> labels = {std::string(method), std::string(route),
+                                           std::string(status_class)};
+  RequestSeries found{&requests.WithLabels(labels), &latency.WithLabels(labels)};
+  series_.emplace(key, found);
+  return found;
+}
+
 namespace {
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {

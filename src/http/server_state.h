@@ -14,6 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "http/metrics.h"
@@ -40,6 +42,16 @@ struct ServerState {
   void CloseConnections();
   size_t OpenConnections();
 
+  // The request counter's and latency histogram's series for one (method, route, status
+  // class) label set, looked up in the registry once and then kept: the registry's lookup
+  // builds label vectors and compares them under its lock, on every request.
+  struct RequestSeries {
+    Counter::Series* requests;
+    Histogram::Series* latency;
+  };
+  RequestSeries SeriesFor(std::string_view method, std::string_view route,
+                          std::string_view status_class);
+
   boost::asio::io_context& io_context;
   IoRuntime* runtime = nullptr;  // set: accepted connections go to its loops in turn
   const ServerOptions options;
@@ -56,6 +68,8 @@ struct ServerState {
   std::mutex mu_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<ConnectionControl>> connections_;
+  std::mutex series_mu_;
+  std::unordered_map<std::string, RequestSeries> series_;  // key: method \n route \n class
 };
 
 // Runs one accepted connection (TLS if state->tls) on the socket's strand. Defined in

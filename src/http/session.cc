@@ -49,14 +49,18 @@ std::string NewRequestId() {
   return fmt::format("req_{:016x}", random());
 }
 
-std::string StatusClass(int status) { return fmt::format("{}xx", status / 100); }
+std::string_view StatusClass(int status) {
+  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  const int index = status / 100 - 1;
+  return index >= 0 && index < 5 ? kClasses[index] : std::string_view("5xx");
+}
 
 // Metric labels must stay bounded: unknown methods and unmatched paths collapse.
-std::string MethodLabel(std::string_view method) {
+std::string_view MethodLabel(std::string_view method) {
   static constexpr std::string_view kKnown[] = {"GET",   "HEAD",   "POST",   "PUT",
                                                 "PATCH", "DELETE", "OPTIONS"};
   for (auto known : kKnown) {
-    if (method == known) return std::string(method);
+    if (method == known) return known;
   }
   return "OTHER";
 }
@@ -87,11 +91,12 @@ struct Outcome {
 void Record(ServerState& state, const Outcome& outcome, const std::string& remote_ip,
             Clock::time_point start) {
   const auto elapsed = Clock::now() - start;
-  const std::string route = outcome.route.empty() ? "unmatched" : outcome.route;
-  const std::vector<std::string> labels = {MethodLabel(outcome.method), route,
-                                           StatusClass(outcome.status)};
-  state.requests.Inc(labels);
-  state.latency.Observe(labels, std::chrono::duration<double>(elapsed).count());
+  const std::string_view route =
+      outcome.route.empty() ? std::string_view("unmatched") : std::string_view(outcome.route);
+  const auto series =
+      state.SeriesFor(MethodLabel(outcome.method), route, StatusClass(outcome.status));
+  series.requests->Inc();
+  series.latency->Observe(std::chrono::duration<double>(elapsed).count());
   AccessLogEntry entry;
   entry.method = outcome.method;
   entry.route = outcome.route;
