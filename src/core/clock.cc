@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <limits>
@@ -17,9 +18,12 @@ std::string FormatRfc3339(TimePoint t) {
   // Every event, message and log line carries timestamps: the date and time up to the second
   // are kept per thread, so most calls cost no gmtime_r (which takes glibc's time zone lock)
   // and no formatting of the date.
+  // Plain bytes, nothing to destroy: a line logged while the thread's objects are being
+  // destroyed still finds a valid cache.
   struct Cache {
     int64_t second = std::numeric_limits<int64_t>::min();
-    std::string prefix;  // "2026-11-22T07:14:07."
+    char prefix[32] = {};  // "2026-11-22T07:14:07."
+    size_t size = 0;
   };
   thread_local Cache cache;
   const int64_t ms = ToUnixMillis(t);
@@ -28,14 +32,16 @@ std::string FormatRfc3339(TimePoint t) {
     std::time_t tt = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    cache.prefix = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900,
-                               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    const auto end = fmt::format_to_n(cache.prefix, sizeof(cache.prefix),
+                                      "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900,
+                                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cache.size = std::min(end.size, sizeof(cache.prefix));
     cache.second = secs;
   }
   const int millis = static_cast<int>(ms - secs * 1000);
   std::string out;
-  out.reserve(cache.prefix.size() + 4);
-  out += cache.prefix;
+  out.reserve(cache.size + 4);
+  out.append(cache.prefix, cache.size);
   out += static_cast<char>('0' + millis / 100);
   out += static_cast<char>('0' + millis / 10 % 10);
   out += static_cast<char>('0' + millis % 10);

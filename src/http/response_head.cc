@@ -26,6 +26,13 @@ bool ServerOwned(std::string_view name) {
          EqualsIgnoringCase(name, "transfer-encoding") || EqualsIgnoringCase(name, "connection");
 }
 
+// Leading and trailing spaces and tabs are not part of a field value (RFC 9110 §5.5).
+std::string_view TrimBlanks(std::string_view v) {
+  const size_t first = v.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return v.substr(first, v.find_last_not_of(" \t") - first + 1);
+}
+
 using Field = std::pair<std::string_view, std::string_view>;
 
 // Replaces the value of a field of the same name, or adds one.
@@ -54,7 +61,7 @@ std::string RenderResponseHead(const Response& response, unsigned version, bool 
   fields.reserve(response.headers.size() + 4);
   for (const auto& [name, value] : response.headers) {
     if (!name.empty() && IsSafeHeaderText(name) && IsSafeHeaderText(value) && !ServerOwned(name))
-      Set(fields, name, value);
+      Set(fields, name, TrimBlanks(value));
   }
   const std::string_view content_type = IsSafeHeaderText(response.content_type)
                                             ? std::string_view(response.content_type)
@@ -69,7 +76,8 @@ std::string RenderResponseHead(const Response& response, unsigned version, bool 
   size_t size = 64;
   for (const Field& f : fields) size += f.first.size() + f.second.size() + 4;
   head.reserve(size);
-  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  const bool http10 = version < 11;
+  head += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   head += fmt::format_int(status).c_str();
   head += ' ';
   head.append(reason.data(), reason.size());
@@ -81,8 +89,8 @@ std::string RenderResponseHead(const Response& response, unsigned version, bool 
     head += "\r\n";
   }
   // HTTP/1.1 stays open unless told; HTTP/1.0 closes unless told.
-  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
-  if (version != 10 && !keep_alive) head += "Connection: close\r\n";
+  if (http10 && keep_alive) head += "Connection: keep-alive\r\n";
+  if (!http10 && !keep_alive) head += "Connection: close\r\n";
   if (!StatusForbidsBody(status)) {
     head += "Content-Length: ";
     head += fmt::format_int(content_length).c_str();

@@ -27,7 +27,7 @@ TEST(ResponseHeadTest, ConnectionHeaderFollowsTheVersion) {
   EXPECT_EQ(RenderResponseHead(r, 10, true, "a", 0),
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Request-Id: a\r\n"
             "Connection: keep-alive\r\nContent-Length: 0\r\n\r\n");
-  EXPECT_EQ(RenderResponseHead(r, 10, false, "a", 0),
+  EXPECT_EQ(RenderResponseHead(r, 9, false, "a", 0),
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Request-Id: a\r\n"
             "Content-Length: 0\r\n\r\n");
 }
@@ -40,13 +40,15 @@ TEST(ResponseHeadTest, ServerHeadersWinAndUnsafeOnesAreDropped) {
   r.headers.emplace_back("Transfer-Encoding", "chunked");
   r.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: b");
   r.headers.emplace_back("Bad\nName", "v");
-  r.headers.emplace_back("Vary", "Origin");
+  r.headers.emplace_back("Vary", " Origin\t");
   r.headers.emplace_back("vary", "Accept");  // a later one of the same name replaces it
+  r.headers.emplace_back("X-Blank", "  padded \t");
   std::string head = RenderResponseHead(r, 11, true, "req_2", 2);
   EXPECT_EQ(head,
             "HTTP/1.1 200 OK\r\n"
             "Cache-Control: no-store\r\n"
             "vary: Accept\r\n"
+            "X-Blank: padded\r\n"
             "Content-Type: application/json\r\n"
             "X-Request-Id: req_2\r\n"
             "Content-Length: 2\r\n"

@@ -28,11 +28,15 @@ boost::asio::awaitable<std::pair<boost::beast::error_code, uint64_t>> WriteStrea
   auto source = std::move(response.stream);
   const uint64_t length = response.stream_length;
   response.stream = nullptr;
+  if (response.status < 200 || response.status > 599) response.status = 500;
   const std::string head = RenderResponseHead(response, version, keep_alive, request_id, length);
   Lowest(stream).expires_after(timeout);
   auto [ec, n] = co_await boost::asio::async_write(stream, boost::asio::buffer(head), kAsTuple);
   Lowest(stream).expires_never();
-  if (ec || head_request) co_return std::make_pair(ec, uint64_t{0});
+  // A status without a body has no Content-Length to frame one: the stream is not sent.
+  if (ec || head_request || StatusForbidsBody(response.status)) {
+    co_return std::make_pair(ec, uint64_t{0});
+  }
   uint64_t sent = 0;
   for (;;) {
     auto chunk = co_await source();

@@ -64,8 +64,9 @@ size_t ServerState::OpenConnections() {
 ServerState::RequestSeries ServerState::SeriesFor(std::string_view method, std::string_view route,
                                                   std::string_view status_class) {
   // Labels are bounded (known methods, the route table, five classes), and so is this map.
-  thread_local std::string key;
-  key.assign(method).append(1, '\n').append(route).append(1, '\n').append(status_class);
+  std::string key;
+  key.reserve(method.size() + route.size() + status_class.size() + 2);
+  key.append(method).append(1, '\n').append(route).append(1, '\n').append(status_class);
   std::lock_guard lock(series_mu_);
   if (auto it = series_.find(key); it != series_.end()) return it->second;
   const std::vector<std::string> labels = {std::string(method), std::string(route),
