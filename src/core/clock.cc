@@ -17,9 +17,8 @@ const SystemClock& SystemClock::Instance() {
 std::string FormatRfc3339(TimePoint t) {
   // Every event, message and log line carries timestamps: the date and time up to the second
   // are kept per thread, so most calls cost no gmtime_r (which takes glibc's time zone lock)
-  // and no formatting of the date.
-  // Plain bytes, nothing to destroy: a line logged while the thread's objects are being
-  // destroyed still finds a valid cache.
+  // and no formatting of the date. The cache is plain bytes, with nothing to destroy, so a
+  // line logged while the thread's objects are being destroyed still finds it valid.
   struct Cache {
     int64_t second = std::numeric_limits<int64_t>::min();
     char prefix[32] = {};  // "2026-11-22T07:14:07."

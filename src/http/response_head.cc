@@ -3,27 +3,17 @@
 
 #include <fmt/format.h>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
-#include <cctype>
 #include <vector>
 
 namespace parley::http::internal {
 namespace {
 
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool ServerOwned(std::string_view name) {
-  return EqualsIgnoringCase(name, "content-length") ||
-         EqualsIgnoringCase(name, "transfer-encoding") || EqualsIgnoringCase(name, "connection");
+  return boost::beast::iequals(name, "content-length") ||
+         boost::beast::iequals(name, "transfer-encoding") ||
+         boost::beast::iequals(name, "connection");
 }
 
 // Leading and trailing spaces and tabs are not part of a field value (RFC 9110 §5.5).
@@ -38,7 +28,7 @@ using Field = std::pair<std::string_view, std::string_view>;
 // Replaces the value of a field of the same name, or adds one.
 void Set(std::vector<Field>& fields, std::string_view name, std::string_view value) {
   for (Field& f : fields) {
-    if (EqualsIgnoringCase(f.first, name)) {
+    if (boost::beast::iequals(f.first, name)) {
       f = {name, value};
       return;
     }
@@ -54,9 +44,11 @@ bool IsSafeHeaderText(std::string_view text) {
 
 bool StatusForbidsBody(int status) { return status < 200 || status == 204 || status == 304; }
 
+int SentStatus(int status) { return status < 200 || status > 599 ? 500 : status; }
+
 std::string RenderResponseHead(const Response& response, unsigned version, bool keep_alive,
                                std::string_view request_id, uint64_t content_length) {
-  const int status = (response.status < 200 || response.status > 599) ? 500 : response.status;
+  const int status = SentStatus(response.status);
   std::vector<Field> fields;
   fields.reserve(response.headers.size() + 4);
   for (const auto& [name, value] : response.headers) {

@@ -22,7 +22,10 @@ bool IsSafeHeaderText(std::string_view text);
 // Whether a response with this status carries no body and no Content-Length (1xx, 204, 304).
 bool StatusForbidsBody(int status);
 
-// Renders the head of `response` (status 200..599; anything else is sent as 500) for a
+// The status a handler's answer goes out with: 200..599 as given, anything else as 500.
+int SentStatus(int status);
+
+// Renders the head of `response` (its status through SentStatus) for a
 // request of `version` (10 for HTTP/1.0 and below, 11 for HTTP/1.1). The handler's headers
 // come first, values trimmed of blanks, a later one replacing an earlier one of the same
 // name; headers with CR or LF, and the ones the server owns

@@ -18,9 +18,9 @@
 
 namespace parley::http::internal {
 
-// Writes the header, then the chunks of `response.stream` as they are produced; each write is
-// bounded by `timeout`. A source error or a length other than the announced one fails the
-// write (the caller then drops the connection).
+// Writes the header, then the chunks of `response.stream` as they are produced (the status
+// already through SentStatus); each write is bounded by `timeout`. A source error or a length
+// other than the announced one fails the write (the caller then drops the connection).
 template <class Stream>
 boost::asio::awaitable<std::pair<boost::beast::error_code, uint64_t>> WriteStreamedResponse(
     Stream& stream, Response response, unsigned version, bool keep_alive, std::string request_id,
@@ -28,7 +28,6 @@ boost::asio::awaitable<std::pair<boost::beast::error_code, uint64_t>> WriteStrea
   auto source = std::move(response.stream);
   const uint64_t length = response.stream_length;
   response.stream = nullptr;
-  if (response.status < 200 || response.status > 599) response.status = 500;
   const std::string head = RenderResponseHead(response, version, keep_alive, request_id, length);
   Lowest(stream).expires_after(timeout);
   auto [ec, n] = co_await boost::asio::async_write(stream, boost::asio::buffer(head), kAsTuple);
@@ -65,11 +64,11 @@ template <class Stream>
 boost::asio::awaitable<std::pair<boost::beast::error_code, uint64_t>> WriteResponse(
     Stream& stream, Response response, unsigned version, bool keep_alive, std::string request_id,
     bool head_request, std::chrono::milliseconds timeout) {
+  response.status = SentStatus(response.status);
   if (response.stream) {
     co_return co_await WriteStreamedResponse(stream, std::move(response), version, keep_alive,
                                              std::move(request_id), head_request, timeout);
   }
-  if (response.status < 200 || response.status > 599) response.status = 500;
   const uint64_t body_bytes = response.body.size();
   const bool send_body = !head_request && !StatusForbidsBody(response.status);
   const std::string head =

@@ -431,7 +431,7 @@ asio::awaitable<void> ServeHttp(std::shared_ptr<ServerState> state,
     }
 
     const bool keep_open = keep_alive && !state->stopping;
-    outcome.status = (response.status < 200 || response.status > 599) ? 500 : response.status;
+    outcome.status = SentStatus(response.status);
     auto [ec, bytes] =
         co_await WriteResponse(stream, std::move(response), version, keep_open, outcome.request_id,
                                head_request, options.read_timeout);
