@@ -23,6 +23,8 @@
 #   BODIES         number of signed webhooks per Parley run (default: sized from the
 #                  baseline's rate, capped by MAX_RPS, times DURATION, plus 10 %)
 #   WRK_TIMEOUT    wrk --timeout in seconds (default 5)
+#   START_TIMEOUT  seconds to wait for `parley serve` to listen (default 10; more when PARLEY
+#                  is a wrapper that runs it under valgrind)
 #   PARLEY         the parley binary (default ./build/src/parley, built if missing)
 #   KEEP_TMP=1     keep the temp directory (logs, database, wrk outputs) for inspection
 #   VERBOSE=1      also print wrk's own report for every run
@@ -173,7 +175,7 @@ PARLEY_ADMIN_TOKEN=bench-$(python3 -c 'import secrets; print(secrets.token_hex(1
 "$tmp/parley" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" >"$tmp/parley.log" 2>&1 &
 parley_pid=$!
 parley_port=""
-for _ in $(seq 100); do
+for _ in $(seq $((${START_TIMEOUT:-10} * 10))); do
   parley_port=$(sed -n 's/.*"event":"server.listening".*"port":\([0-9]*\).*/\1/p' \
     "$tmp/parley.log" | head -n1)
   [[ -n $parley_port ]] && break

@@ -434,6 +434,8 @@ class WebhookApi {
     for (const channels::InboundMessage& m : work->messages) {
       prepared->push_back(PrepareInbound(*connection, m, clock));
     }
+    // Rerunnable (Store::SubmitRerunnableWrite): it reads only its captures and the store,
+    // and resets what it reports before it writes.
     store::Store::WriteFn ingest = [connection, recorder, result, work, prepared,
                                     &clock](store::Writer& w) -> Status {
       recorder->Clear();
@@ -451,7 +453,7 @@ class WebhookApi {
       }
       return OkStatus();
     };
-    Status s = co_await store::Write(*app_.store, std::move(ingest));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(ingest));
     if (!s.ok()) {
       // A bad attachment reference is the sender's mistake, not the service's.
       auto level =

@@ -1,9 +1,8 @@
 #include "core/clock.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
 #include <limits>
 
@@ -15,37 +14,32 @@ const SystemClock& SystemClock::Instance() {
 }
 
 std::string FormatRfc3339(TimePoint t) {
-  // Every event, message and log line carries timestamps: the date and time up to the second
-  // are kept per thread, so most calls cost no gmtime_r (which takes glibc's time zone lock)
-  // and no formatting of the date. The cache is plain bytes, with nothing to destroy, so a
-  // line logged while the thread's objects are being destroyed still finds it valid.
-  struct Cache {
-    int64_t second = std::numeric_limits<int64_t>::min();
-    char prefix[32] = {};  // "2026-11-22T07:14:07."
-    size_t size = 0;
-  };
-  thread_local Cache cache;
+  // Every event, message and log line carries timestamps, so this is plain arithmetic: the
+  // calendar date from the day number (std::chrono's civil calendar), no gmtime_r (which
+  // takes glibc's time zone lock) and no formatting library.
   const int64_t ms = ToUnixMillis(t);
   const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  if (secs != cache.second) {
-    std::time_t tt = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    const auto end = fmt::format_to_n(cache.prefix, sizeof(cache.prefix),
-                                      "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.", tm.tm_year + 1900,
-                                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    cache.size = std::min(end.size, sizeof(cache.prefix));
-    cache.second = secs;
-  }
-  const int millis = static_cast<int>(ms - secs * 1000);
-  std::string out;
-  out.reserve(cache.size + 4);
-  out.append(cache.prefix, cache.size);
-  out += static_cast<char>('0' + millis / 100);
-  out += static_cast<char>('0' + millis / 10 % 10);
-  out += static_cast<char>('0' + millis % 10);
-  out += 'Z';
-  return out;
+  const int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const int64_t second_of_day = secs - days * 86400;
+  const std::chrono::year_month_day date{
+      std::chrono::sys_days{std::chrono::days{static_cast<int>(days)}}};
+  // TimePoint counts nanoseconds in 64 bits, so the year is within 1677..2262: four digits.
+  const auto year = static_cast<unsigned>(static_cast<int>(date.year()));
+  char text[] = "YYYY-MM-DDThh:mm:ss.sssZ";
+  auto put = [&text](size_t at, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      text[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, year, 4);
+  put(5, static_cast<unsigned>(date.month()), 2);
+  put(8, static_cast<unsigned>(date.day()), 2);
+  put(11, static_cast<unsigned>(second_of_day / 3600), 2);
+  put(14, static_cast<unsigned>(second_of_day / 60 % 60), 2);
+  put(17, static_cast<unsigned>(second_of_day % 60), 2);
+  put(20, static_cast<unsigned>(ms - secs * 1000), 3);
+  return std::string(text, sizeof(text) - 1);
 }
 
 namespace {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 namespace parley {
 namespace {
 
@@ -38,8 +41,8 @@ TEST(FakeClockTest, AdvancesOnlyWhenTold) {
 }
 
 TEST(ClockTest, FormatsTimesWithinAndAcrossSecondsAlike) {
-  // The date and time up to the second are cached per thread: neighbours in either order,
-  // and times before 1970, must still come out exactly.
+  // Neighbours in either order, across seconds, days, months, a leap day, and times before
+  // 1970 come out exactly.
   struct Case {
     int64_t ms;
     const char* text;
@@ -55,8 +58,32 @@ TEST(ClockTest, FormatsTimesWithinAndAcrossSecondsAlike) {
       {-1000, "1969-12-31T23:59:59.000Z"},
       {0, "1970-01-01T00:00:00.000Z"},
       {1795331587500, "2026-11-22T07:13:07.500Z"},
+      {951782400000, "2000-02-29T00:00:00.000Z"},
+      {951868799999, "2000-02-29T23:59:59.999Z"},
+      {1709164800000, "2024-02-29T00:00:00.000Z"},
+      {1735689599999, "2024-12-31T23:59:59.999Z"},
+      {1735689600000, "2025-01-01T00:00:00.000Z"},
+      {-86400001, "1969-12-30T23:59:59.999Z"},
+      {-2208988800000, "1900-01-01T00:00:00.000Z"},
+      {4102444800000, "2100-01-01T00:00:00.000Z"},
   };
   for (const Case& c : cases) EXPECT_EQ(FormatRfc3339(FromUnixMillis(c.ms)), c.text) << c.ms;
+}
+
+TEST(ClockTest, FormatsLikeGmtimeAcrossTheWholeRange) {
+  // Steps of 3 days, 1 hour, 7 minutes and 123 ms from 1678 to 2261 (TimePoint's range).
+  const int64_t step = ((3 * 24 + 1) * 60 + 7) * 60'000 + 123;
+  for (int64_t ms = -9'200'000'000'000; ms < 9'200'000'000'000; ms += step) {
+    const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    const std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char want[96];
+    std::snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms - secs * 1000));
+    ASSERT_EQ(FormatRfc3339(FromUnixMillis(ms)), want) << ms;
+  }
 }
 
 }  // namespace

@@ -39,9 +39,11 @@ inline constexpr size_t kMaxJsonDepth = 32;
 Result<boost::json::value> ParseBoundedJson(std::string_view text,
                                             size_t max_bytes = kMaxMessageJsonBytes);
 
-boost::json::value ToJson(const Content& content);
-boost::json::value ToJson(const Message& message);
-boost::json::value ToJson(const Event& event);
+// The JSON trees of the common format; every value is allocated from `sp` (default: the
+// heap).
+boost::json::value ToJson(const Content& content, const boost::json::storage_ptr& sp = {});
+boost::json::value ToJson(const Message& message, const boost::json::storage_ptr& sp = {});
+boost::json::value ToJson(const Event& event, const boost::json::storage_ptr& sp = {});
 
 // `path` prefixes error messages ("content.text: required").
 Result<Content> ContentFromJson(const boost::json::value& json, std::string_view path = "content");

@@ -72,6 +72,26 @@ TEST(MessageJsonTest, SerializeWithDataWritesWhatSerializeWrites) {
   }
 }
 
+// Serialize builds its tree in an arena on the stack; ToJson on the heap. Both must give the
+// same text, also for a message larger than the arena.
+TEST(MessageJsonTest, SerializeInItsArenaWritesWhatToJsonOnTheHeapWrites) {
+  std::vector<Message> messages = SampleMessages();
+  Message large = InboundText();
+  std::get<TextContent>(large.content).text = std::string(20000, 'x') + "\u00e9\n\"";
+  messages.push_back(large);
+  for (const Message& m : messages) {
+    SCOPED_TRACE(WireName(TypeOf(m.content)));
+    EXPECT_EQ(Serialize(m), json::serialize(ToJson(m)));
+  }
+  for (const Event& e : SampleEvents()) {
+    SCOPED_TRACE(WireName(TypeOf(e)));
+    EXPECT_EQ(Serialize(e), json::serialize(ToJson(e)));
+  }
+  Result<Message> back = ParseMessage(Serialize(large));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, large);
+}
+
 TEST(MessageJsonTest, ContentRoundTripsOnItsOwn) {
   for (const Message& m : SampleMessages()) {
     Result<Content> back = ContentFromJson(ToJson(m.content));

@@ -3,6 +3,7 @@
 // The writing half of the codec of message_json.h: ToJson and Serialize. Reading is in
 // message_json_read.cc.
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -17,249 +18,331 @@ namespace json = boost::json;
 
 namespace {
 
-json::value Str(std::string_view s) { return json::value(json::string_view(s.data(), s.size())); }
-json::value OptStr(const std::string& s) { return s.empty() ? json::value(nullptr) : Str(s); }
-json::value Time(TimePoint t) { return Str(FormatRfc3339(t)); }
+// Every value is built in one storage `sp`: Serialize passes a monotonic arena on its stack,
+// so a message's tree costs no heap allocation and is released at once; ToJson's callers get
+// the default heap. Objects are reserved to their size and filled with emplace, which
+// constructs each member in the object's storage (assigning a value built elsewhere copies).
+using Sp = const json::storage_ptr&;
+
+json::string_view View(std::string_view s) { return {s.data(), s.size()}; }
+json::value Null(Sp sp) { return json::value(nullptr, sp); }
+json::value Str(std::string_view s, Sp sp) { return json::value(View(s), sp); }
+json::value OptStr(const std::string& s, Sp sp) { return s.empty() ? Null(sp) : Str(s, sp); }
+json::value Time(TimePoint t, Sp sp) { return Str(FormatRfc3339(t), sp); }
 template <typename E>
-json::value Enum(E e) {
-  return Str(WireName(e));
+json::value Enum(E e, Sp sp) {
+  return Str(WireName(e), sp);
 }
 template <typename IdT>
-json::value OptId(const std::optional<IdT>& id) {
-  return id ? Str(id->str()) : json::value(nullptr);
+json::value OptId(const std::optional<IdT>& id, Sp sp) {
+  return id ? Str(id->str(), sp) : Null(sp);
 }
 
-json::array ChoicesJson(const std::vector<Choice>& choices) {
-  json::array a;
-  for (const Choice& c : choices)
-    a.push_back(json::object{{"id", Str(c.id)}, {"title", Str(c.title)}});
+json::object Object(size_t members, Sp sp) {
+  json::object o(sp);
+  o.reserve(members);
+  return o;
+}
+
+json::array Array(size_t elements, Sp sp) {
+  json::array a(sp);
+  a.reserve(elements);
+  return a;
+}
+
+json::array ChoicesJson(const std::vector<Choice>& choices, Sp sp) {
+  json::array a = Array(choices.size(), sp);
+  for (const Choice& c : choices) {
+    json::object o = Object(2, sp);
+    o.emplace("id", Str(c.id, sp));
+    o.emplace("title", Str(c.title, sp));
+    a.emplace_back(std::move(o));
+  }
   return a;
 }
 
 // One overload per content type; each writes its fields after "type".
-void Put(json::object& o, const TextContent& c) { o["text"] = Str(c.text); }
+void Put(json::object& o, const TextContent& c, Sp sp) { o.emplace("text", Str(c.text, sp)); }
 
-void Put(json::object& o, const MediaContent& c) {
-  o["kind"] = Enum(c.kind);
-  json::array atts;
+void Put(json::object& o, const MediaContent& c, Sp sp) {
+  o.emplace("kind", Enum(c.kind, sp));
+  json::array atts = Array(c.attachments.size(), sp);
   for (const Attachment& a : c.attachments) {
-    json::object j;
-    j["id"] = OptId(a.id);
-    j["url"] = OptStr(a.url);
-    j["mime_type"] = Str(a.mime_type);
-    j["size_bytes"] = a.size_bytes ? json::value(*a.size_bytes) : json::value(nullptr);
-    j["filename"] = OptStr(a.filename);
-    j["sha256"] = OptStr(a.sha256);
-    atts.push_back(std::move(j));
+    json::object j = Object(6, sp);
+    j.emplace("id", OptId(a.id, sp));
+    j.emplace("url", OptStr(a.url, sp));
+    j.emplace("mime_type", Str(a.mime_type, sp));
+    j.emplace("size_bytes", a.size_bytes ? json::value(*a.size_bytes, sp) : Null(sp));
+    j.emplace("filename", OptStr(a.filename, sp));
+    j.emplace("sha256", OptStr(a.sha256, sp));
+    atts.emplace_back(std::move(j));
   }
-  o["attachments"] = std::move(atts);
-  o["caption"] = OptStr(c.caption);
+  o.emplace("attachments", std::move(atts));
+  o.emplace("caption", OptStr(c.caption, sp));
 }
 
-void Put(json::object& o, const LocationContent& c) {
-  o["latitude"] = c.latitude;
-  o["longitude"] = c.longitude;
-  o["name"] = OptStr(c.name);
-  o["address"] = OptStr(c.address);
+void Put(json::object& o, const LocationContent& c, Sp sp) {
+  o.emplace("latitude", c.latitude);
+  o.emplace("longitude", c.longitude);
+  o.emplace("name", OptStr(c.name, sp));
+  o.emplace("address", OptStr(c.address, sp));
 }
 
-void Put(json::object& o, const ContactContent& c) {
-  json::array contacts;
+// {"<value_key>": value, "type": type or null}: a contact's phone or email.
+json::object Typed(std::string_view value_key, const std::string& value, const std::string& type,
+                   Sp sp) {
+  json::object o = Object(2, sp);
+  o.emplace(View(value_key), Str(value, sp));
+  o.emplace("type", OptStr(type, sp));
+  return o;
+}
+
+void Put(json::object& o, const ContactContent& c, Sp sp) {
+  json::array contacts = Array(c.contacts.size(), sp);
   for (const ContactCard& card : c.contacts) {
-    json::object j;
-    j["name"] = json::object{{"formatted", Str(card.name.formatted)},
-                             {"first", OptStr(card.name.first)},
-                             {"last", OptStr(card.name.last)}};
-    json::array phones;
+    json::object j = Object(3, sp);
+    json::object name = Object(3, sp);
+    name.emplace("formatted", Str(card.name.formatted, sp));
+    name.emplace("first", OptStr(card.name.first, sp));
+    name.emplace("last", OptStr(card.name.last, sp));
+    j.emplace("name", std::move(name));
+    json::array phones = Array(card.phones.size(), sp);
     for (const ContactPhone& p : card.phones) {
-      phones.push_back(json::object{{"number", Str(p.number)}, {"type", OptStr(p.type)}});
+      phones.emplace_back(Typed("number", p.number, p.type, sp));
     }
-    j["phones"] = std::move(phones);
-    json::array emails;
+    j.emplace("phones", std::move(phones));
+    json::array emails = Array(card.emails.size(), sp);
     for (const ContactEmail& e : card.emails) {
-      emails.push_back(json::object{{"address", Str(e.address)}, {"type", OptStr(e.type)}});
+      emails.emplace_back(Typed("address", e.address, e.type, sp));
     }
-    j["emails"] = std::move(emails);
-    contacts.push_back(std::move(j));
+    j.emplace("emails", std::move(emails));
+    contacts.emplace_back(std::move(j));
   }
-  o["contacts"] = std::move(contacts);
+  o.emplace("contacts", std::move(contacts));
 }
 
-void Put(json::object& o, const ReplyContent& c) {
-  o["source"] = Enum(c.source);
-  o["title"] = Str(c.title);
-  o["payload"] = OptStr(c.payload);
+void Put(json::object& o, const ReplyContent& c, Sp sp) {
+  o.emplace("source", Enum(c.source, sp));
+  o.emplace("title", Str(c.title, sp));
+  o.emplace("payload", OptStr(c.payload, sp));
 }
 
-void Put(json::object& o, const ReactionContent& c) {
-  o["emoji"] = Str(c.emoji);
-  o["target"] = json::object{{"message", OptId(c.target_message)},
-                             {"provider_message_id", OptStr(c.target_provider_message_id)}};
+void Put(json::object& o, const ReactionContent& c, Sp sp) {
+  o.emplace("emoji", Str(c.emoji, sp));
+  json::object target = Object(2, sp);
+  target.emplace("message", OptId(c.target_message, sp));
+  target.emplace("provider_message_id", OptStr(c.target_provider_message_id, sp));
+  o.emplace("target", std::move(target));
 }
 
-void Put(json::object& o, const InteractiveContent& c) {
-  o["kind"] = Enum(c.kind);
-  o["header"] = OptStr(c.header);
-  o["body"] = OptStr(c.body);
-  o["footer"] = OptStr(c.footer);
+void Put(json::object& o, const InteractiveContent& c, Sp sp) {
+  o.emplace("kind", Enum(c.kind, sp));
+  o.emplace("header", OptStr(c.header, sp));
+  o.emplace("body", OptStr(c.body, sp));
+  o.emplace("footer", OptStr(c.footer, sp));
   switch (c.kind) {
     case InteractiveKind::kButtons:
     case InteractiveKind::kQuickReplies:
-      o[WireName(c.kind)] = ChoicesJson(c.choices);
+      o.emplace(View(WireName(c.kind)), ChoicesJson(c.choices, sp));
       break;
     case InteractiveKind::kList: {
-      json::array sections;
+      json::array sections = Array(c.list.sections.size(), sp);
       for (const ListSection& s : c.list.sections) {
-        json::array rows;
+        json::array rows = Array(s.rows.size(), sp);
         for (const ListRow& r : s.rows) {
-          rows.push_back(json::object{
-              {"id", Str(r.id)}, {"title", Str(r.title)}, {"description", OptStr(r.description)}});
+          json::object row = Object(3, sp);
+          row.emplace("id", Str(r.id, sp));
+          row.emplace("title", Str(r.title, sp));
+          row.emplace("description", OptStr(r.description, sp));
+          rows.emplace_back(std::move(row));
         }
-        sections.push_back(json::object{{"title", OptStr(s.title)}, {"rows", std::move(rows)}});
+        json::object section = Object(2, sp);
+        section.emplace("title", OptStr(s.title, sp));
+        section.emplace("rows", std::move(rows));
+        sections.emplace_back(std::move(section));
       }
-      o["list"] = json::object{{"button", Str(c.list.button)}, {"sections", std::move(sections)}};
+      json::object list = Object(2, sp);
+      list.emplace("button", Str(c.list.button, sp));
+      list.emplace("sections", std::move(sections));
+      o.emplace("list", std::move(list));
       break;
     }
     case InteractiveKind::kCarousel: {
-      json::array cards;
+      json::array cards = Array(c.cards.size(), sp);
       for (const Card& card : c.cards) {
-        cards.push_back(json::object{{"title", Str(card.title)},
-                                     {"subtitle", OptStr(card.subtitle)},
-                                     {"image_url", OptStr(card.image_url)},
-                                     {"buttons", ChoicesJson(card.buttons)}});
+        json::object j = Object(4, sp);
+        j.emplace("title", Str(card.title, sp));
+        j.emplace("subtitle", OptStr(card.subtitle, sp));
+        j.emplace("image_url", OptStr(card.image_url, sp));
+        j.emplace("buttons", ChoicesJson(card.buttons, sp));
+        cards.emplace_back(std::move(j));
       }
-      o["cards"] = std::move(cards);
+      o.emplace("cards", std::move(cards));
       break;
     }
   }
 }
 
-void Put(json::object& o, const TemplateContent& c) {
-  o["name"] = Str(c.name);
-  o["language"] = Str(c.language);
-  json::array comps;
+void Put(json::object& o, const TemplateContent& c, Sp sp) {
+  o.emplace("name", Str(c.name, sp));
+  o.emplace("language", Str(c.language, sp));
+  json::array comps = Array(c.components.size(), sp);
   for (const TemplateComponent& comp : c.components) {
-    json::array params;
+    json::array params = Array(comp.parameters.size(), sp);
     for (const TemplateParameter& p : comp.parameters) {
-      params.push_back(json::object{{"type", Str(p.type)}, {"text", OptStr(p.text)}});
+      json::object param = Object(2, sp);
+      param.emplace("type", Str(p.type, sp));
+      param.emplace("text", OptStr(p.text, sp));
+      params.emplace_back(std::move(param));
     }
-    comps.push_back(json::object{{"type", Str(comp.type)}, {"parameters", std::move(params)}});
+    json::object j = Object(2, sp);
+    j.emplace("type", Str(comp.type, sp));
+    j.emplace("parameters", std::move(params));
+    comps.emplace_back(std::move(j));
   }
-  o["components"] = std::move(comps);
+  o.emplace("components", std::move(comps));
 }
 
-void Put(json::object& o, const SystemContent& c) {
-  o["code"] = Str(c.code);
-  o["text"] = OptStr(c.text);
+void Put(json::object& o, const SystemContent& c, Sp sp) {
+  o.emplace("code", Str(c.code, sp));
+  o.emplace("text", OptStr(c.text, sp));
 }
 
-void Put(json::object& o, const UnsupportedContent& c) {
-  o["provider_type"] = Str(c.provider_type);
-  o["description"] = OptStr(c.description);
+void Put(json::object& o, const UnsupportedContent& c, Sp sp) {
+  o.emplace("provider_type", Str(c.provider_type, sp));
+  o.emplace("description", OptStr(c.description, sp));
 }
 
-json::value DataJson(const Message& m) { return ToJson(m); }
+json::value DataJson(const Message& m, Sp sp) { return ToJson(m, sp); }
 
-json::value DataJson(const MessageStatusData& d) {
-  json::object o;
-  o["message"] = Str(d.message.str());
-  o["conversation"] = Str(d.conversation.str());
-  o["status"] = Enum(d.status);
-  o["error"] = d.error ? json::value(json::object{{"code", Str(d.error->code)},
-                                                  {"message", OptStr(d.error->message)}})
-                       : json::value(nullptr);
-  o["provider_message_id"] = OptStr(d.provider_message_id);
-  o["at"] = Time(d.at);
+json::value DataJson(const MessageStatusData& d, Sp sp) {
+  json::object o = Object(6, sp);
+  o.emplace("message", Str(d.message.str(), sp));
+  o.emplace("conversation", Str(d.conversation.str(), sp));
+  o.emplace("status", Enum(d.status, sp));
+  if (d.error) {
+    json::object error = Object(2, sp);
+    error.emplace("code", Str(d.error->code, sp));
+    error.emplace("message", OptStr(d.error->message, sp));
+    o.emplace("error", std::move(error));
+  } else {
+    o.emplace("error", nullptr);
+  }
+  o.emplace("provider_message_id", OptStr(d.provider_message_id, sp));
+  o.emplace("at", Time(d.at, sp));
   return o;
 }
 
-json::value DataJson(const TypingData& d) {
-  return json::object{
-      {"conversation", Str(d.conversation.str())}, {"role", Enum(d.role)}, {"on", d.on}};
-}
-
-json::value DataJson(const ConversationStartedData& d) {
-  json::object o{{"conversation", Str(d.conversation.str())},
-                 {"connection", Str(d.connection.str())},
-                 {"customer", Str(d.customer.str())},
-                 {"returning", d.returning}};
-  if (d.customer_first_seen) o["customer_first_seen"] = Str(FormatRfc3339(*d.customer_first_seen));
+json::value DataJson(const TypingData& d, Sp sp) {
+  json::object o = Object(3, sp);
+  o.emplace("conversation", Str(d.conversation.str(), sp));
+  o.emplace("role", Enum(d.role, sp));
+  o.emplace("on", d.on);
   return o;
 }
 
-json::value DataJson(const ConversationEndedData& d) {
-  return json::object{{"conversation", Str(d.conversation.str())},
-                      {"connection", Str(d.connection.str())},
-                      {"customer", Str(d.customer.str())},
-                      {"reason", Enum(d.reason)}};
-}
-
-json::value DataJson(const CustomerUpdatedData& d) {
-  return json::object{{"customer", Str(d.customer.str())},
-                      {"connection", Str(d.connection.str())},
-                      {"name", OptStr(d.name)}};
-}
-
-}  // namespace
-
-json::value ToJson(const Content& content) {
-  json::object o;
-  o["type"] = Enum(TypeOf(content));
-  std::visit([&](const auto& c) { Put(o, c); }, content);
+json::value DataJson(const ConversationStartedData& d, Sp sp) {
+  json::object o = Object(5, sp);
+  o.emplace("conversation", Str(d.conversation.str(), sp));
+  o.emplace("connection", Str(d.connection.str(), sp));
+  o.emplace("customer", Str(d.customer.str(), sp));
+  o.emplace("returning", d.returning);
+  if (d.customer_first_seen) o.emplace("customer_first_seen", Time(*d.customer_first_seen, sp));
   return o;
 }
 
-json::value ToJson(const Message& m) {
-  json::object o;
-  o["v"] = m.v;
-  o["id"] = Str(m.id.str());
-  o["tenant"] = Str(m.tenant.str());
-  o["conversation"] = Str(m.conversation.str());
-  o["channel"] =
-      json::object{{"kind", Str(m.channel.kind)}, {"connection", Str(m.channel.connection.str())}};
-  o["direction"] = Enum(m.direction);
-  o["author"] = json::object{{"role", Enum(m.author.role)},
-                             {"customer", OptId(m.author.customer)},
-                             {"name", OptStr(m.author.name)},
-                             {"agent_id", OptStr(m.author.agent_id)}};
-  o["provider_message_id"] = OptStr(m.provider_message_id);
-  o["reply_to"] = OptId(m.reply_to);
-  o["reply_to_provider_id"] = OptStr(m.reply_to_provider_id);
-  o["sent_at"] = m.sent_at ? Time(*m.sent_at) : json::value(nullptr);
-  o["received_at"] = Time(m.received_at);
-  o["content"] = ToJson(m.content);
-  json::object meta;
-  for (const auto& [k, v] : m.metadata) meta[k] = Str(v);
-  o["metadata"] = std::move(meta);
+json::value DataJson(const ConversationEndedData& d, Sp sp) {
+  json::object o = Object(4, sp);
+  o.emplace("conversation", Str(d.conversation.str(), sp));
+  o.emplace("connection", Str(d.connection.str(), sp));
+  o.emplace("customer", Str(d.customer.str(), sp));
+  o.emplace("reason", Enum(d.reason, sp));
   return o;
 }
 
-namespace {
+json::value DataJson(const CustomerUpdatedData& d, Sp sp) {
+  json::object o = Object(3, sp);
+  o.emplace("customer", Str(d.customer.str(), sp));
+  o.emplace("connection", Str(d.connection.str(), sp));
+  o.emplace("name", OptStr(d.name, sp));
+  return o;
+}
 
 // Every member of the event but "data", in the order ToJson writes them.
-json::object EventHeader(const Event& e) {
-  json::object o;
-  o["v"] = e.v;
-  o["id"] = Str(e.id.str());
-  o["tenant"] = Str(e.tenant.str());
-  o["type"] = Enum(TypeOf(e));
-  o["created_at"] = Time(e.created_at);
+json::object EventHeader(const Event& e, Sp sp) {
+  json::object o = Object(6, sp);
+  o.emplace("v", e.v);
+  o.emplace("id", Str(e.id.str(), sp));
+  o.emplace("tenant", Str(e.tenant.str(), sp));
+  o.emplace("type", Enum(TypeOf(e), sp));
+  o.emplace("created_at", Time(e.created_at, sp));
   return o;
+}
+
+// Serializes the tree `build` makes in an arena on the stack (a message's tree fits in a few
+// KiB; a larger one continues on the heap and is freed with the arena).
+template <typename Build>
+std::string SerializeInArena(const Build& build) {
+  unsigned char buffer[8192];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  const json::storage_ptr sp(&arena);
+  return json::serialize(build(sp));
 }
 
 }  // namespace
 
-json::value ToJson(const Event& e) {
-  json::object o = EventHeader(e);
-  o["data"] = std::visit([](const auto& d) { return DataJson(d); }, e.data);
+json::value ToJson(const Content& content, const json::storage_ptr& sp) {
+  json::object o = Object(8, sp);
+  o.emplace("type", Enum(TypeOf(content), sp));
+  std::visit([&](const auto& c) { Put(o, c, sp); }, content);
   return o;
 }
 
-std::string Serialize(const Message& message) { return json::serialize(ToJson(message)); }
-std::string Serialize(const Event& event) { return json::serialize(ToJson(event)); }
+json::value ToJson(const Message& m, const json::storage_ptr& sp) {
+  json::object o = Object(15, sp);
+  o.emplace("v", m.v);
+  o.emplace("id", Str(m.id.str(), sp));
+  o.emplace("tenant", Str(m.tenant.str(), sp));
+  o.emplace("conversation", Str(m.conversation.str(), sp));
+  json::object channel = Object(2, sp);
+  channel.emplace("kind", Str(m.channel.kind, sp));
+  channel.emplace("connection", Str(m.channel.connection.str(), sp));
+  o.emplace("channel", std::move(channel));
+  o.emplace("direction", Enum(m.direction, sp));
+  json::object author = Object(4, sp);
+  author.emplace("role", Enum(m.author.role, sp));
+  author.emplace("customer", OptId(m.author.customer, sp));
+  author.emplace("name", OptStr(m.author.name, sp));
+  author.emplace("agent_id", OptStr(m.author.agent_id, sp));
+  o.emplace("author", std::move(author));
+  o.emplace("provider_message_id", OptStr(m.provider_message_id, sp));
+  o.emplace("reply_to", OptId(m.reply_to, sp));
+  o.emplace("reply_to_provider_id", OptStr(m.reply_to_provider_id, sp));
+  o.emplace("sent_at", m.sent_at ? Time(*m.sent_at, sp) : Null(sp));
+  o.emplace("received_at", Time(m.received_at, sp));
+  o.emplace("content", ToJson(m.content, sp));
+  json::object meta = Object(m.metadata.size(), sp);
+  for (const auto& [k, v] : m.metadata) meta.emplace(View(k), Str(v, sp));
+  o.emplace("metadata", std::move(meta));
+  return o;
+}
+
+json::value ToJson(const Event& e, const json::storage_ptr& sp) {
+  json::object o = EventHeader(e, sp);
+  o.emplace("data", std::visit([&](const auto& d) { return DataJson(d, sp); }, e.data));
+  return o;
+}
+
+std::string Serialize(const Message& message) {
+  return SerializeInArena([&](Sp sp) { return ToJson(message, sp); });
+}
+
+std::string Serialize(const Event& event) {
+  return SerializeInArena([&](Sp sp) { return ToJson(event, sp); });
+}
 
 std::string SerializeWithData(const Event& event, std::string_view data_json) {
-  std::string out = json::serialize(EventHeader(event));
+  std::string out = SerializeInArena([&](Sp sp) { return json::value(EventHeader(event, sp)); });
   out.pop_back();  // the header object's closing brace
   out.reserve(out.size() + data_json.size() + 10);
   out += ",\"data\":";

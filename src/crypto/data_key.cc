@@ -42,11 +42,12 @@ DataKey::DataKey(std::string_view raw) {
   std::string seal = Hkdf(raw, {}, kSealInfo, kSize);
   CopyAndWipe(seal, seal_key_);
   std::string index = Hkdf(raw, {}, kBlindIndexInfo, kSize);
-  CopyAndWipe(index, index_key_);
+  index_mac_ = HmacSha256Key(index);
+  OPENSSL_cleanse(index.data(), index.size());
 }
 
 DataKey::DataKey(DataKey&& other) noexcept
-    : raw_(other.raw_), seal_key_(other.seal_key_), index_key_(other.index_key_) {
+    : raw_(other.raw_), seal_key_(other.seal_key_), index_mac_(other.index_mac_) {
   other.Wipe();
 }
 
@@ -54,7 +55,7 @@ DataKey& DataKey::operator=(DataKey&& other) noexcept {
   if (this != &other) {
     raw_ = other.raw_;
     seal_key_ = other.seal_key_;
-    index_key_ = other.index_key_;
+    index_mac_ = other.index_mac_;
     other.Wipe();
   }
   return *this;
@@ -65,7 +66,7 @@ DataKey::~DataKey() { Wipe(); }
 void DataKey::Wipe() {
   OPENSSL_cleanse(raw_.data(), raw_.size());
   OPENSSL_cleanse(seal_key_.data(), seal_key_.size());
-  OPENSSL_cleanse(index_key_.data(), index_key_.size());
+  index_mac_.Wipe();
 }
 
 std::string DataKey::Seal(std::string_view plaintext, const SealPlace& place) const {
@@ -88,7 +89,7 @@ Result<std::string> DataKey::Open(std::string_view sealed, const SealPlace& plac
 }
 
 std::string DataKey::BlindIndex(std::string_view domain, std::string_view value) const {
-  return DomainIndex(View(index_key_), domain, value);
+  return DomainIndex(index_mac_, domain, value);
 }
 
 }  // namespace parley::crypto

@@ -1,3 +1,9 @@
+// SHA-256 and HMAC-SHA256 run on OpenSSL's low-level SHA-256 functions (deprecated in
+// OpenSSL 3 but present, and the same assembly as EVP): through EVP_MAC a short HMAC cost
+// 12-13 k instructions, most of it provider dispatch and key set-up.
+// Suppressing the deprecation must come before the first OpenSSL header.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "crypto/hash.h"
 
 #include <openssl/core_names.h>
@@ -5,7 +11,9 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 
+#include <cstring>
 #include <memory>
 
 #include "core/status.h"
@@ -16,12 +24,6 @@ namespace {
 
 // Algorithms are fetched once per process: in OpenSSL 3 each implicit fetch takes a lock
 // and a property query, which costs more than hashing a short message.
-const EVP_MD* FetchedSha256() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  PARLEY_CHECK(md != nullptr);
-  return md;
-}
-
 EVP_MAC* FetchedHmac() {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   PARLEY_CHECK(mac != nullptr);
@@ -34,36 +36,12 @@ EVP_KDF* FetchedHkdf() {
   return kdf;
 }
 
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 struct MacCtxFree {
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
 };
 struct KdfCtxFree {
   void operator()(EVP_KDF_CTX* c) const { EVP_KDF_CTX_free(c); }
 };
-
-EVP_MD_CTX* ThreadSha256Ctx() {
-  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  PARLEY_CHECK(ctx != nullptr);
-  return ctx.get();
-}
-
-// The digest is set once here; EVP_MAC_init() with no params then only re-keys, instead of
-// looking the digest up again on every call.
-EVP_MAC_CTX* ThreadHmacCtx() {
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx = [] {
-    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(EVP_MAC_CTX_new(FetchedHmac()));
-    PARLEY_CHECK(c != nullptr);
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    PARLEY_CHECK(EVP_MAC_CTX_set_params(c.get(), params) == 1);
-    return c;
-  }();
-  return ctx.get();
-}
 
 const unsigned char* Bytes(std::string_view s) {
   // EVP_MAC_init() treats a null key as "keep the previous key", so an empty key must
@@ -72,41 +50,90 @@ const unsigned char* Bytes(std::string_view s) {
   return s.data() == nullptr ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::string HmacParts(std::string_view key, const std::string_view* parts, size_t count) {
-  EVP_MAC_CTX* ctx = ThreadHmacCtx();
-  PARLEY_CHECK(EVP_MAC_init(ctx, Bytes(key), key.size(), nullptr) == 1);
-  for (size_t i = 0; i < count; ++i) {
-    if (parts[i].empty()) continue;
-    PARLEY_CHECK(EVP_MAC_update(ctx, Bytes(parts[i]), parts[i].size()) == 1);
-  }
-  std::string out(kSha256Size, '\0');
-  size_t out_len = 0;
-  PARLEY_CHECK(
-      EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len, out.size()) == 1);
-  PARLEY_CHECK(out_len == kSha256Size);
-  return out;
+constexpr size_t kSha256Block = 64;
+
+// A SHA-256 context that has hashed exactly one block and has `chain` as its state.
+SHA256_CTX ResumeAfterOneBlock(const std::array<uint32_t, 8>& chain) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  static_assert(sizeof(c.h) == sizeof(chain));
+  std::memcpy(c.h, chain.data(), sizeof(c.h));
+  c.Nl = kSha256Block * 8;  // bits hashed so far
+  c.Nh = 0;
+  c.num = 0;
+  return c;
+}
+
+// The chaining value after hashing one block: `key` (at most a block) XOR `pad`.
+std::array<uint32_t, 8> PaddedKeyState(const unsigned char* key, size_t size, unsigned char pad) {
+  unsigned char block[kSha256Block];
+  for (size_t i = 0; i < kSha256Block; ++i) block[i] = (i < size ? key[i] : 0) ^ pad;
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, block, sizeof(block));
+  std::array<uint32_t, 8> chain;
+  std::memcpy(chain.data(), c.h, sizeof(c.h));
+  OPENSSL_cleanse(block, sizeof(block));
+  OPENSSL_cleanse(&c, sizeof(c));
+  return chain;
 }
 
 }  // namespace
 
 std::string Sha256(std::string_view data) {
-  EVP_MD_CTX* ctx = ThreadSha256Ctx();
-  PARLEY_CHECK(EVP_DigestInit_ex2(ctx, FetchedSha256(), nullptr) == 1);
-  PARLEY_CHECK(EVP_DigestUpdate(ctx, data.data(), data.size()) == 1);
   std::string out(kSha256Size, '\0');
-  unsigned int out_len = 0;
-  PARLEY_CHECK(EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len) ==
-               1);
-  PARLEY_CHECK(out_len == kSha256Size);
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  // RFC 2104: a key longer than the block is replaced by its hash.
+  unsigned char hashed[kSha256Size];
+  const unsigned char* k = Bytes(key);
+  size_t size = key.size();
+  if (size > kSha256Block) {
+    SHA256(k, size, hashed);
+    k = hashed;
+    size = kSha256Size;
+  }
+  inner_ = PaddedKeyState(k, size, 0x36);
+  outer_ = PaddedKeyState(k, size, 0x5c);
+  OPENSSL_cleanse(hashed, sizeof(hashed));
+}
+
+HmacSha256Key::~HmacSha256Key() { Wipe(); }
+
+void HmacSha256Key::Wipe() {
+  OPENSSL_cleanse(inner_.data(), sizeof(inner_));
+  OPENSSL_cleanse(outer_.data(), sizeof(outer_));
+}
+
+std::string HmacSha256Key::Mac(std::initializer_list<std::string_view> parts) const {
+  return Mac(parts.begin(), parts.size());
+}
+
+std::string HmacSha256Key::Mac(std::string_view data) const { return Mac(&data, 1); }
+
+std::string HmacSha256Key::Mac(const std::string_view* parts, size_t count) const {
+  SHA256_CTX c = ResumeAfterOneBlock(inner_);
+  for (size_t i = 0; i < count; ++i) SHA256_Update(&c, parts[i].data(), parts[i].size());
+  unsigned char inner_digest[kSha256Size];
+  SHA256_Final(inner_digest, &c);
+  c = ResumeAfterOneBlock(outer_);
+  SHA256_Update(&c, inner_digest, sizeof(inner_digest));
+  std::string out(kSha256Size, '\0');
+  SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &c);
+  OPENSSL_cleanse(&c, sizeof(c));
   return out;
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  return HmacParts(key, &data, 1);
+  return HmacSha256Key(key).Mac(data);
 }
 
 std::string HmacSha256(std::string_view key, std::initializer_list<std::string_view> parts) {
-  return HmacParts(key, parts.begin(), parts.size());
+  return HmacSha256Key(key).Mac(parts);
 }
 
 std::string HmacSha1(std::string_view key, std::string_view data) {
@@ -161,12 +188,16 @@ std::string Hkdf(std::string_view key, std::string_view salt, std::string_view i
   return out;
 }
 
-std::string DomainIndex(std::string_view key, std::string_view domain, std::string_view value) {
+std::string DomainIndex(const HmacSha256Key& key, std::string_view domain, std::string_view value) {
   PARLEY_CHECK(domain.size() <= UINT32_MAX);
   const auto n = static_cast<uint32_t>(domain.size());
   const char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
                        static_cast<char>(n >> 8), static_cast<char>(n)};
-  return HexEncode(HmacSha256(key, {std::string_view(len, 4), domain, value}));
+  return HexEncode(key.Mac({std::string_view(len, 4), domain, value}));
+}
+
+std::string DomainIndex(std::string_view key, std::string_view domain, std::string_view value) {
+  return DomainIndex(HmacSha256Key(key), domain, value);
 }
 
 }  // namespace parley::crypto

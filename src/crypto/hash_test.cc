@@ -1,6 +1,7 @@
 #include "crypto/hash.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <string>
 #include <thread>
@@ -34,6 +35,51 @@ TEST(HmacSha256Test, MatchesRfc4231Case1) {
 
 TEST(HmacSha256Test, MatchesRfc4231Case2) {
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(HmacSha256Test, MatchesRfc4231KeysLongerThanABlock) {
+  const std::string key(131, '\xaa');
+  EXPECT_EQ(HexEncode(HmacSha256(key, "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(HexEncode(HmacSha256Key(key).Mac(
+                "This is a test using a larger than block-size key and a larger than block-size "
+                "data. The key needs to be hashed before being used by the HMAC algorithm.")),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+// Every key length around the block size (64) and the hash size, and data lengths that
+// end inside, at and past a block, against OpenSSL's own HMAC.
+TEST(HmacSha256Test, MatchesOpenSslForKeyAndDataLengthsAroundTheBlock) {
+  std::string bytes;
+  for (int i = 0; i < 200; ++i) bytes.push_back(static_cast<char>(i * 7 + 3));
+  for (size_t key_size : {0, 1, 31, 32, 33, 63, 64, 65, 100, 128, 129}) {
+    const std::string_view key(bytes.data(), key_size);
+    const HmacSha256Key prepared(key);
+    for (size_t data_size : {0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 200}) {
+      const std::string_view data(bytes.data() + 0, data_size);
+      unsigned char expected[32];
+      size_t expected_size = 0;
+      ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                          reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                          expected, sizeof(expected), &expected_size),
+                nullptr);
+      const std::string want(reinterpret_cast<const char*>(expected), expected_size);
+      EXPECT_EQ(HmacSha256(key, data), want) << key_size << " " << data_size;
+      EXPECT_EQ(prepared.Mac(data), want) << key_size << " " << data_size;
+      EXPECT_EQ(prepared.Mac({data.substr(0, data_size / 3), data.substr(data_size / 3)}), want);
+    }
+  }
+}
+
+TEST(HmacSha256KeyTest, CopiesAgreeAndWipedCopiesDoNotAffectOthers) {
+  HmacSha256Key original("Jefe");
+  HmacSha256Key copy = original;
+  EXPECT_EQ(copy.Mac("what do ya want for nothing?"),
+            HmacSha256("Jefe", "what do ya want for nothing?"));
+  copy.Wipe();
+  EXPECT_NE(copy.Mac("what do ya want for nothing?"), original.Mac("what do ya want for nothing?"));
+  EXPECT_EQ(HexEncode(original.Mac("what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 

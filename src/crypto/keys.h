@@ -27,6 +27,7 @@
 
 #include "core/result.h"
 #include "crypto/aead.h"
+#include "crypto/hash.h"
 
 namespace parley::crypto {
 
@@ -74,7 +75,8 @@ class DataKey {
 
   std::array<uint8_t, kSize> raw_{};
   std::array<uint8_t, kSize> seal_key_{};
-  std::array<uint8_t, kSize> index_key_{};
+  // The blind-index sub-key, kept only as its HMAC states (no per-index key set-up).
+  HmacSha256Key index_mac_{std::string_view()};
 };
 
 // The process's master key (32 bytes). It wraps tenant data keys with AES-256-GCM and is

@@ -89,13 +89,18 @@ auto ShareHandler(Handler&& handler) {
 
 struct InitiateWrite {
   template <typename Handler>
-  void operator()(Handler&& handler, Store* store, Store::WriteFn fn) const {
+  void operator()(Handler&& handler, Store* store, Store::WriteFn fn, bool rerunnable) const {
     auto shared = ShareHandler(std::forward<Handler>(handler));
-    store->SubmitWrite(std::move(fn), [shared](Status status) {
+    Store::Done done = [shared](Status status) {
       auto ex = boost::asio::get_associated_executor(*shared);
       PostGathered(
           ex, [shared, status = std::move(status)]() mutable { (*shared)(std::move(status)); });
-    });
+    };
+    if (rerunnable) {
+      store->SubmitRerunnableWrite(std::move(fn), std::move(done));
+    } else {
+      store->SubmitWrite(std::move(fn), std::move(done));
+    }
   }
 };
 
@@ -116,7 +121,13 @@ struct InitiateRead {
 // Runs `fn` on the writer (group-committed); resumes after the commit with its Status.
 inline boost::asio::awaitable<Status> Write(Store& store, Store::WriteFn fn) {
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(Status)>(
-      internal::InitiateWrite{}, boost::asio::use_awaitable, &store, std::move(fn));
+      internal::InitiateWrite{}, boost::asio::use_awaitable, &store, std::move(fn), false);
+}
+
+// Write for a function that may run more than once (Store::SubmitRerunnableWrite).
+inline boost::asio::awaitable<Status> WriteRerunnable(Store& store, Store::WriteFn fn) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(Status)>(
+      internal::InitiateWrite{}, boost::asio::use_awaitable, &store, std::move(fn), true);
 }
 
 // Runs `fn` on a reader connection and resumes with its result.

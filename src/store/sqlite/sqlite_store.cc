@@ -168,15 +168,23 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::SubmitWrite(WriteFn fn, Done done) {
+  Submit(PendingWrite{std::move(fn), std::move(done), false});
+}
+
+void SqliteStore::SubmitRerunnableWrite(WriteFn fn, Done done) {
+  Submit(PendingWrite{std::move(fn), std::move(done), true});
+}
+
+void SqliteStore::Submit(PendingWrite write) {
   {
     std::lock_guard lock(write_mu_);
     if (!write_stopping_) {
-      writes_.push_back(PendingWrite{std::move(fn), std::move(done)});
+      writes_.push_back(std::move(write));
       write_cv_.notify_one();
       return;
     }
   }
-  if (done) done(Unavailable("store is shutting down"));
+  if (write.done) write.done(Unavailable("store is shutting down"));
 }
 
 void SqliteStore::SubmitRead(ReadFn fn) {
@@ -203,6 +211,7 @@ SqliteStats SqliteStore::Stats() const {
   s.checkpoints = checkpoints_.load();
   s.checkpointed_frames = checkpointed_frames_.load();
   s.wal_restarts = wal_restarts_.load();
+  s.batches_run_again = batches_run_again_.load();
   return s;
 }
 
@@ -228,16 +237,23 @@ void SqliteStore::WriterLoop() {
   }
 }
 
+namespace {
+
+Status Call(const Store::WriteFn& fn, SqliteAccess& access) {
+  try {
+    return fn(access);
+  } catch (const std::exception&) {
+    return Internal("write function threw");
+  } catch (...) {
+    return Internal("write function threw");
+  }
+}
+
+}  // namespace
+
 Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
   PARLEY_RETURN_IF_ERROR(RunSql(*writer_db_, "SAVEPOINT w"));
-  Status s;
-  try {
-    s = fn(access);
-  } catch (const std::exception&) {
-    s = Internal("write function threw");
-  } catch (...) {
-    s = Internal("write function threw");
-  }
+  Status s = Call(fn, access);
   // Some errors (I/O, out of memory, disk full) make SQLite roll back the whole transaction;
   // the savepoint is gone then and the caller (RunBatch) fails the batch.
   if (sqlite3_get_autocommit(writer_db_->raw()) != 0) {
@@ -253,39 +269,61 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
   return undo.ok() ? s : undo;
 }
 
-void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
-                           std::vector<Status>& results) {
+SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access,
+                                                            std::vector<PendingWrite>& batch,
+                                                            std::vector<Status>& results,
+                                                            bool bare_prefix) {
   results.assign(batch.size(), OkStatus());
-  bool committed = false;
   Status begin = RunSql(*writer_db_, "BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Status& r : results) r = begin;
-  } else {
-    size_t i = 0;
-    for (; i < batch.size(); ++i) {
-      results[i] = RunOne(access, batch[i].fn);
-      if (sqlite3_get_autocommit(writer_db_->raw()) != 0) break;  // transaction is gone
-    }
-    if (i < batch.size()) {
-      // Nothing of this batch survives: fail the writes that looked fine and the ones not run.
-      Status lost = Unavailable("store transaction was rolled back; retry");
-      for (size_t j = 0; j < batch.size(); ++j) {
-        if (j > i || results[j].ok()) results[j] = lost;
-      }
-    } else {
-      Status commit = RunSql(*writer_db_, "COMMIT");
-      if (commit.ok()) {
-        committed = true;
-      } else {
-        if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
-          RunSql(*writer_db_, "ROLLBACK").IgnoreError();
-        }
-        for (Status& r : results) {
-          if (r.ok()) r = commit;
-        }
-      }
-    }
+    return TransactionOutcome::kFailed;
   }
+  // While only rerunnable writes have run, a failure can be undone by rolling back the whole
+  // transaction and running them again, so they need no savepoint: the batch's leading
+  // rerunnable writes run bare.
+  bool bare = bare_prefix;
+  size_t i = 0;
+  for (; i < batch.size(); ++i) {
+    bare = bare && batch[i].rerunnable;
+    if (bare) {
+      Status s = Call(batch[i].fn, access);
+      if (s.ok() && sqlite3_get_autocommit(writer_db_->raw()) == 0) continue;
+      if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
+        RunSql(*writer_db_, "ROLLBACK").IgnoreError();
+      }
+      return TransactionOutcome::kRunAgainWithSavepoints;
+    }
+    results[i] = RunOne(access, batch[i].fn);
+    if (sqlite3_get_autocommit(writer_db_->raw()) != 0) break;  // transaction is gone
+  }
+  if (i < batch.size()) {
+    // Nothing of this batch survives: fail the writes that looked fine and the ones not run.
+    Status lost = Unavailable("store transaction was rolled back; retry");
+    for (size_t j = 0; j < batch.size(); ++j) {
+      if (j > i || results[j].ok()) results[j] = lost;
+    }
+    return TransactionOutcome::kFailed;
+  }
+  Status commit = RunSql(*writer_db_, "COMMIT");
+  if (commit.ok()) return TransactionOutcome::kCommitted;
+  if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
+    RunSql(*writer_db_, "ROLLBACK").IgnoreError();
+  }
+  for (Status& r : results) {
+    if (r.ok()) r = commit;
+  }
+  return TransactionOutcome::kFailed;
+}
+
+void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
+                           std::vector<Status>& results) {
+  TransactionOutcome outcome = RunTransaction(access, batch, results, /*bare_prefix=*/true);
+  if (outcome == TransactionOutcome::kRunAgainWithSavepoints) {
+    batches_run_again_.fetch_add(1, std::memory_order_relaxed);
+    outcome = RunTransaction(access, batch, results, /*bare_prefix=*/false);
+  }
+  const bool committed = outcome == TransactionOutcome::kCommitted;
   if (!committed) failed_commits_.fetch_add(1, std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
   writes_run_.fetch_add(batch.size(), std::memory_order_relaxed);

@@ -57,6 +57,9 @@ struct SqliteStats {
   // first commit is as large as the WAL was (possible only with a WAL of a few frames) is
   // not seen.
   uint64_t wal_restarts = 0;
+  // Batches rolled back and run again with a savepoint per write, because a rerunnable write
+  // that ran without one failed (Store::SubmitRerunnableWrite).
+  uint64_t batches_run_again = 0;
 };
 
 // Thread safety: every public method may be called from any thread. WriteSync must not be
@@ -77,6 +80,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void SubmitWrite(WriteFn fn, Done done) override;
+  void SubmitRerunnableWrite(WriteFn fn, Done done) override;
   void SubmitRead(ReadFn fn) override;
   void SetCommitListener(std::function<void()> listener) override;
 
@@ -86,14 +90,19 @@ class SqliteStore final : public Store {
   struct PendingWrite {
     WriteFn fn;
     Done done;
+    bool rerunnable = false;
   };
+  enum class TransactionOutcome { kCommitted, kFailed, kRunAgainWithSavepoints };
 
   SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
               std::vector<std::unique_ptr<Db>> reader_dbs, std::unique_ptr<Db> checkpoint_db);
 
   void WriterLoop();
+  void Submit(PendingWrite write);
   void RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                 std::vector<Status>& results);
+  TransactionOutcome RunTransaction(SqliteAccess& access, std::vector<PendingWrite>& batch,
+                                    std::vector<Status>& results, bool bare_prefix);
   Status RunOne(SqliteAccess& access, const WriteFn& fn);
   void ReaderLoop(Db& db);
   void CheckpointLoop();
@@ -132,6 +141,7 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> checkpointed_frames_{0};
   std::atomic<uint64_t> wal_restarts_{0};
+  std::atomic<uint64_t> batches_run_again_{0};
   // Writer thread only (OnWalCommit, RestartWalIfLong): the WAL's frames after the last
   // commit, and the size at which to try a restart next.
   int wal_frames_ = 0;

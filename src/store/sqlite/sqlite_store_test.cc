@@ -184,6 +184,127 @@ TEST_F(SqliteStoreTest, AWriteThatThrowsFailsAloneWithInternal) {
   EXPECT_EQ(store->Stats().failed_writes, 1u);
 }
 
+// Rerunnable writes at the head of a batch run without savepoints. When one of them fails,
+// the batch is rolled back and run again with a savepoint per write: the failure undoes
+// only its own changes, every other write commits, and a write not marked rerunnable never
+// runs twice.
+TEST_F(SqliteStoreTest, AFailingRerunnableWriteIsUndoneAloneAndOthersRunOnce) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::vector<std::future<Status>> done;
+  std::vector<std::shared_ptr<std::atomic<int>>> runs;
+  std::vector<TenantId> ids;
+  // kind: 'r' rerunnable insert, 'f' rerunnable insert then error, 't' rerunnable that
+  // throws, 'p' plain (not rerunnable) insert.
+  auto submit = [&](int n, char kind, bool hold = false) {
+    auto p = std::make_shared<std::promise<Status>>();
+    done.push_back(p->get_future());
+    auto count = std::make_shared<std::atomic<int>>(0);
+    runs.push_back(count);
+    TenantRecord t = Tenant(n);
+    ids.push_back(t.id);
+    Store::WriteFn fn = [t, kind, hold, count, released](Writer& w) -> Status {
+      ++*count;
+      if (hold) released.wait();
+      PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+      if (kind == 'f') return InvalidArgument("refused after writing");
+      if (kind == 't') throw std::runtime_error("boom");
+      return OkStatus();
+    };
+    Store::Done finish = [p](Status s) { p->set_value(std::move(s)); };
+    if (kind == 'p') {
+      store->SubmitWrite(std::move(fn), std::move(finish));
+    } else {
+      store->SubmitRerunnableWrite(std::move(fn), std::move(finish));
+    }
+  };
+  submit(0, 'r', /*hold=*/true);  // holds the writer in a batch of its own
+  // Wait until the writer holds it, so the rest queue up as one batch.
+  while (runs[0]->load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string kinds = "rrfrtrpr";
+  for (size_t i = 0; i < kinds.size(); ++i) submit(1 + static_cast<int>(i), kinds[i]);
+  release.set_value();
+  std::vector<Status> results;
+  for (auto& f : done) results.push_back(f.get());
+
+  ASSERT_EQ(results.size(), 1 + kinds.size());
+  EXPECT_TRUE(results[0].ok());
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const Status& s = results[1 + i];
+    SCOPED_TRACE(std::string(1, kinds[i]) + " #" + std::to_string(i));
+    const TenantId id = ids[1 + i];
+    const bool stored =
+        store->ReadSync<TenantRecord>([&](Reader& r) { return r.GetTenant(id); }).ok();
+    if (kinds[i] == 'f') {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+      EXPECT_FALSE(stored);
+    } else if (kinds[i] == 't') {
+      EXPECT_EQ(s.code(), StatusCode::kInternal);
+      EXPECT_FALSE(stored);
+    } else {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_TRUE(stored);
+    }
+  }
+  // The writes up to the first failure ran bare, then again with savepoints; the rest, the
+  // plain write among them, ran once.
+  EXPECT_EQ(runs[1]->load(), 2);
+  EXPECT_EQ(runs[2]->load(), 2);
+  EXPECT_EQ(runs[3]->load(), 2);
+  for (size_t i = 4; i <= kinds.size(); ++i) EXPECT_EQ(runs[i]->load(), 1) << i;
+  SqliteStats stats = store->Stats();
+  EXPECT_EQ(stats.batches_run_again, 1u);
+  EXPECT_EQ(stats.failed_writes, 2u);
+  EXPECT_EQ(stats.failed_commits, 0u);
+}
+
+// A plain write ends the run of bare writes: a rerunnable write failing after it is undone
+// by its own savepoint, and nothing runs twice.
+TEST_F(SqliteStoreTest, AfterAPlainWriteEveryWriteHasItsOwnSavepoint) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> held{0};
+  std::atomic<int> plain_runs{0};
+  std::atomic<int> failing_runs{0};
+  std::future<Status> first = std::async(std::launch::async, [&] {
+    return store->WriteSync([&](Writer& w) {
+      ++held;
+      released.wait();
+      return w.InsertTenant(Tenant(20));
+    });
+  });
+  while (held.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::promise<Status> a, b, c;
+  store->SubmitRerunnableWrite([](Writer& w) { return w.InsertTenant(Tenant(21)); },
+                               [&](Status s) { a.set_value(s); });
+  store->SubmitWrite(
+      [&](Writer& w) {
+        ++plain_runs;
+        return w.InsertTenant(Tenant(22));
+      },
+      [&](Status s) { b.set_value(s); });
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) -> Status {
+        ++failing_runs;
+        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(23)));
+        return InvalidArgument("no");
+      },
+      [&](Status s) { c.set_value(s); });
+  release.set_value();
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(a.get_future().get().ok());
+  EXPECT_TRUE(b.get_future().get().ok());
+  EXPECT_EQ(c.get_future().get().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(plain_runs.load(), 1);
+  EXPECT_EQ(failing_runs.load(), 1);
+  EXPECT_EQ(store->Stats().batches_run_again, 0u);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "3");
+}
+
 TEST_F(SqliteStoreTest, DestructionRunsEveryQueuedWrite) {
   constexpr int kWrites = 200;
   std::atomic<int> ok{0};
