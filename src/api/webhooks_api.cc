@@ -434,8 +434,10 @@ class WebhookApi {
     for (const channels::InboundMessage& m : work->messages) {
       prepared->push_back(PrepareInbound(*connection, m, clock));
     }
-    // Rerunnable (Store::SubmitRerunnableWrite): it reads only its captures and the store,
-    // and resets what it reports before it writes.
+    // Rerunnable (Store::SubmitRerunnableWrite): it resets what it reports before it writes,
+    // and nothing else outside the store changes until the commit (RememberConversation and
+    // Publish come after). A second run makes fresh ids and nonces for what the rolled-back
+    // first run wrote.
     store::Store::WriteFn ingest = [connection, recorder, result, work, prepared,
                                     &clock](store::Writer& w) -> Status {
       recorder->Clear();

@@ -1,6 +1,8 @@
 // SHA-256 and HMAC-SHA256 run on OpenSSL's low-level SHA-256 functions (deprecated in
 // OpenSSL 3 but present, and the same assembly as EVP): through EVP_MAC a short HMAC cost
-// 12-13 k instructions, most of it provider dispatch and key set-up.
+// 12-13 k instructions, most of it provider dispatch and key set-up. These functions do not
+// go through OpenSSL's providers, so a FIPS provider configured for the process does not
+// cover them; AES-GCM, HKDF and HMAC-SHA1 still go through EVP.
 // Suppressing the deprecation must come before the first OpenSSL header.
 #define OPENSSL_SUPPRESS_DEPRECATED
 
@@ -52,16 +54,15 @@ const unsigned char* Bytes(std::string_view s) {
 
 constexpr size_t kSha256Block = 64;
 
-// A SHA-256 context that has hashed exactly one block and has `chain` as its state.
-SHA256_CTX ResumeAfterOneBlock(const std::array<uint32_t, 8>& chain) {
-  SHA256_CTX c;
-  SHA256_Init(&c);
-  static_assert(sizeof(c.h) == sizeof(chain));
-  std::memcpy(c.h, chain.data(), sizeof(c.h));
-  c.Nl = kSha256Block * 8;  // bits hashed so far
-  c.Nh = 0;
-  c.num = 0;
-  return c;
+// Sets `c` to a SHA-256 context that has hashed exactly one block and has `chain` as its
+// state (in place, so no copy of the key's state is left in a temporary).
+void ResumeAfterOneBlock(SHA256_CTX* c, const std::array<uint32_t, 8>& chain) {
+  SHA256_Init(c);
+  static_assert(sizeof(c->h) == sizeof(chain));
+  std::memcpy(c->h, chain.data(), sizeof(c->h));
+  c->Nl = kSha256Block * 8;  // bits hashed so far
+  c->Nh = 0;
+  c->num = 0;
 }
 
 // The chaining value after hashing one block: `key` (at most a block) XOR `pad`.
@@ -116,15 +117,17 @@ std::string HmacSha256Key::Mac(std::initializer_list<std::string_view> parts) co
 std::string HmacSha256Key::Mac(std::string_view data) const { return Mac(&data, 1); }
 
 std::string HmacSha256Key::Mac(const std::string_view* parts, size_t count) const {
-  SHA256_CTX c = ResumeAfterOneBlock(inner_);
+  SHA256_CTX c;
+  ResumeAfterOneBlock(&c, inner_);
   for (size_t i = 0; i < count; ++i) SHA256_Update(&c, parts[i].data(), parts[i].size());
   unsigned char inner_digest[kSha256Size];
   SHA256_Final(inner_digest, &c);
-  c = ResumeAfterOneBlock(outer_);
+  ResumeAfterOneBlock(&c, outer_);
   SHA256_Update(&c, inner_digest, sizeof(inner_digest));
   std::string out(kSha256Size, '\0');
   SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &c);
   OPENSSL_cleanse(&c, sizeof(c));
+  OPENSSL_cleanse(inner_digest, sizeof(inner_digest));
   return out;
 }
 

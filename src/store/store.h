@@ -512,12 +512,12 @@ class Store {
   virtual void SubmitWrite(WriteFn fn, Done done) = 0;
 
   // As SubmitWrite, for a write whose function may run more than once before it commits: it
-  // derives all it writes from the store and its captures, and at its start resets whatever
-  // it reports to its caller. The store may then run it without a savepoint of its own, and
-  // if it fails, roll back and run it (and the writes before it in the batch, all of this
-  // kind) again with savepoints, so that its error still undoes only its own changes. SQLite
-  // copies every page a savepoint's write touches into a statement journal first: about a
-  // tenth of an ingested message's work. The default treats it as any write.
+  // changes nothing outside the store, and at its start resets whatever it reports to its
+  // caller. The store may then run it without a savepoint of its own; if it fails, the store
+  // rolls the transaction back and runs it again under a savepoint (and the writes before
+  // it, all of this kind, again too), so that its error still undoes only its own changes.
+  // SQLite copies every page a savepoint's write touches into a statement journal first:
+  // about a tenth of an ingested message's work. The default treats it as any write.
   virtual void SubmitRerunnableWrite(WriteFn fn, Done done) {
     SubmitWrite(std::move(fn), std::move(done));
   }

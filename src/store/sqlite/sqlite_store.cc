@@ -272,26 +272,32 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
 SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access,
                                                             std::vector<PendingWrite>& batch,
                                                             std::vector<Status>& results,
-                                                            bool bare_prefix) {
+                                                            size_t bare_before, size_t* failed_at) {
   results.assign(batch.size(), OkStatus());
+  // A ROLLBACK that failed would have left the connection inside a transaction, and every
+  // later BEGIN would fail with it.
+  if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
+    RunSql(*writer_db_, "ROLLBACK").IgnoreError();
+  }
   Status begin = RunSql(*writer_db_, "BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Status& r : results) r = begin;
     return TransactionOutcome::kFailed;
   }
   // While only rerunnable writes have run, a failure can be undone by rolling back the whole
-  // transaction and running them again, so they need no savepoint: the batch's leading
-  // rerunnable writes run bare.
-  bool bare = bare_prefix;
+  // transaction and running them again, so they need no savepoint: the leading rerunnable
+  // writes before `bare_before` run bare.
+  bool bare = true;
   size_t i = 0;
   for (; i < batch.size(); ++i) {
-    bare = bare && batch[i].rerunnable;
+    bare = bare && i < bare_before && batch[i].rerunnable;
     if (bare) {
       Status s = Call(batch[i].fn, access);
       if (s.ok() && sqlite3_get_autocommit(writer_db_->raw()) == 0) continue;
       if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
         RunSql(*writer_db_, "ROLLBACK").IgnoreError();
       }
+      *failed_at = i;
       return TransactionOutcome::kRunAgainWithSavepoints;
     }
     results[i] = RunOne(access, batch[i].fn);
@@ -318,10 +324,18 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
 
 void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                            std::vector<Status>& results) {
-  TransactionOutcome outcome = RunTransaction(access, batch, results, /*bare_prefix=*/true);
+  size_t failed_at = 0;
+  TransactionOutcome outcome = RunTransaction(access, batch, results, batch.size(), &failed_at);
   if (outcome == TransactionOutcome::kRunAgainWithSavepoints) {
     batches_run_again_.fetch_add(1, std::memory_order_relaxed);
-    outcome = RunTransaction(access, batch, results, /*bare_prefix=*/false);
+    // The writes before the failed one succeeded and run bare again; from the failed one on,
+    // every write has its own savepoint. So a sender whose writes keep failing costs a batch
+    // one more bare run of the writes before its own. Should a bare write fail this time
+    // (it did not the first), the last run gives every write a savepoint.
+    outcome = RunTransaction(access, batch, results, failed_at, &failed_at);
+    if (outcome == TransactionOutcome::kRunAgainWithSavepoints) {
+      outcome = RunTransaction(access, batch, results, 0, &failed_at);
+    }
   }
   const bool committed = outcome == TransactionOutcome::kCommitted;
   if (!committed) failed_commits_.fetch_add(1, std::memory_order_relaxed);

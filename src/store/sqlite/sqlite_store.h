@@ -101,8 +101,12 @@ class SqliteStore final : public Store {
   void Submit(PendingWrite write);
   void RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                 std::vector<Status>& results);
+  // One transaction over `batch`. The leading rerunnable writes before index `bare_before`
+  // run without savepoints; when one of them fails, the transaction is rolled back, its index
+  // goes to *failed_at and the result is kRunAgainWithSavepoints.
   TransactionOutcome RunTransaction(SqliteAccess& access, std::vector<PendingWrite>& batch,
-                                    std::vector<Status>& results, bool bare_prefix);
+                                    std::vector<Status>& results, size_t bare_before,
+                                    size_t* failed_at);
   Status RunOne(SqliteAccess& access, const WriteFn& fn);
   void ReaderLoop(Db& db);
   void CheckpointLoop();

@@ -75,6 +75,24 @@ class SqliteStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
+  // Holds the writer inside a plain write (inserting Tenant(tenant)) until `released` is
+  // ready, so that writes submitted meanwhile queue up as one batch. Returns that write's
+  // result.
+  static std::future<Status> HoldWriter(SqliteStore& store, std::shared_future<void> released,
+                                        int tenant) {
+    auto holding = std::make_shared<std::promise<void>>();
+    std::future<void> held = holding->get_future();
+    std::future<Status> write = std::async(std::launch::async, [&store, holding, released, tenant] {
+      return store.WriteSync([&](Writer& w) {
+        holding->set_value();
+        released.wait();
+        return w.InsertTenant(Tenant(tenant));
+      });
+    });
+    held.wait();
+    return write;
+  }
+
   std::string dir_;
   std::string path_;
 };
@@ -248,8 +266,8 @@ TEST_F(SqliteStoreTest, AFailingRerunnableWriteIsUndoneAloneAndOthersRunOnce) {
       EXPECT_TRUE(stored);
     }
   }
-  // The writes up to the first failure ran bare, then again with savepoints; the rest, the
-  // plain write among them, ran once.
+  // The writes up to the first failure ran twice (bare, then those before it bare again and
+  // it with a savepoint); the rest, the plain write among them, ran once.
   EXPECT_EQ(runs[1]->load(), 2);
   EXPECT_EQ(runs[2]->load(), 2);
   EXPECT_EQ(runs[3]->load(), 2);
@@ -267,17 +285,9 @@ TEST_F(SqliteStoreTest, AfterAPlainWriteEveryWriteHasItsOwnSavepoint) {
   ASSERT_NE(store, nullptr);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> held{0};
   std::atomic<int> plain_runs{0};
   std::atomic<int> failing_runs{0};
-  std::future<Status> first = std::async(std::launch::async, [&] {
-    return store->WriteSync([&](Writer& w) {
-      ++held;
-      released.wait();
-      return w.InsertTenant(Tenant(20));
-    });
-  });
-  while (held.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::future<Status> first = HoldWriter(*store, released, 20);
   std::promise<Status> a, b, c;
   store->SubmitRerunnableWrite([](Writer& w) { return w.InsertTenant(Tenant(21)); },
                                [&](Status s) { a.set_value(s); });
@@ -303,6 +313,48 @@ TEST_F(SqliteStoreTest, AfterAPlainWriteEveryWriteHasItsOwnSavepoint) {
   EXPECT_EQ(failing_runs.load(), 1);
   EXPECT_EQ(store->Stats().batches_run_again, 0u);
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "3");
+}
+
+// A bare write that succeeded the first time and fails when run again: the batch's last run
+// gives every write a savepoint, and each failure is still its own.
+TEST_F(SqliteStoreTest, ABareWriteFailingOnlyWhenRunAgainLeadsToSavepointsForAll) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> flaky_runs{0}, failing_runs{0}, plain_runs{0};
+  std::future<Status> first = HoldWriter(*store, released, 30);
+  std::promise<Status> a, b, c;
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) -> Status {
+        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(31)));
+        if (++flaky_runs >= 2) return FailedPrecondition("changed its mind");
+        return OkStatus();
+      },
+      [&](Status s) { a.set_value(s); });
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) -> Status {
+        ++failing_runs;
+        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(32)));
+        return InvalidArgument("no");
+      },
+      [&](Status s) { b.set_value(s); });
+  store->SubmitWrite(
+      [&](Writer& w) {
+        ++plain_runs;
+        return w.InsertTenant(Tenant(33));
+      },
+      [&](Status s) { c.set_value(s); });
+  release.set_value();
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_EQ(a.get_future().get().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(b.get_future().get().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(c.get_future().get().ok());
+  EXPECT_EQ(flaky_runs.load(), 3);    // bare, bare again (fails), with a savepoint
+  EXPECT_EQ(failing_runs.load(), 2);  // bare, with a savepoint
+  EXPECT_EQ(plain_runs.load(), 1);
+  EXPECT_EQ(store->Stats().batches_run_again, 1u);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "2");
 }
 
 TEST_F(SqliteStoreTest, DestructionRunsEveryQueuedWrite) {
