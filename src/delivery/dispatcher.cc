@@ -216,7 +216,10 @@ asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
       };
     }
   }
-  Status s = co_await store::Write(*deps.store, std::move(record));
+  // Each `record` only writes what it captured, so it may run twice
+  // (Store::SubmitRerunnableWrite): it then shares its batch's lack of savepoints with the
+  // inbound writes around it.
+  Status s = co_await store::WriteRerunnable(*deps.store, std::move(record));
   if (!s.ok() && s.code() != StatusCode::kNotFound) {  // kNotFound: the endpoint was deleted
     log::Error("delivery.ack_failed", {{"endpoint", cursor.endpoint.str()}});
   }
