@@ -1,10 +1,8 @@
 #include "core/clock.h"
 
-#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <limits>
 
 namespace parley {
 

@@ -46,8 +46,8 @@ struct KdfCtxFree {
 };
 
 const unsigned char* Bytes(std::string_view s) {
-  // EVP_MAC_init() treats a null key as "keep the previous key", so an empty key must
-  // still be a non-null pointer or it would silently reuse another caller's key.
+  // EVP_MAC_init() (HmacSha1) treats a null key as "keep the previous key", so an empty key
+  // must still be a non-null pointer or it would silently reuse another caller's key.
   static const unsigned char kEmpty = 0;
   return s.data() == nullptr ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
 }
