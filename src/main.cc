@@ -187,6 +187,10 @@ int Serve(const cli::ServeFlags& flags) {
   store::sqlite::SqliteOptions store_options;
   store_options.path = cfg.data_dir + "/parley.db";
   store_options.max_batch = cfg.store.max_batch;
+  store_options.rerun_writes = cfg.store.rerun_writes;
+  if (cfg.store.rerun_writes) {
+    log::Warn("store.rerun_writes", {{"note", "testing aid: every rerunnable write runs twice"}});
+  }
   store_options.clock = &clock;
   auto store = store::sqlite::SqliteStore::Open(store_options);
   if (!store.ok()) return Fail("cannot open the store: " + store.status().message());

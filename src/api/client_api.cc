@@ -351,7 +351,7 @@ class ClientApi {
       result->response_json = std::move(message_json);
       return OkStatus();
     };
-    Status s = co_await store::Write(*app_.store, std::move(send_message));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(send_message));
     if (s.code() == StatusCode::kAlreadyExists && !key_hash.empty()) {
       // A concurrent request with the same key won the race: answer what it answered.
       auto replay = co_await Replay(tenant, key_hash, request_hash);
@@ -408,7 +408,7 @@ class ClientApi {
                                  EndReason::kClient};
       return recorder->Record(w, tenant, data, cv).status();
     };
-    Status s = co_await store::Write(*app_.store, std::move(end_conversation));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(end_conversation));
     if (!s.ok()) co_return http::ErrorResponse(s);
     recorder->Publish(*app_.bus);
     co_return Json(200, ConversationJson(*ended));

@@ -167,7 +167,7 @@ class SignalApi {
       data.at = now;
       return recorder->Record(w, tenant, data, conv.id).status();
     };
-    Status s = co_await store::Write(*app_.store, std::move(mark));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(mark));
     if (!s.ok()) co_return http::ErrorResponse(s);
     recorder->Publish(*app_.bus);
     auto executor = co_await boost::asio::this_coro::executor;

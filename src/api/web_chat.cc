@@ -321,7 +321,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       if (s.code() == StatusCode::kFailedPrecondition) return OkStatus();
       return s;
     };
-    parley::Status s = co_await store::Write(*chat.app_.store, std::move(write));
+    parley::Status s = co_await store::WriteRerunnable(*chat.app_.store, std::move(write));
     if (!s.ok()) Send(ErrorFrame("unavailable", "could not store the chat context; retry"));
   }
 
@@ -373,7 +373,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
           *outcome, StoreInbound(w, *c, *recorder, *inbound, clock, pending.get(), prepared.get()));
       return OkStatus();
     };
-    parley::Status s = co_await store::Write(*chat.app_.store, std::move(store_message));
+    parley::Status s = co_await store::WriteRerunnable(*chat.app_.store, std::move(store_message));
     if (!s.ok()) {
       bool caller = s.code() == StatusCode::kInvalidArgument;
       Send(ErrorFrame(caller ? "invalid_content" : "unavailable",
@@ -443,7 +443,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       }
       return ApplyStatus(w, *c, *recorder, st, clock, store::Direction::kOutbound).status();
     };
-    parley::Status s = co_await store::Write(*chat.app_.store, std::move(apply));
+    parley::Status s = co_await store::WriteRerunnable(*chat.app_.store, std::move(apply));
     if (s.code() == StatusCode::kNotFound) {
       Send(ErrorFrame("malformed", s.message(), id->str()));
     } else if (!s.ok()) {
@@ -470,7 +470,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
                    cv)
           .status();
     };
-    parley::Status s = co_await store::Write(*chat.app_.store, std::move(end));
+    parley::Status s = co_await store::WriteRerunnable(*chat.app_.store, std::move(end));
     if (s.code() == StatusCode::kFailedPrecondition) co_return;  // ended already; `ended` follows
     if (!s.ok()) {
       Send(ErrorFrame("unavailable", "could not end the conversation; retry"));

@@ -240,7 +240,7 @@ class WebhookApi {
     store::Store::WriteFn keep = [row](store::Writer& w) {
       return w.InsertInboundRetry(row).status();
     };
-    Status s = co_await store::Write(*app_.store, std::move(keep));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(keep));
     media_->Inc({ctx.kind, s.ok() ? "deferred" : "retry"});
     log::Log(s.ok() ? log::Level::kInfo : log::Level::kError, "webhook.deferred",
              {{"connection", ctx.id.str()},
@@ -299,7 +299,7 @@ class WebhookApi {
                                     next, done](store::Writer& w) {
       return done ? w.DeleteInboundRetry(seq) : w.RescheduleInboundRetry(seq, attempts, next);
     };
-    Status s = co_await store::Write(*app_.store, std::move(update));
+    Status s = co_await store::WriteRerunnable(*app_.store, std::move(update));
     if (!s.ok()) log::Error("webhook.retry_update_failed", {{"code", StatusCodeName(s.code())}});
   }
 

@@ -69,6 +69,9 @@ struct SecurityConfig {
 struct StoreConfig {
   std::string url = "sqlite";  // only "sqlite" for now
   int max_batch = 256;         // 1..10000 writes per group-commit transaction
+  // A testing aid (SqliteOptions::rerun_writes): runs every rerunnable write twice. Doubles
+  // the writer's work; never for production.
+  bool rerun_writes = false;
 };
 
 // [delivery]

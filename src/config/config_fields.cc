@@ -339,6 +339,8 @@ std::vector<FieldSpec> BuildFields() {
       "store.url", CheckStoreUrl, [](auto& c) -> auto& { return c.store.url; }));
   f.push_back(IntField(
       "store.max_batch", 1, 10000, [](auto& c) -> auto& { return c.store.max_batch; }));
+  f.push_back(BoolField(
+      "store.rerun_writes", [](auto& c) -> auto& { return c.store.rerun_writes; }));
 
   f.push_back(IntField(
       "delivery.max_retry_age_s", 1, 604800,

@@ -297,7 +297,7 @@ asio::awaitable<Result<StoredAttachment>> Attachments::Upload(UploadRequest requ
   rec.created_at = now;
   rec.expires_at = now + options_.ttl;
   store::Store::WriteFn insert = [rec](store::Writer& w) { return w.InsertAttachment(rec); };
-  if (Status s = co_await store::Write(store_, std::move(insert)); !s.ok()) {
+  if (Status s = co_await store::WriteRerunnable(store_, std::move(insert)); !s.ok()) {
     Status ignored = co_await blobs_.Delete(tenant, name);
     (void)ignored;
     co_return s;
@@ -438,7 +438,7 @@ asio::awaitable<Status> Attachments::Delete(const store::AttachmentRecord& recor
     Status s = w.DeleteAttachment(tenant, id);
     return s.code() == StatusCode::kNotFound ? OkStatus() : s;
   };
-  co_return co_await store::Write(store_, std::move(remove));
+  co_return co_await store::WriteRerunnable(store_, std::move(remove));
 }
 
 asio::awaitable<Result<int>> Attachments::SweepExpired(int limit) {

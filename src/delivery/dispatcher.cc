@@ -241,7 +241,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   if (!key.ok()) {
     // The tenant is gone (crypto-shredded): its deliveries can never be opened again.
     store::Store::WriteFn delete_outbox = [seqs](store::Writer& w) { return w.DeleteOutbox(seqs); };
-    co_await store::Write(*deps.store, std::move(delete_outbox));
+    co_await store::WriteRerunnable(*deps.store, std::move(delete_outbox));
     finish();
     co_return;
   }
@@ -278,7 +278,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   if (loaded->endpoint_gone || !loaded->orphaned.empty()) {
     std::vector<int64_t> drop = loaded->endpoint_gone ? seqs : loaded->orphaned;
     store::Store::WriteFn delete_outbox = [drop](store::Writer& w) { return w.DeleteOutbox(drop); };
-    co_await store::Write(*deps.store, std::move(delete_outbox));
+    co_await store::WriteRerunnable(*deps.store, std::move(delete_outbox));
     if (loaded->endpoint_gone || loaded->present.empty()) {
       finish();
       co_return;
@@ -299,7 +299,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
     store::Store::WriteFn delete_outbox = [present_seqs](store::Writer& w) {
       return w.DeleteOutbox(present_seqs);
     };
-    Status s = co_await store::Write(*deps.store, std::move(delete_outbox));
+    Status s = co_await store::WriteRerunnable(*deps.store, std::move(delete_outbox));
     if (!s.ok()) log::Error("delivery.ack_failed", {{"endpoint", target}});
     finish();
     co_return;
@@ -320,7 +320,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   store::Store::WriteFn retry_or_bury = [present, now, options, error, delays](store::Writer& w) {
     return RetryOrBury(w, present, now, options, error, delays, nullptr);
   };
-  Status s = co_await store::Write(*deps.store, std::move(retry_or_bury));
+  Status s = co_await store::WriteRerunnable(*deps.store, std::move(retry_or_bury));
   if (!s.ok()) log::Error("delivery.reschedule_failed", {{"endpoint", target}});
   finish();
 }

@@ -79,7 +79,7 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
 
   auto key = co_await deps.keys->Get(tenant);
   if (!key.ok()) {
-    co_await store::Write(*deps.store, std::move(drop));
+    co_await store::WriteRerunnable(*deps.store, std::move(drop));
     finish();
     co_return;
   }
@@ -96,9 +96,8 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
   auto loaded = co_await store::Read<SendLoad>(*deps.store, std::move(load_send));
   if (!loaded.ok()) {
     if (loaded.status().code() == StatusCode::kNotFound) {
-      co_await store::Write(
-          *deps.store,
-          std::move(drop));  // the message, customer or connection was deleted meanwhile
+      // The message, customer or connection was deleted meanwhile.
+      co_await store::WriteRerunnable(*deps.store, std::move(drop));
     } else {
       log::Warn("send.load_failed", {{"message", row.ref_id}});
     }
@@ -201,7 +200,7 @@ asio::awaitable<void> SendToChannel(std::shared_ptr<Dispatcher::Shared> sh,
     return ApplyPendingStatuses(w, *recorder, *data_key, tenant, connection_id, provider_index,
                                 message_id, conversation, now);
   };
-  Status s = co_await store::Write(*deps.store, std::move(record_outcome));
+  Status s = co_await store::WriteRerunnable(*deps.store, std::move(record_outcome));
   if (s.ok()) {
     recorder->Publish(*deps.bus);
   } else {

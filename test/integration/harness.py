@@ -201,6 +201,9 @@ class Parley:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         if self.admin_token is not None:
             env["PARLEY_ADMIN_TOKEN"] = self.admin_token
+        # Every rerunnable write runs twice (rolled back once), so that one not safe to run
+        # again shows in every test (docs/architecture.md).
+        env["PARLEY_STORE__RERUN_WRITES"] = "true"
         env.update(self.extra_env)
         log_path = os.path.join(self.workdir, "parley-%d.log" % (len(self.log_paths) + 1))
         self.log_paths.append(log_path)

@@ -272,7 +272,8 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
 SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access,
                                                             std::vector<PendingWrite>& batch,
                                                             std::vector<Status>& results,
-                                                            size_t bare_before, size_t* failed_at) {
+                                                            size_t bare_before, size_t* failed_at,
+                                                            bool rehearse) {
   results.assign(batch.size(), OkStatus());
   // A ROLLBACK that failed would have left the connection inside a transaction, and every
   // later BEGIN would fail with it.
@@ -287,19 +288,25 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
   // While only rerunnable writes have run, a failure can be undone by rolling back the whole
   // transaction and running them again, so they need no savepoint: the leading rerunnable
   // writes before `bare_before` run bare.
-  bool bare = true;
+  size_t leading = 0;
+  while (leading < std::min(bare_before, batch.size()) && batch[leading].rerunnable) ++leading;
   size_t i = 0;
-  for (; i < batch.size(); ++i) {
-    bare = bare && i < bare_before && batch[i].rerunnable;
-    if (bare) {
-      Status s = Call(batch[i].fn, access);
-      if (s.ok() && sqlite3_get_autocommit(writer_db_->raw()) == 0) continue;
-      if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
-        RunSql(*writer_db_, "ROLLBACK").IgnoreError();
-      }
-      *failed_at = i;
-      return TransactionOutcome::kRunAgainWithSavepoints;
+  for (; i < leading; ++i) {
+    Status s = Call(batch[i].fn, access);
+    if (s.ok() && sqlite3_get_autocommit(writer_db_->raw()) == 0) continue;
+    if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
+      RunSql(*writer_db_, "ROLLBACK").IgnoreError();
     }
+    *failed_at = i;
+    return TransactionOutcome::kRunAgainWithSavepoints;
+  }
+  if (rehearse && leading > 0) {
+    // SqliteOptions::rerun_writes: as if the write after the leading ones had failed.
+    RunSql(*writer_db_, "ROLLBACK").IgnoreError();
+    *failed_at = leading;
+    return TransactionOutcome::kRunAgainWithSavepoints;
+  }
+  for (; i < batch.size(); ++i) {
     results[i] = RunOne(access, batch[i].fn);
     if (sqlite3_get_autocommit(writer_db_->raw()) != 0) break;  // transaction is gone
   }
@@ -325,16 +332,17 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
 void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                            std::vector<Status>& results) {
   size_t failed_at = 0;
-  TransactionOutcome outcome = RunTransaction(access, batch, results, batch.size(), &failed_at);
+  TransactionOutcome outcome =
+      RunTransaction(access, batch, results, batch.size(), &failed_at, options_.rerun_writes);
   if (outcome == TransactionOutcome::kRunAgainWithSavepoints) {
     batches_run_again_.fetch_add(1, std::memory_order_relaxed);
     // The writes before the failed one succeeded and run bare again; from the failed one on,
     // every write has its own savepoint. So a sender whose writes keep failing costs a batch
     // one more bare run of the writes before its own. Should a bare write fail this time
     // (it did not the first), the last run gives every write a savepoint.
-    outcome = RunTransaction(access, batch, results, failed_at, &failed_at);
+    outcome = RunTransaction(access, batch, results, failed_at, &failed_at, false);
     if (outcome == TransactionOutcome::kRunAgainWithSavepoints) {
-      outcome = RunTransaction(access, batch, results, 0, &failed_at);
+      outcome = RunTransaction(access, batch, results, 0, &failed_at, false);
     }
   }
   const bool committed = outcome == TransactionOutcome::kCommitted;

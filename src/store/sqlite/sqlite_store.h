@@ -40,6 +40,11 @@ struct SqliteOptions {
   // from its start, so a store under constant load reuses the WAL's blocks instead of
   // growing it (64..1000000).
   int wal_restart_frames = 4096;
+  // A testing aid: every batch that begins with rerunnable writes runs them twice, the first
+  // run rolled back as if a later write had failed (Store::SubmitRerunnableWrite). A write
+  // submitted as rerunnable that is not safe to run again then misbehaves in every test, not
+  // only when a batch fails. Doubles the writer's work: never for production.
+  bool rerun_writes = false;
 };
 
 // Counters since Open, for tests and metrics.
@@ -58,7 +63,7 @@ struct SqliteStats {
   // not seen.
   uint64_t wal_restarts = 0;
   // Batches rolled back and run again with a savepoint per write, because a rerunnable write
-  // that ran without one failed (Store::SubmitRerunnableWrite).
+  // that ran without one failed (Store::SubmitRerunnableWrite), or SqliteOptions::rerun_writes.
   uint64_t batches_run_again = 0;
 };
 
@@ -103,10 +108,11 @@ class SqliteStore final : public Store {
                 std::vector<Status>& results);
   // One transaction over `batch`. The leading rerunnable writes before index `bare_before`
   // run without savepoints; when one of them fails, the transaction is rolled back, its index
-  // goes to *failed_at and the result is kRunAgainWithSavepoints.
+  // goes to *failed_at and the result is kRunAgainWithSavepoints. With `rehearse`, the same
+  // happens after the last of them succeeded (SqliteOptions::rerun_writes).
   TransactionOutcome RunTransaction(SqliteAccess& access, std::vector<PendingWrite>& batch,
                                     std::vector<Status>& results, size_t bare_before,
-                                    size_t* failed_at);
+                                    size_t* failed_at, bool rehearse);
   Status RunOne(SqliteAccess& access, const WriteFn& fn);
   void ReaderLoop(Db& db);
   void CheckpointLoop();

@@ -357,6 +357,48 @@ TEST_F(SqliteStoreTest, ABareWriteFailingOnlyWhenRunAgainLeadsToSavepointsForAll
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "2");
 }
 
+// The testing aid: a batch's leading rerunnable writes run twice, the first run rolled back;
+// a plain write and every write after it run once, and everything commits once.
+TEST_F(SqliteStoreTest, RerunWritesRunsTheLeadingRerunnableWritesTwice) {
+  SqliteOptions options;
+  options.rerun_writes = true;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> leading_runs{0}, plain_runs{0}, trailing_runs{0};
+  std::future<Status> first = HoldWriter(*store, released, 40);
+  std::promise<Status> a, b, c, d;
+  for (int n : {41, 42}) {
+    store->SubmitRerunnableWrite(
+        [&, n](Writer& w) {
+          ++leading_runs;
+          return w.InsertTenant(Tenant(n));
+        },
+        [&, n](Status s) { (n == 41 ? a : b).set_value(s); });
+  }
+  store->SubmitWrite(
+      [&](Writer& w) {
+        ++plain_runs;
+        return w.InsertTenant(Tenant(43));
+      },
+      [&](Status s) { c.set_value(s); });
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) {
+        ++trailing_runs;
+        return w.InsertTenant(Tenant(44));
+      },
+      [&](Status s) { d.set_value(s); });
+  release.set_value();
+  EXPECT_TRUE(first.get().ok());
+  for (auto* p : {&a, &b, &c, &d}) EXPECT_TRUE(p->get_future().get().ok());
+  EXPECT_EQ(leading_runs.load(), 4);  // two writes, twice each
+  EXPECT_EQ(plain_runs.load(), 1);
+  EXPECT_EQ(trailing_runs.load(), 1);  // after a plain write: with a savepoint, once
+  EXPECT_EQ(store->Stats().batches_run_again, 1u);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "5");
+}
+
 TEST_F(SqliteStoreTest, DestructionRunsEveryQueuedWrite) {
   constexpr int kWrites = 200;
   std::atomic<int> ok{0};
