@@ -127,10 +127,20 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     std::string_view type = type_it->value().get_string();
     const json::object& data = data_it->value().get_object();
     if (type == "message.created") {
-      std::string linked = json::serialize(data);
-      if (chat.app_.attachments) {
-        linked = chat.app_.attachments->AddLinks(key(), std::move(linked), now());
+      if (const json::value* id = data.if_contains("id"); id && id->is_string()) {
+        // This socket's own message: its ack carried it already.
+        if (acked_here.erase(std::string(id->get_string())) > 0) return {};
       }
+      const json::value* content = data.if_contains("content");
+      const json::value* content_type =
+          content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
+      if (!chat.app_.attachments || !content_type || *content_type != "media") {
+        json::object view = MessageView(data);
+        RememberOwn(view);
+        return json::serialize(json::object{{"type", "message"}, {"message", std::move(view)}});
+      }
+      // Media: its attachments get links minted now.
+      std::string linked = chat.app_.attachments->AddLinks(key(), json::serialize(data), now());
       auto message = ParseBoundedJson(linked);
       if (!message.ok() || !message->is_object()) return {};
       json::object view = MessageView(message->get_object());
@@ -398,6 +408,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       if (parsed.ok() && parsed->is_object()) {
         json::object view = MessageView(parsed->get_object(), "sent");
         RememberOwn(view);
+        if (acked_here.size() < kMaxOwnMessages) acked_here.insert(outcome->message.str());
         ack["message"] = std::move(view);
       }
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
@@ -405,7 +416,8 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       ack["message"] = json::object{{"id", outcome->message.str()}};
       ack["duplicate"] = true;
     }
-    // The ack goes first: the message's own event follows it to this socket.
+    // The message's own event reaches the visitor's other tabs, not this socket: the ack
+    // carries the message here.
     Send(json::serialize(ack));
     recorder->Publish(*chat.app_.bus);
   }
@@ -531,6 +543,8 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   CustomerId customer;
   InboundEphemeral ephemeral;                    // this visit's context, cookies and private data
   std::unordered_set<std::string> own_messages;  // see RememberOwn
+  // Messages this socket sent and acked, until their own event comes by (Render skips it).
+  std::unordered_set<std::string> acked_here;
 
   asio::steady_timer timer;  // the writer's wake-up
   std::mutex mu;

@@ -402,15 +402,26 @@ TEST_F(WebChatTest, EventsReachOnlyTheirConversationAndTheEndClosesIt) {
   auto bob = Open();
   alice->Push(R"({"type":"hello"})");
   bob->Push(R"({"type":"hello"})");
-  ASSERT_EQ(alice->Next()["type"], "welcome");
+  json::object alice_welcome = alice->Next();
+  ASSERT_EQ(alice_welcome["type"], "welcome");
   ASSERT_EQ(bob->Next()["type"], "welcome");
   alice->Push(Text("a1", "alice here"));
   bob->Push(Text("b1", "bob here"));
   json::object alice_ack = alice->NextOf("ack");
   json::object bob_ack = bob->NextOf("ack");
-  // Each sees only their own message (the echo of it), never the other's.
-  EXPECT_EQ(alice->NextOf("message")["message"].at("content").at("text"), "alice here");
-  EXPECT_EQ(bob->NextOf("message")["message"].at("content").at("text"), "bob here");
+  // The sending socket gets its message in the ack only: no `message` frame follows it.
+  alice->Push(R"({"type":"ping"})");
+  EXPECT_EQ(alice->Next()["type"], "pong");
+  // Alice's other tab sees her next message; Bob sees nothing of hers.
+  auto alice_tab = Open();
+  alice_tab->Push(
+      json::serialize(json::object{{"type", "hello"}, {"session", alice_welcome["session"]}}));
+  ASSERT_EQ(alice_tab->Next()["type"], "welcome");
+  alice->Push(Text("a1b", "alice again"));
+  EXPECT_EQ(alice->NextOf("ack")["message"].at("content").at("text"), "alice again");
+  EXPECT_EQ(alice_tab->NextOf("message")["message"].at("content").at("text"), "alice again");
+  alice->Push(R"({"type":"ping"})");
+  EXPECT_EQ(alice->Next()["type"], "pong");
   // A read receipt for a message of another conversation is refused.
   bob->Push(
       json::serialize(json::object{{"type", "read"}, {"message", alice_ack["message"].at("id")}}));
