@@ -175,6 +175,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       if (conversation) chat.Unindex(*conversation, this);
       conversation.reset();
       own_messages.clear();
+      acked_here.clear();
       return json::serialize(
           json::object{{"type", "ended"},
                        {"reason", reason != data.end() ? reason->value() : json::value("system")}});

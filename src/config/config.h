@@ -69,8 +69,8 @@ struct SecurityConfig {
 struct StoreConfig {
   std::string url = "sqlite";  // only "sqlite" for now
   int max_batch = 256;         // 1..10000 writes per group-commit transaction
-  // A testing aid (SqliteOptions::rerun_writes): runs every rerunnable write twice. Doubles
-  // the writer's work; never for production.
+  // A testing aid (SqliteOptions::rerun_writes): runs each batch's leading rerunnable writes
+  // twice. Doubles the writer's work; never for production.
   bool rerun_writes = false;
 };
 

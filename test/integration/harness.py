@@ -201,8 +201,8 @@ class Parley:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         if self.admin_token is not None:
             env["PARLEY_ADMIN_TOKEN"] = self.admin_token
-        # Every rerunnable write runs twice (rolled back once), so that one not safe to run
-        # again shows in every test (docs/architecture.md).
+        # Each batch's leading rerunnable writes run twice (the first run rolled back), so that
+        # one not safe to run again can show in any test (docs/architecture.md).
         env["PARLEY_STORE__RERUN_WRITES"] = "true"
         env.update(self.extra_env)
         log_path = os.path.join(self.workdir, "parley-%d.log" % (len(self.log_paths) + 1))
@@ -218,6 +218,10 @@ class Parley:
             port = self._find_listening_port(log_path)
             if port:
                 self.port = port
+                if env.get("PARLEY_STORE__RERUN_WRITES") == "true":
+                    with open(log_path, "rb") as f:
+                        if b'"event":"store.rerun_writes"' not in f.read():
+                            raise HarnessError("parley did not turn on [store] rerun_writes")
                 return self
             if self.proc.poll() is not None:
                 raise HarnessError("parley exited with %s before listening; log:\n%s" %

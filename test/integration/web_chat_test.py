@@ -121,11 +121,21 @@ class WebChatTest(harness.ParleyTestCase):
         ws.send_text(json.dumps({"type": "message", "client_id": "m1",
                                  "content": {"type": "text", "text": "Do you have size 44?"}}))
         ack = self.frame(ws, "ack")
+        # A second tab of the visit: it gets the visitor's messages as `message` frames.
+        tab = self.widget()
+        tab.send_text(json.dumps({"type": "hello", "session": session,
+                                  "cookies": {"plan": "gold", "other": "x"},
+                                  "page": "https://shop.example/shoes"}))
+        self.frame(tab, "welcome")
         ws.send_text(json.dumps({"type": "message", "client_id": "m2",
                                  "content": {"type": "media", "kind": "image",
                                              "attachments": [{"id": attachment}]}}))
         media_ack = self.frame(ws, "ack")
         self.assertIn("signature=", media_ack["message"]["content"]["attachments"][0]["url"])
+        in_tab = self.frame(tab, "message")["message"]
+        self.assertEqual(in_tab["id"], media_ack["message"]["id"])
+        self.assertIn("signature=", in_tab["content"]["attachments"][0]["url"])
+        tab.close()
         created = self.event(stream, harness.created_for(ack["message"]["id"]))
         conversation = created["data"]["conversation"]
         self.assertEqual(created["data"]["channel"]["kind"], "web")

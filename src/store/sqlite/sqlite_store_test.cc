@@ -399,6 +399,69 @@ TEST_F(SqliteStoreTest, RerunWritesRunsTheLeadingRerunnableWritesTwice) {
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "5");
 }
 
+// With the testing aid, a batch that begins with a plain write is not run again, and a
+// leading rerunnable write that fails is still undone alone.
+TEST_F(SqliteStoreTest, RerunWritesLeavesPlainWritesAloneAndFailuresTheirOwn) {
+  SqliteOptions options;
+  options.rerun_writes = true;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  {
+    // A batch that begins with a plain write: nothing in it runs twice.
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<int> plain_runs{0}, rerunnable_runs{0};
+    std::future<Status> first = HoldWriter(*store, released, 50);
+    std::promise<Status> a, b;
+    store->SubmitWrite(
+        [&](Writer& w) {
+          ++plain_runs;
+          return w.InsertTenant(Tenant(51));
+        },
+        [&](Status s) { a.set_value(s); });
+    store->SubmitRerunnableWrite(
+        [&](Writer& w) {
+          ++rerunnable_runs;
+          return w.InsertTenant(Tenant(52));
+        },
+        [&](Status s) { b.set_value(s); });
+    release.set_value();
+    EXPECT_TRUE(first.get().ok());
+    EXPECT_TRUE(a.get_future().get().ok());
+    EXPECT_TRUE(b.get_future().get().ok());
+    EXPECT_EQ(plain_runs.load(), 1);
+    EXPECT_EQ(rerunnable_runs.load(), 1);
+    EXPECT_EQ(store->Stats().batches_run_again, 0u);
+  }
+  // A good rerunnable write, then one that fails after writing: the failure is its own.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> good_runs{0}, failing_runs{0};
+  std::future<Status> first = HoldWriter(*store, released, 53);
+  std::promise<Status> a, b;
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) {
+        ++good_runs;
+        return w.InsertTenant(Tenant(54));
+      },
+      [&](Status s) { a.set_value(s); });
+  store->SubmitRerunnableWrite(
+      [&](Writer& w) -> Status {
+        ++failing_runs;
+        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(55)));
+        return InvalidArgument("no");
+      },
+      [&](Status s) { b.set_value(s); });
+  release.set_value();
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(a.get_future().get().ok());
+  EXPECT_EQ(b.get_future().get().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(good_runs.load(), 2);     // bare, then bare again before the failed write
+  EXPECT_EQ(failing_runs.load(), 2);  // bare, then with its savepoint
+  EXPECT_EQ(store->Stats().batches_run_again, 1u);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "5");
+}
+
 TEST_F(SqliteStoreTest, DestructionRunsEveryQueuedWrite) {
   constexpr int kWrites = 200;
   std::atomic<int> ok{0};
