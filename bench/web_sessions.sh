@@ -24,6 +24,8 @@
 #   BUILD_DIR    where to find or build the binaries (default ./build)
 #   PARLEY       the parley binary (default $BUILD_DIR/src/parley)
 #   GENERATOR    the load generator (default $BUILD_DIR/bench/web_sessions_bench)
+#   START_TIMEOUT  seconds to wait for `parley serve` to listen (default 10; more when PARLEY
+#                is a wrapper that runs it under valgrind)
 #   KEEP_TMP=1   keep the temp directory (configs, logs, databases, generator outputs)
 #
 # Exits 1 if a level could not run (open-file limit), the server died, or the generator
@@ -45,6 +47,7 @@ IO_THREADS=${IO_THREADS:-2}
 LOG_LEVEL=${LOG_LEVEL:-info}
 NOFILE=${NOFILE:-200000}
 SETTLE=${SETTLE:-2}
+START_TIMEOUT=${START_TIMEOUT:-10}
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 KEEP_TMP=${KEEP_TMP:-0}
 ORIGIN=http://bench.local
@@ -66,6 +69,7 @@ is_int "$HTTP_CONNS" 1 256 || die "HTTP_CONNS must be 1..256 (got '$HTTP_CONNS')
 is_int "$IO_THREADS" 1 64 || die "IO_THREADS must be 1..64 (got '$IO_THREADS')"
 is_int "$NOFILE" 1024 1048576 || die "NOFILE must be 1024..1048576 (got '$NOFILE')"
 is_int "$SETTLE" 0 600 || die "SETTLE must be 0..600 seconds (got '$SETTLE')"
+is_int "$START_TIMEOUT" 1 600 || die "START_TIMEOUT must be 1..600 seconds (got '$START_TIMEOUT')"
 [[ $LOG_LEVEL =~ ^(trace|debug|info|warn|error|off)$ ]] || die "LOG_LEVEL: trace..off"
 for n in "${levels[@]}"; do
   ((ACTIVE <= n)) || die "ACTIVE ($ACTIVE) must not exceed a SESSIONS level ($n)"
@@ -215,7 +219,7 @@ EOF
   "$tmp/parley" serve --config "$run/parley.toml" --listen 127.0.0.1:0 >"$run/parley.log" 2>&1 &
   parley_pid=$!
   port=""
-  for _ in $(seq 100); do
+  for _ in $(seq $((START_TIMEOUT * 10))); do
     port=$(sed -n 's/.*"event":"server.listening".*"port":\([0-9]*\).*/\1/p' "$run/parley.log" | head -n1)
     [[ -n $port ]] && break
     kill -0 "$parley_pid" 2>/dev/null || { cat "$run/parley.log" >&2; die "parley exited"; }

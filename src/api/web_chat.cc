@@ -115,6 +115,8 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   // An event of this session's conversation as a widget frame; "" when the widget has no
   // use for it.
   std::string Render(const bus::BusEvent& e) {
+    // This socket's own message: its ack carried it already.
+    if (!acked_here.empty() && acked_here.erase(e.id.str()) > 0) return {};
     auto parsed = ParseBoundedJson(e.json);
     if (!parsed.ok() || !parsed->is_object()) return {};
     const json::object& event = parsed->get_object();
@@ -127,10 +129,6 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     std::string_view type = type_it->value().get_string();
     const json::object& data = data_it->value().get_object();
     if (type == "message.created") {
-      if (const json::value* id = data.if_contains("id"); id && id->is_string()) {
-        // This socket's own message: its ack carried it already.
-        if (acked_here.erase(std::string(id->get_string())) > 0) return {};
-      }
       const json::value* content = data.if_contains("content");
       const json::value* content_type =
           content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
@@ -409,7 +407,9 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       if (parsed.ok() && parsed->is_object()) {
         json::object view = MessageView(parsed->get_object(), "sent");
         RememberOwn(view);
-        if (acked_here.size() < kMaxOwnMessages) acked_here.insert(outcome->message.str());
+        if (acked_here.size() < kMaxOwnMessages) {
+          acked_here.insert(delivery::MessageCreatedEventId(outcome->message).str());
+        }
         ack["message"] = std::move(view);
       }
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
@@ -544,7 +544,8 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   CustomerId customer;
   InboundEphemeral ephemeral;                    // this visit's context, cookies and private data
   std::unordered_set<std::string> own_messages;  // see RememberOwn
-  // Messages this socket sent and acked, until their own event comes by (Render skips it).
+  // The message.created events of the messages this socket sent and acked, until they come
+  // by: Render skips them unparsed.
   std::unordered_set<std::string> acked_here;
 
   asio::steady_timer timer;  // the writer's wake-up
