@@ -49,6 +49,20 @@ class IdempotencyTest(harness.ParleyTestCase):
         self.assertEqual([p.json["id"] for p in posts], [first.json["id"]],
                          "one POST at the custom channel")
 
+    def test_a_later_send_with_a_key_is_answered_the_same_again(self):
+        # Not the conversation's first send: its stored answer is replayed all the same.
+        cv = self.new_conversation("idem-later")
+        self.assertEqual(self.send(cv, "first").status, 202)
+        later = self.send(cv, "later, once", key="key-later")
+        self.assertEqual(later.status, 202, repr(later))
+        self.assertEqual(later.json["conversation"], cv)
+        self.assertEqual(later.json["channel"]["kind"], "custom")
+        again = self.send(cv, "later, once", key="key-later")
+        self.assertEqual(again.status, 202, repr(again))
+        self.assertEqual(again.json, later.json, "replayed body is the first response")
+        posts = self.posts_to_channel(cv)
+        self.assertEqual([p.json["content"]["text"] for p in posts], ["first", "later, once"])
+
     def test_same_key_other_body_is_422(self):
         cv = self.new_conversation("idem-2")
         first = self.send(cv, "original", key="key-2")
@@ -113,8 +127,10 @@ class IdempotencyTest(harness.ParleyTestCase):
         for r in sent:
             self.assertEqual(r.status, 202, repr(r))
         for cv in conversations:
-            ids = [p.json["id"] for p in self.posts_to_channel(cv)]
-            self.assertEqual(len(ids), 4, "four messages reached the channel for %s" % cv)
+            posts = self.posts_to_channel(cv)
+            ids = [p.json["id"] for p in posts]
+            self.assertEqual(len(ids), 4, "four messages reached the channel for %s: %r" % (
+                cv, [(p.json["id"], p.json.get("content", {}).get("text")) for p in posts]))
             self.assertEqual(len(set(ids)), 4, "each sent once in %s: %r" % (cv, ids))
         statuses = self.t.webhook.events(pred=lambda e: e.get("type") == "message.status"
                                          and e["data"].get("status") == "sent")
