@@ -189,7 +189,8 @@ int Serve(const cli::ServeFlags& flags) {
   store_options.max_batch = cfg.store.max_batch;
   store_options.rerun_writes = cfg.store.rerun_writes;
   if (cfg.store.rerun_writes) {
-    log::Warn("store.rerun_writes", {{"note", "testing aid: each batch's leading rerunnable writes run twice"}});
+    log::Warn("store.rerun_writes",
+              {{"note", "testing aid: each batch's leading rerunnable writes run twice"}});
   }
   store_options.clock = &clock;
   auto store = store::sqlite::SqliteStore::Open(store_options);
