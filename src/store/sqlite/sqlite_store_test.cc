@@ -93,6 +93,26 @@ class SqliteStoreTest : public ::testing::Test {
     return write;
   }
 
+  // Submits a write that counts its runs in `runs`, inserts Tenant(tenant), then returns
+  // `after` (an error makes it a write that fails after writing). Returns its result.
+  static std::future<Status> SubmitCounted(SqliteStore& store, bool rerunnable, int tenant,
+                                           std::atomic<int>& runs, Status after = OkStatus()) {
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = done->get_future();
+    Store::WriteFn fn = [&runs, tenant, after](Writer& w) -> Status {
+      ++runs;
+      PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(tenant)));
+      return after;
+    };
+    Store::Done finish = [done](Status s) { done->set_value(std::move(s)); };
+    if (rerunnable) {
+      store.SubmitRerunnableWrite(std::move(fn), std::move(finish));
+    } else {
+      store.SubmitWrite(std::move(fn), std::move(finish));
+    }
+    return result;
+  }
+
   std::string dir_;
   std::string path_;
 };
@@ -285,30 +305,16 @@ TEST_F(SqliteStoreTest, AfterAPlainWriteEveryWriteHasItsOwnSavepoint) {
   ASSERT_NE(store, nullptr);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> plain_runs{0};
-  std::atomic<int> failing_runs{0};
+  std::atomic<int> leading_runs{0}, plain_runs{0}, failing_runs{0};
   std::future<Status> first = HoldWriter(*store, released, 20);
-  std::promise<Status> a, b, c;
-  store->SubmitRerunnableWrite([](Writer& w) { return w.InsertTenant(Tenant(21)); },
-                               [&](Status s) { a.set_value(s); });
-  store->SubmitWrite(
-      [&](Writer& w) {
-        ++plain_runs;
-        return w.InsertTenant(Tenant(22));
-      },
-      [&](Status s) { b.set_value(s); });
-  store->SubmitRerunnableWrite(
-      [&](Writer& w) -> Status {
-        ++failing_runs;
-        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(23)));
-        return InvalidArgument("no");
-      },
-      [&](Status s) { c.set_value(s); });
+  std::future<Status> a = SubmitCounted(*store, true, 21, leading_runs);
+  std::future<Status> b = SubmitCounted(*store, false, 22, plain_runs);
+  std::future<Status> c = SubmitCounted(*store, true, 23, failing_runs, InvalidArgument("no"));
   release.set_value();
   EXPECT_TRUE(first.get().ok());
-  EXPECT_TRUE(a.get_future().get().ok());
-  EXPECT_TRUE(b.get_future().get().ok());
-  EXPECT_EQ(c.get_future().get().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a.get().ok());
+  EXPECT_TRUE(b.get().ok());
+  EXPECT_EQ(c.get().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(plain_runs.load(), 1);
   EXPECT_EQ(failing_runs.load(), 1);
   EXPECT_EQ(store->Stats().batches_run_again, 0u);
@@ -324,7 +330,7 @@ TEST_F(SqliteStoreTest, ABareWriteFailingOnlyWhenRunAgainLeadsToSavepointsForAll
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> flaky_runs{0}, failing_runs{0}, plain_runs{0};
   std::future<Status> first = HoldWriter(*store, released, 30);
-  std::promise<Status> a, b, c;
+  std::promise<Status> a;
   store->SubmitRerunnableWrite(
       [&](Writer& w) -> Status {
         PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(31)));
@@ -332,24 +338,13 @@ TEST_F(SqliteStoreTest, ABareWriteFailingOnlyWhenRunAgainLeadsToSavepointsForAll
         return OkStatus();
       },
       [&](Status s) { a.set_value(s); });
-  store->SubmitRerunnableWrite(
-      [&](Writer& w) -> Status {
-        ++failing_runs;
-        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(32)));
-        return InvalidArgument("no");
-      },
-      [&](Status s) { b.set_value(s); });
-  store->SubmitWrite(
-      [&](Writer& w) {
-        ++plain_runs;
-        return w.InsertTenant(Tenant(33));
-      },
-      [&](Status s) { c.set_value(s); });
+  std::future<Status> b = SubmitCounted(*store, true, 32, failing_runs, InvalidArgument("no"));
+  std::future<Status> c = SubmitCounted(*store, false, 33, plain_runs);
   release.set_value();
   EXPECT_TRUE(first.get().ok());
   EXPECT_EQ(a.get_future().get().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(b.get_future().get().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(c.get_future().get().ok());
+  EXPECT_EQ(b.get().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(c.get().ok());
   EXPECT_EQ(flaky_runs.load(), 3);    // bare, bare again (fails), with a savepoint
   EXPECT_EQ(failing_runs.load(), 2);  // bare, with a savepoint
   EXPECT_EQ(plain_runs.load(), 1);
@@ -368,30 +363,14 @@ TEST_F(SqliteStoreTest, RerunWritesRunsTheLeadingRerunnableWritesTwice) {
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> leading_runs{0}, plain_runs{0}, trailing_runs{0};
   std::future<Status> first = HoldWriter(*store, released, 40);
-  std::promise<Status> a, b, c, d;
-  for (int n : {41, 42}) {
-    store->SubmitRerunnableWrite(
-        [&, n](Writer& w) {
-          ++leading_runs;
-          return w.InsertTenant(Tenant(n));
-        },
-        [&, n](Status s) { (n == 41 ? a : b).set_value(s); });
-  }
-  store->SubmitWrite(
-      [&](Writer& w) {
-        ++plain_runs;
-        return w.InsertTenant(Tenant(43));
-      },
-      [&](Status s) { c.set_value(s); });
-  store->SubmitRerunnableWrite(
-      [&](Writer& w) {
-        ++trailing_runs;
-        return w.InsertTenant(Tenant(44));
-      },
-      [&](Status s) { d.set_value(s); });
+  std::vector<std::future<Status>> done;
+  done.push_back(SubmitCounted(*store, true, 41, leading_runs));
+  done.push_back(SubmitCounted(*store, true, 42, leading_runs));
+  done.push_back(SubmitCounted(*store, false, 43, plain_runs));
+  done.push_back(SubmitCounted(*store, true, 44, trailing_runs));
   release.set_value();
   EXPECT_TRUE(first.get().ok());
-  for (auto* p : {&a, &b, &c, &d}) EXPECT_TRUE(p->get_future().get().ok());
+  for (auto& f : done) EXPECT_TRUE(f.get().ok());
   EXPECT_EQ(leading_runs.load(), 4);  // two writes, twice each
   EXPECT_EQ(plain_runs.load(), 1);
   EXPECT_EQ(trailing_runs.load(), 1);  // after a plain write: with a savepoint, once
@@ -412,23 +391,12 @@ TEST_F(SqliteStoreTest, RerunWritesLeavesPlainWritesAloneAndFailuresTheirOwn) {
     std::shared_future<void> released = release.get_future().share();
     std::atomic<int> plain_runs{0}, rerunnable_runs{0};
     std::future<Status> first = HoldWriter(*store, released, 50);
-    std::promise<Status> a, b;
-    store->SubmitWrite(
-        [&](Writer& w) {
-          ++plain_runs;
-          return w.InsertTenant(Tenant(51));
-        },
-        [&](Status s) { a.set_value(s); });
-    store->SubmitRerunnableWrite(
-        [&](Writer& w) {
-          ++rerunnable_runs;
-          return w.InsertTenant(Tenant(52));
-        },
-        [&](Status s) { b.set_value(s); });
+    std::future<Status> a = SubmitCounted(*store, false, 51, plain_runs);
+    std::future<Status> b = SubmitCounted(*store, true, 52, rerunnable_runs);
     release.set_value();
     EXPECT_TRUE(first.get().ok());
-    EXPECT_TRUE(a.get_future().get().ok());
-    EXPECT_TRUE(b.get_future().get().ok());
+    EXPECT_TRUE(a.get().ok());
+    EXPECT_TRUE(b.get().ok());
     EXPECT_EQ(plain_runs.load(), 1);
     EXPECT_EQ(rerunnable_runs.load(), 1);
     EXPECT_EQ(store->Stats().batches_run_again, 0u);
@@ -438,24 +406,12 @@ TEST_F(SqliteStoreTest, RerunWritesLeavesPlainWritesAloneAndFailuresTheirOwn) {
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> good_runs{0}, failing_runs{0};
   std::future<Status> first = HoldWriter(*store, released, 53);
-  std::promise<Status> a, b;
-  store->SubmitRerunnableWrite(
-      [&](Writer& w) {
-        ++good_runs;
-        return w.InsertTenant(Tenant(54));
-      },
-      [&](Status s) { a.set_value(s); });
-  store->SubmitRerunnableWrite(
-      [&](Writer& w) -> Status {
-        ++failing_runs;
-        PARLEY_RETURN_IF_ERROR(w.InsertTenant(Tenant(55)));
-        return InvalidArgument("no");
-      },
-      [&](Status s) { b.set_value(s); });
+  std::future<Status> a = SubmitCounted(*store, true, 54, good_runs);
+  std::future<Status> b = SubmitCounted(*store, true, 55, failing_runs, InvalidArgument("no"));
   release.set_value();
   EXPECT_TRUE(first.get().ok());
-  EXPECT_TRUE(a.get_future().get().ok());
-  EXPECT_EQ(b.get_future().get().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a.get().ok());
+  EXPECT_EQ(b.get().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(good_runs.load(), 2);     // bare, then bare again before the failed write
   EXPECT_EQ(failing_runs.load(), 2);  // bare, then with its savepoint
   EXPECT_EQ(store->Stats().batches_run_again, 1u);
