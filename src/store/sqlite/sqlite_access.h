@@ -3,22 +3,31 @@
 // SqliteAccess implements the store's Reader and Writer over one connection. The store gives
 // each reader thread one over a read-only connection (only the Reader half is reachable
 // there) and the writer thread one over the write connection, where reads see the current
-// batch's uncommitted writes.
+// batch's uncommitted writes. The writer's also keeps its customer and open-conversation
+// lookups in a LookupCache (lookup_cache.h).
 //
 //   SqliteAccess access(db);
 //   Status s = access.InsertTenant(rec);
 #pragma once
 
+#include "store/sqlite/lookup_cache.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
 namespace parley::store::sqlite {
 
 // Thread safety: none; used only by the thread that owns `db`.
-// `db` is a dependency that must outlive this object.
+// `db` and `cache` are dependencies that must outlive this object; `cache`, when given, is
+// attached to `db` (LookupCache::Attach).
 class SqliteAccess final : public Writer {
  public:
-  explicit SqliteAccess(Db& db) : db_(db) {}
+  explicit SqliteAccess(Db& db, LookupCache* cache = nullptr) : db_(db), cache_(cache) {}
+
+  // After a ROLLBACK TO: the cache may hold what the savepoint undid (the hooks do not
+  // report a rollback's changes).
+  void ForgetLookups() {
+    if (cache_ != nullptr) cache_->Clear();
+  }
 
   // ---- Reader (sqlite_reads.cc) ----
   Result<TenantRecord> GetTenant(const TenantId& id) override;
@@ -154,6 +163,7 @@ class SqliteAccess final : public Writer {
   Status RunExpectingRow(Query& q, const char* what);
 
   Db& db_;
+  LookupCache* cache_;
 };
 
 }  // namespace parley::store::sqlite

@@ -301,12 +301,28 @@ Result<CustomerRecord> SqliteAccess::GetCustomer(const TenantId& tenant, const C
 Result<CustomerRecord> SqliteAccess::FindCustomerByContact(const TenantId& tenant,
                                                            std::string_view channel_kind,
                                                            std::string_view contact_index) {
+  if (cache_ == nullptr) {
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q, db_.Prepare("SELECT " CUSTOMER_COLS " FROM customers WHERE tenant_id = ?"
+                             " AND channel_kind = ? AND contact_index = ?"));
+    q.Text(tenant.str()).Text(channel_kind).Text(contact_index);
+    return One(q, ReadCustomer, "customer");
+  }
+  std::string key = LookupCache::CustomerKey(tenant, channel_kind, contact_index);
+  if (const CustomerRecord* hit = cache_->FindCustomer(key)) {
+    cache_->CountHit();
+    return *hit;
+  }
   PARLEY_ASSIGN_OR_RETURN(
-      Query q,
-      db_.Prepare("SELECT " CUSTOMER_COLS " FROM customers WHERE tenant_id = ? AND channel_kind = ?"
-                  " AND contact_index = ?"));
+      Query q, db_.Prepare("SELECT rowid, " CUSTOMER_COLS " FROM customers WHERE tenant_id = ?"
+                           " AND channel_kind = ? AND contact_index = ?"));
   q.Text(tenant.str()).Text(channel_kind).Text(contact_index);
-  return One(q, ReadCustomer, "customer");
+  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFound("customer not found");
+  int64_t rowid = q.ColInt();
+  PARLEY_ASSIGN_OR_RETURN(CustomerRecord found, ReadCustomer(q));
+  cache_->PutCustomer(std::move(key), rowid, found);
+  return found;
 }
 
 Result<ConversationRecord> SqliteAccess::GetConversation(const TenantId& tenant,
@@ -321,12 +337,30 @@ Result<ConversationRecord> SqliteAccess::GetConversation(const TenantId& tenant,
 Result<ConversationRecord> SqliteAccess::FindOpenConversation(const TenantId& tenant,
                                                               const ConnectionId& connection,
                                                               const CustomerId& customer) {
+  if (cache_ == nullptr) {
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q, db_.Prepare("SELECT " CONVERSATION_COLS
+                             " FROM conversations WHERE tenant_id = ? AND connection_id = ?"
+                             " AND customer_id = ? AND state = 'open' ORDER BY id DESC LIMIT 1"));
+    q.Text(tenant.str()).Text(connection.str()).Text(customer.str());
+    return One(q, ReadConversation, "open conversation");
+  }
+  std::string key = LookupCache::ConversationKey(tenant, connection, customer);
+  if (const ConversationRecord* hit = cache_->FindConversation(key)) {
+    cache_->CountHit();
+    return *hit;
+  }
   PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT " CONVERSATION_COLS
+      Query q, db_.Prepare("SELECT rowid, " CONVERSATION_COLS
                            " FROM conversations WHERE tenant_id = ? AND connection_id = ?"
                            " AND customer_id = ? AND state = 'open' ORDER BY id DESC LIMIT 1"));
   q.Text(tenant.str()).Text(connection.str()).Text(customer.str());
-  return One(q, ReadConversation, "open conversation");
+  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFound("open conversation not found");
+  int64_t rowid = q.ColInt();
+  PARLEY_ASSIGN_OR_RETURN(ConversationRecord found, ReadConversation(q));
+  cache_->PutConversation(std::move(key), rowid, found);
+  return found;
 }
 
 Result<std::vector<ConversationRecord>> SqliteAccess::ListConversations(

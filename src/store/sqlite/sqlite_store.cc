@@ -212,11 +212,14 @@ SqliteStats SqliteStore::Stats() const {
   s.checkpointed_frames = checkpointed_frames_.load();
   s.wal_restarts = wal_restarts_.load();
   s.batches_run_again = batches_run_again_.load();
+  s.lookup_cache_hits = lookup_cache_hits_.load();
   return s;
 }
 
 void SqliteStore::WriterLoop() {
-  SqliteAccess access(*writer_db_);
+  LookupCache cache(lookup_cache_hits_);
+  cache.Attach(writer_db_->raw());
+  SqliteAccess access(*writer_db_, &cache);
   const size_t max_batch = static_cast<size_t>(options_.max_batch);
   std::vector<PendingWrite> batch;
   std::vector<Status> results;
@@ -265,6 +268,7 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
     s = released;
   }
   Status undo = RunSql(*writer_db_, "ROLLBACK TO w");
+  access.ForgetLookups();
   if (undo.ok()) undo = RunSql(*writer_db_, "RELEASE w");
   return undo.ok() ? s : undo;
 }

@@ -65,6 +65,9 @@ struct SqliteStats {
   // Batches rolled back and run again with a savepoint per write, because a rerunnable write
   // that ran without one failed (Store::SubmitRerunnableWrite), or SqliteOptions::rerun_writes.
   uint64_t batches_run_again = 0;
+  // FindCustomerByContact and FindOpenConversation calls of writes that the writer's
+  // LookupCache answered without a query.
+  uint64_t lookup_cache_hits = 0;
 };
 
 // Thread safety: every public method may be called from any thread. WriteSync must not be
@@ -152,6 +155,7 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> checkpointed_frames_{0};
   std::atomic<uint64_t> wal_restarts_{0};
   std::atomic<uint64_t> batches_run_again_{0};
+  std::atomic<uint64_t> lookup_cache_hits_{0};
   // Writer thread only (OnWalCommit, RestartWalIfLong): the WAL's frames after the last
   // commit, and the size at which to try a restart next.
   int wal_frames_ = 0;

@@ -221,7 +221,11 @@ Status SqliteAccess::TouchCustomer(const TenantId& tenant, const CustomerId& id,
   PARLEY_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("UPDATE customers SET last_seen = ? WHERE id = ? AND tenant_id = ?"));
   q.Time(seen).Text(id.str()).Text(tenant.str());
-  return RunExpectingRow(q, "customer");
+  if (cache_ == nullptr) return RunExpectingRow(q, "customer");
+  cache_->ExpectCustomerTouch(seen);
+  Status s = RunExpectingRow(q, "customer");
+  cache_->EndExpected();
+  return s;
 }
 
 Status SqliteAccess::DeleteCustomer(const TenantId& tenant, const CustomerId& id) {
@@ -250,7 +254,12 @@ Status SqliteAccess::InsertConversation(const ConversationRecord& r) {
       .Blob(r.context_sealed)
       .Blob(r.cookies_sealed)
       .Blob(r.private_sealed);
-  return q.Run();
+  if (cache_ == nullptr) return q.Run();
+  cache_->ExpectConversationInsert(
+      LookupCache::ConversationKey(r.tenant, r.connection, r.customer));
+  Status s = q.Run();
+  cache_->EndExpected();
+  return s;
 }
 
 Status SqliteAccess::TouchConversation(const TenantId& tenant, const ConversationId& id,
@@ -258,7 +267,11 @@ Status SqliteAccess::TouchConversation(const TenantId& tenant, const Conversatio
   PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("UPDATE conversations SET last_activity_at = ?"
                                                " WHERE id = ? AND tenant_id = ?"));
   q.Time(at).Text(id.str()).Text(tenant.str());
-  return RunExpectingRow(q, "conversation");
+  if (cache_ == nullptr) return RunExpectingRow(q, "conversation");
+  cache_->ExpectConversationTouch(at);
+  Status s = RunExpectingRow(q, "conversation");
+  cache_->EndExpected();
+  return s;
 }
 
 Status SqliteAccess::SetConversationEphemeral(const TenantId& tenant, const ConversationId& id,

@@ -1,0 +1,204 @@
+// The writer's LookupCache, through the store: every answer a write gets from
+// FindCustomerByContact and FindOpenConversation must equal what a reader (which has no
+// cache) reads from the database, after each kind of change to the rows behind them.
+#include "store/sqlite/lookup_cache.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <future>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/store_util.h"
+
+namespace parley::store::sqlite {
+namespace {
+
+TimePoint At(int64_t ms) { return FromUnixMillis(1'700'000'000'000 + ms); }
+
+// What the tests compare of a lookup's answer: its status, or the record's fields that
+// changes move.
+std::string Describe(const Result<CustomerRecord>& r) {
+  if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
+  return r->id.str() + " last_seen=" + std::to_string(ToUnixMillis(r->last_seen));
+}
+
+std::string Describe(const Result<ConversationRecord>& r) {
+  if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
+  return r->id.str() + " state=" + std::string(ConversationStateName(r->state)) +
+         " last_activity=" + std::to_string(ToUnixMillis(r->last_activity_at)) +
+         " context=" + r->context_sealed;
+}
+
+class LookupCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_lookup_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = SqliteStore::Open({.path = dir_ + "/parley.db"});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+
+    tenant_ = {TenantId::New(At(0)), "t", "wrapped", "{}", At(0)};
+    customer_.id = CustomerId::New(At(1));
+    customer_.tenant = tenant_.id;
+    customer_.channel_kind = "custom";
+    customer_.contact_sealed = "sealed";
+    customer_.contact_index = "idx-1";
+    customer_.first_seen = customer_.last_seen = At(1);
+    conversation_ = NewConversation(At(2));
+    ASSERT_TRUE(store_
+                    ->WriteSync([&](Writer& w) -> Status {
+                      PARLEY_RETURN_IF_ERROR(w.InsertTenant(tenant_));
+                      PARLEY_RETURN_IF_ERROR(w.InsertCustomer(customer_));
+                      return w.InsertConversation(conversation_);
+                    })
+                    .ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  ConversationRecord NewConversation(TimePoint at) {
+    ConversationRecord c;
+    c.id = ConversationId::New(at);
+    c.tenant = tenant_.id;
+    c.connection = connection_;
+    c.customer = customer_.id;
+    c.started_at = c.last_activity_at = at;
+    return c;
+  }
+
+  // Both lookups as a write sees them, then as a reader sees them.
+  std::string FromWriter() {
+    std::string out;
+    EXPECT_TRUE(store_
+                    ->WriteSync([&](Writer& w) {
+                      out = Lookups(w);
+                      return OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+  std::string FromReader() {
+    auto out = store_->ReadSync<std::string>([&](Reader& r) { return Lookups(r); });
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? *out : "";
+  }
+  std::string Lookups(Reader& r) {
+    return Describe(r.FindCustomerByContact(tenant_.id, "custom", "idx-1")) + " | " +
+           Describe(r.FindOpenConversation(tenant_.id, connection_, customer_.id));
+  }
+  // After `change`, the writer's (possibly cached) answer equals the database's; `change` may
+  // fail on purpose.
+  void ExpectAgreementAfter(const std::function<Status(Writer&)>& change) {
+    FromWriter();  // the lookups are cached now
+    store_->WriteSync(change).IgnoreError();
+    std::string want = FromReader();
+    EXPECT_EQ(FromWriter(), want);
+    EXPECT_EQ(FromWriter(), want);  // and from the cache again
+  }
+  uint64_t Hits() { return store_->Stats().lookup_cache_hits; }
+
+  std::string dir_;
+  std::unique_ptr<SqliteStore> store_;
+  TenantRecord tenant_;
+  ConnectionId connection_ = ConnectionId::New(At(0));
+  CustomerRecord customer_;
+  ConversationRecord conversation_;
+};
+
+TEST_F(LookupCacheTest, RepeatedLookupsOfAWriteAreAnsweredFromMemory) {
+  std::string first = FromWriter();
+  uint64_t before = Hits();
+  EXPECT_EQ(FromWriter(), first);
+  EXPECT_EQ(Hits(), before + 2);
+  EXPECT_EQ(first, FromReader());
+  EXPECT_NE(first.find(conversation_.id.str()), std::string::npos);
+}
+
+TEST_F(LookupCacheTest, TouchesMoveTheCachedTimes) {
+  ExpectAgreementAfter([&](Writer& w) -> Status {
+    PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant_.id, customer_.id, At(500)));
+    return w.TouchConversation(tenant_.id, conversation_.id, At(600));
+  });
+  EXPECT_NE(FromWriter().find("last_activity=" + std::to_string(ToUnixMillis(At(600)))),
+            std::string::npos);
+  // A touch moves the row in place: the next lookups are still hits.
+  uint64_t before = Hits();
+  FromWriter();
+  EXPECT_EQ(Hits(), before + 2);
+}
+
+TEST_F(LookupCacheTest, EphemeralEndAndNewConversationsAreSeen) {
+  ExpectAgreementAfter([&](Writer& w) {
+    return w.SetConversationEphemeral(tenant_.id, conversation_.id, {.context_sealed = "ctx"});
+  });
+  EXPECT_NE(FromWriter().find("context=ctx"), std::string::npos);
+  ExpectAgreementAfter(
+      [&](Writer& w) { return w.EndConversation(tenant_.id, conversation_.id, At(700), "agent"); });
+  EXPECT_NE(FromWriter().find("NOT_FOUND"), std::string::npos);
+
+  ConversationRecord second = NewConversation(At(800));
+  ExpectAgreementAfter([&](Writer& w) { return w.InsertConversation(second); });
+  EXPECT_NE(FromWriter().find(second.id.str()), std::string::npos);
+  // A newer open conversation of the same customer takes over the cached one.
+  ConversationRecord third = NewConversation(At(900));
+  ExpectAgreementAfter([&](Writer& w) { return w.InsertConversation(third); });
+  EXPECT_NE(FromWriter().find(third.id.str()), std::string::npos);
+}
+
+TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
+  ExpectAgreementAfter(
+      [&](Writer& w) { return w.EraseCustomer(tenant_.id, customer_.id).status(); });
+  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND");
+
+  ASSERT_TRUE(store_
+                  ->WriteSync([&](Writer& w) -> Status {
+                    PARLEY_RETURN_IF_ERROR(w.InsertCustomer(customer_));
+                    return w.InsertConversation(NewConversation(At(1000)));
+                  })
+                  .ok());
+  EXPECT_NE(FromWriter(), "NOT_FOUND | NOT_FOUND");
+  ExpectAgreementAfter([&](Writer& w) { return w.DeleteTenantData(tenant_.id); });
+  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND");
+}
+
+TEST_F(LookupCacheTest, WhatARolledBackWriteDidIsForgotten) {
+  // A plain write runs under a savepoint: its failure rolls back to it.
+  ExpectAgreementAfter([&](Writer& w) -> Status {
+    PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant_.id, conversation_.id, At(5000)));
+    PARLEY_RETURN_IF_ERROR(w.EndConversation(tenant_.id, conversation_.id, At(5000), "agent"));
+    Lookups(w);  // caches what the rollback will undo
+    PARLEY_RETURN_IF_ERROR(w.InsertConversation(NewConversation(At(5001))));
+    Lookups(w);
+    return Internal("fails on purpose");
+  });
+  EXPECT_NE(FromWriter().find(conversation_.id.str() + " state=open"), std::string::npos);
+
+  // A rerunnable write runs bare: its failure rolls back the whole transaction. This one
+  // fails only the first time, so its second run (under a savepoint) rolls nothing back.
+  FromWriter();
+  std::promise<Status> done;
+  int runs = 0;
+  store_->SubmitRerunnableWrite(
+      [&](Writer& w) -> Status {
+        if (++runs > 1) return OkStatus();
+        PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant_.id, customer_.id, At(6000)));
+        Lookups(w);
+        return Internal("fails on purpose");
+      },
+      [&](Status s) { done.set_value(std::move(s)); });
+  EXPECT_TRUE(done.get_future().get().ok());
+  EXPECT_EQ(runs, 2);
+  std::string want = FromReader();
+  EXPECT_EQ(want.find("last_seen=" + std::to_string(ToUnixMillis(At(6000)))), std::string::npos);
+  EXPECT_EQ(FromWriter(), want);
+}
+
+}  // namespace
+}  // namespace parley::store::sqlite
