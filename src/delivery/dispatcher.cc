@@ -60,10 +60,12 @@ Millis Dispatcher::Backoff(int attempt, Millis initial, Millis max, uint64_t ran
 
 namespace {
 
-// One event to post: its id (the sealed payload's place) and sealed payload.
+// One event to post: its id (the sealed payload's place) and its payload, in the clear when
+// the store kept it so (Store::RecentEventsAfter), else sealed.
 struct SealedEvent {
   std::string id;
   std::string sealed;
+  std::string plain;
 };
 
 // Opens the payloads and posts them to the endpoint as one signed batch. kInternal when a
@@ -90,7 +92,9 @@ asio::awaitable<Result<http::ClientResponse>> PostEvents(std::shared_ptr<Dispatc
   }
   std::string body = "{\"events\":[";
   for (size_t i = 0; ok && i < events.size(); ++i) {
-    auto payload = key->Open(events[i].sealed, place::EventPayload(tenant, events[i].id));
+    auto payload = events[i].plain.empty()
+                       ? key->Open(events[i].sealed, place::EventPayload(tenant, events[i].id))
+                       : Result<std::string>(std::move(events[i].plain));
     if (!payload.ok()) {
       ok = false;
       break;
@@ -133,13 +137,47 @@ struct CursorLoad {
   std::vector<store::EventRecord> events;
 };
 
+// What one scan of the dispatcher reads: the outbox's webhook rows and channel sends, and
+// the webhook cursors behind the event log, each due one with its endpoint (none when the
+// endpoint's read failed: its delivery reads it again).
+struct Scan {
+  using Cursors =
+      std::vector<std::pair<store::WebhookCursorRecord, std::optional<store::EndpointRecord>>>;
+  Result<std::vector<store::OutboxRecord>> webhooks;
+  Result<std::vector<store::OutboxRecord>> sends;
+  Result<Cursors> cursors;
+
+  static Scan Failed(const Status& s) { return Scan{s, s, s}; }
+};
+
+Result<Scan> ReadScan(store::Reader& r, int scan_limit, TimePoint now) {
+  Scan out{r.ListOutbox(store::OutboxKind::kWebhook, scan_limit),
+           r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit), Scan::Cursors{}};
+  auto behind = r.ListWebhookCursorsBehind(scan_limit);
+  if (!behind.ok()) {
+    out.cursors = behind.status();
+    return out;
+  }
+  for (store::WebhookCursorRecord& cursor : *behind) {
+    std::optional<store::EndpointRecord> endpoint;
+    if (cursor.next_attempt_at <= now) {
+      auto got = r.GetEndpoint(cursor.tenant, cursor.endpoint);
+      if (!got.ok() && got.status().code() == StatusCode::kNotFound) continue;  // deleted
+      if (got.ok()) endpoint = std::move(*got);
+    }
+    out.cursors->emplace_back(std::move(cursor), std::move(endpoint));
+  }
+  return out;
+}
+
 // Delivers the next batch of events after the endpoint's cursor. On success the cursor moves
 // past them; on failure it stays and the batch is tried again after a backoff, until its
 // oldest event is older than max_retry_age: then every event of the batch becomes a dead
 // letter and the cursor moves on. One batch per endpoint at a time keeps the tenant's events
 // in seq order, so every conversation's are in order too.
 asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
-                                        store::WebhookCursorRecord cursor) {
+                                        store::WebhookCursorRecord cursor,
+                                        std::optional<store::EndpointRecord> endpoint) {
   const DispatcherDeps& deps = sh->deps;
   const std::string lane = "wh:" + cursor.endpoint.str();
   auto finish = [&] { sh->Settle(lane); };
@@ -149,15 +187,24 @@ asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
     co_return;
   }
   const int batch_size = sh->options.batch_size;
-  std::function<Result<CursorLoad>(store::Reader&)> load =
-      [cursor, batch_size](store::Reader& r) -> Result<CursorLoad> {
-    CursorLoad out;
-    PARLEY_ASSIGN_OR_RETURN(out.endpoint, r.GetEndpoint(cursor.tenant, cursor.endpoint));
-    PARLEY_ASSIGN_OR_RETURN(out.events,
-                            r.ListEventsAfter(cursor.tenant, cursor.after_seq, batch_size));
-    return out;
-  };
-  auto loaded = co_await store::Read<CursorLoad>(*deps.store, std::move(load));
+  // The scan read the endpoint; the events just committed are usually still in the store's
+  // memory, in the clear. Otherwise both are read.
+  std::optional<std::vector<store::EventRecord>> recent;
+  if (endpoint) recent = deps.store->RecentEventsAfter(cursor.tenant, cursor.after_seq, batch_size);
+  Result<CursorLoad> loaded = Internal("not loaded");
+  if (recent) {
+    loaded = CursorLoad{std::move(*endpoint), std::move(*recent)};
+  } else {
+    std::function<Result<CursorLoad>(store::Reader&)> load =
+        [cursor, batch_size](store::Reader& r) -> Result<CursorLoad> {
+      CursorLoad out;
+      PARLEY_ASSIGN_OR_RETURN(out.endpoint, r.GetEndpoint(cursor.tenant, cursor.endpoint));
+      PARLEY_ASSIGN_OR_RETURN(out.events,
+                              r.ListEventsAfter(cursor.tenant, cursor.after_seq, batch_size));
+      return out;
+    };
+    loaded = co_await store::Read<CursorLoad>(*deps.store, std::move(load));
+  }
   if (!loaded.ok() || loaded->events.empty()) {
     if (!loaded.ok() && loaded.status().code() != StatusCode::kNotFound) {
       log::Warn("delivery.load_failed", {{"endpoint", cursor.endpoint.str()},
@@ -168,7 +215,9 @@ asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
   }
   std::vector<store::EventRecord> events = std::move(loaded->events);
   std::vector<SealedEvent> sealed;
-  for (const auto& e : events) sealed.push_back({e.id.str(), e.payload_sealed});
+  for (auto& e : events) {
+    sealed.push_back({e.id.str(), std::move(e.payload_sealed), std::move(e.payload_json)});
+  }
   // A payload that does not open (kInternal, logged) fails the attempt like a refusal: the
   // batch is retried with backoff and finally becomes dead letters.
   Result<http::ClientResponse> response = co_await PostEvents(
@@ -288,7 +337,7 @@ asio::awaitable<void> DeliverWebhook(std::shared_ptr<Dispatcher::Shared> sh,
   int max_attempts = 0;
   std::vector<SealedEvent> events;
   for (size_t i = 0; i < present.size(); ++i) {
-    events.push_back({present[i].ref_id, std::move(loaded->sealed_payloads[i])});
+    events.push_back({present[i].ref_id, std::move(loaded->sealed_payloads[i]), {}});
     max_attempts = std::max(max_attempts, present[i].attempts);
   }
   Result<http::ClientResponse> response = co_await PostEvents(sh, *key, std::move(loaded->endpoint),
@@ -358,18 +407,16 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
   while (!sh->stopped) {
     sh->wake_pending = false;
     sh->settled_lanes.clear();
-    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> list_webhooks =
-        [scan_limit](store::Reader& r) {
-          return r.ListOutbox(store::OutboxKind::kWebhook, scan_limit);
-        };
-    auto webhooks = co_await store::Read<std::vector<store::OutboxRecord>>(
-        *sh->deps.store, std::move(list_webhooks));
-    std::function<Result<std::vector<store::OutboxRecord>>(store::Reader&)> list_sends =
-        [scan_limit](store::Reader& r) {
-          return r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit);
-        };
-    auto sends = co_await store::Read<std::vector<store::OutboxRecord>>(*sh->deps.store,
-                                                                        std::move(list_sends));
+    // One read for the whole scan: each read is a trip to a reader thread and back.
+    std::function<Result<Scan>(store::Reader&)> scan = [scan_limit,
+                                                        clock = sh->deps.clock](store::Reader& r) {
+      return ReadScan(r, scan_limit, clock->Now());
+    };
+    auto scanned = co_await store::Read<Scan>(*sh->deps.store, std::move(scan));
+    if (!scanned.ok()) scanned = Scan::Failed(scanned.status());
+    auto& webhooks = scanned->webhooks;
+    auto& sends = scanned->sends;
+    auto& cursors = scanned->cursors;
     if (!webhooks.ok() || !sends.ok()) {
       log::Error("delivery.scan_failed",
                  {{"code", StatusCodeName(webhooks.ok() ? sends.status().code()
@@ -405,14 +452,10 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
         http::Spawn(sh->strand, DeliverWebhook(sh, std::move(rows)), "deliver_webhook");
       }
     }
-    std::function<Result<std::vector<store::WebhookCursorRecord>>(store::Reader&)> list_cursors =
-        [scan_limit](store::Reader& r) { return r.ListWebhookCursorsBehind(scan_limit); };
-    auto cursors = co_await store::Read<std::vector<store::WebhookCursorRecord>>(
-        *sh->deps.store, std::move(list_cursors));
     if (!cursors.ok()) {
       log::Error("delivery.scan_failed", {{"code", StatusCodeName(cursors.status().code())}});
     } else {
-      for (auto& cursor : *cursors) {
+      for (auto& [cursor, endpoint] : *cursors) {
         std::string lane = "wh:" + cursor.endpoint.str();
         // Its outbox rows or its last batch are in flight, or finished after this read.
         if (sh->busy_lanes.contains(lane) || sh->settled_lanes.contains(lane)) continue;
@@ -421,7 +464,8 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
           continue;
         }
         sh->busy_lanes.insert(lane);
-        http::Spawn(sh->strand, DeliverFromCursor(sh, std::move(cursor)), "deliver_webhooks");
+        http::Spawn(sh->strand, DeliverFromCursor(sh, std::move(cursor), std::move(endpoint)),
+                    "deliver_webhooks");
       }
     }
     if (sends.ok()) {

@@ -79,10 +79,12 @@ Result<EventId> EventRecorder::StoreSealed(store::Writer& writer, const Event& e
   row.type = std::string(WireName(TypeOf(event)));
   row.payload_sealed = std::move(sealed);
   row.created_at = event.created_at;
+  row.payload_json = std::move(json);  // not stored; the store may keep it in memory
   // Webhook endpoints read events from their cursors (store.h, WebhookCursorRecord): the row
   // is all a write needs for every endpoint of the tenant.
   PARLEY_ASSIGN_OR_RETURN(int64_t seq, writer.InsertEvent(row));
-  pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(json), conversation});
+  pending_.push_back(
+      bus::BusEvent{tenant, seq, event.id, std::move(row.payload_json), conversation});
   return event.id;
 }
 

@@ -133,6 +133,9 @@ struct EventRecord {
   std::string type;            // "message.created", …
   std::string payload_sealed;  // the event JSON, sealed
   TimePoint created_at;
+  // The event JSON in the clear: never stored. The recorder sets it for InsertEvent, so that
+  // the store may keep the event in memory (Store::RecentEventsAfter), which sets it in turn.
+  std::string payload_json;
 };
 
 enum class OutboxKind { kWebhook, kChannelSend };
@@ -524,6 +527,16 @@ class Store {
 
   // Runs `fn` on a reader connection on a store thread.
   virtual void SubmitRead(ReadFn fn) = 0;
+
+  // The tenant's events with seq > after_seq, oldest first, at most `limit`, as
+  // Reader::ListEventsAfter answers them but with payload_json set and payload_sealed empty,
+  // when the store holds all of them in memory; std::nullopt otherwise (read them then).
+  // Cheap enough for an I/O thread. The default holds nothing.
+  virtual std::optional<std::vector<EventRecord>> RecentEventsAfter(const TenantId& tenant,
+                                                                    int64_t after_seq, int limit) {
+    (void)tenant, (void)after_seq, (void)limit;
+    return std::nullopt;
+  }
 
   // Called on the writer thread after every committed batch (e.g. to wake the dispatcher).
   virtual void SetCommitListener(std::function<void()> listener) = 0;

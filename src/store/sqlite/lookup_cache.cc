@@ -17,18 +17,6 @@ std::string Key3(std::string_view a, std::string_view b, std::string_view c) {
 
 }  // namespace
 
-LookupCache::~LookupCache() {
-  if (db_ == nullptr) return;
-  sqlite3_update_hook(db_, nullptr, nullptr);
-  sqlite3_rollback_hook(db_, nullptr, nullptr);
-}
-
-void LookupCache::Attach(sqlite3* db) {
-  db_ = db;
-  sqlite3_update_hook(db, &LookupCache::OnUpdate, this);
-  sqlite3_rollback_hook(db, &LookupCache::OnRollback, this);
-}
-
 std::string LookupCache::CustomerKey(const TenantId& tenant, std::string_view channel_kind,
                                      std::string_view contact_index) {
   return Key3(tenant.str(), channel_kind, contact_index);
@@ -76,13 +64,6 @@ void LookupCache::Clear() {
   customers_.Clear();
   conversations_.Clear();
 }
-
-void LookupCache::OnUpdate(void* self, int op, const char* /*db*/, const char* table,
-                           sqlite3_int64 rowid) {
-  static_cast<LookupCache*>(self)->Changed(op, table, rowid);
-}
-
-void LookupCache::OnRollback(void* self) { static_cast<LookupCache*>(self)->Clear(); }
 
 void LookupCache::Changed(int op, std::string_view table, int64_t rowid) {
   if (table == "customers") {

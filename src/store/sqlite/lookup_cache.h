@@ -5,16 +5,17 @@
 // the connection (FindOpenConversation). Each costs the writer an index search and a row
 // read per message; a busy conversation asks the same two questions again and again.
 //
-// The cache cannot go stale, because SQLite tells it about every change: the update hook
-// reports each row the writer connection inserts, updates or deletes in `customers` and
-// `conversations`, and any change to a cached row drops it (a touch, announced with
-// ExpectTouch, moves its time instead). A rollback, of the transaction (rollback hook) or
-// of a savepoint (the store calls Clear), empties the cache, since the hooks do not report
-// what a rollback undoes. So a hit answers what the SQL would answer, inside or outside the
-// batch's transaction. Writes from other connections are not seen: only the writer writes.
+// The cache cannot go stale, because SQLite tells it about every change: the store passes
+// it each row the writer connection inserts, updates or deletes in `customers` and
+// `conversations` (Changed, from SQLite's update hook), and any change to a cached row drops
+// it (a touch, announced with ExpectCustomerTouch or ExpectConversationTouch, moves its time
+// instead). A rollback, of the transaction or of a savepoint, empties the cache (Clear),
+// since the hook does not report what a rollback undoes. So a hit answers what the SQL would
+// answer, inside or outside the batch's transaction. Writes from other connections are not
+// seen: only the writer writes.
 //
 //   LookupCache cache(hit_counter);
-//   cache.Attach(writer_db.raw());
+//   sqlite3_update_hook(db, …);              // calls cache.Changed(op, table, rowid)
 //   SqliteAccess access(writer_db, &cache);  // its Find* consult the cache
 #pragma once
 
@@ -39,13 +40,8 @@ class LookupCache {
 
   // Counts its hits in `hits`, which may be read from any thread and must outlive it.
   explicit LookupCache(std::atomic<uint64_t>& hits) : hits_(hits) {}
-  ~LookupCache();  // unregisters the hooks
   LookupCache(const LookupCache&) = delete;
   LookupCache& operator=(const LookupCache&) = delete;
-
-  // Registers the update and rollback hooks on `db` (SQLite keeps one of each per
-  // connection), until this object is destroyed; `db` must outlive it.
-  void Attach(sqlite3* db);
 
   static std::string CustomerKey(const TenantId& tenant, std::string_view channel_kind,
                                  std::string_view contact_index);
@@ -67,6 +63,8 @@ class LookupCache {
   void ExpectConversationTouch(TimePoint at);
   void EndExpected();
 
+  // A row of `table` changed (SQLite's update hook: op is SQLITE_INSERT, _UPDATE or _DELETE).
+  void Changed(int op, std::string_view table, int64_t rowid);
   void Clear();
   void CountHit() { hits_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -111,11 +109,6 @@ class LookupCache {
 
   enum class Expected { kNothing, kCustomerTouch, kConversationTouch, kConversationInsert };
 
-  static void OnUpdate(void* self, int op, const char* db, const char* table, sqlite3_int64 rowid);
-  static void OnRollback(void* self);
-  void Changed(int op, std::string_view table, int64_t rowid);
-
-  sqlite3* db_ = nullptr;
   Table<CustomerRecord> customers_;
   Table<ConversationRecord> conversations_;
   Expected expected_ = Expected::kNothing;

@@ -4,12 +4,13 @@
 // each reader thread one over a read-only connection (only the Reader half is reachable
 // there) and the writer thread one over the write connection, where reads see the current
 // batch's uncommitted writes. The writer's also keeps its customer and open-conversation
-// lookups in a LookupCache (lookup_cache.h).
+// lookups in a LookupCache (lookup_cache.h) and stages the events it inserts in RecentEvents.
 //
 //   SqliteAccess access(db);
 //   Status s = access.InsertTenant(rec);
 #pragma once
 
+#include "store/recent_events.h"
 #include "store/sqlite/lookup_cache.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
@@ -17,16 +18,24 @@
 namespace parley::store::sqlite {
 
 // Thread safety: none; used only by the thread that owns `db`.
-// `db` and `cache` are dependencies that must outlive this object; `cache`, when given, is
-// attached to `db` (LookupCache::Attach).
+// `db`, `cache` and `recent` are dependencies that must outlive this object; the writer's
+// gets `cache` and `recent`, and feeds them what SQLite's hooks report (sqlite_store.cc).
 class SqliteAccess final : public Writer {
  public:
-  explicit SqliteAccess(Db& db, LookupCache* cache = nullptr) : db_(db), cache_(cache) {}
+  explicit SqliteAccess(Db& db, LookupCache* cache = nullptr, RecentEvents* recent = nullptr)
+      : db_(db), cache_(cache), recent_(recent) {}
 
-  // After a ROLLBACK TO: the cache may hold what the savepoint undid (the hooks do not
-  // report a rollback's changes).
-  void ForgetLookups() {
+  // The writer's transaction bookkeeping for `cache` and `recent`. Before a SAVEPOINT, take
+  // a mark; after a ROLLBACK TO it, RolledBackTo(mark): the cache may hold what the
+  // savepoint undid (SQLite's hooks do not report a rollback's changes), and the events it
+  // staged are gone. After a COMMIT, Committed().
+  size_t SavepointMark() const { return recent_ != nullptr ? recent_->staged() : 0; }
+  void RolledBackTo(size_t mark) {
     if (cache_ != nullptr) cache_->Clear();
+    if (recent_ != nullptr) recent_->Unstage(mark);
+  }
+  void Committed() {
+    if (recent_ != nullptr) recent_->Commit();
   }
 
   // ---- Reader (sqlite_reads.cc) ----
@@ -164,6 +173,7 @@ class SqliteAccess final : public Writer {
 
   Db& db_;
   LookupCache* cache_;
+  RecentEvents* recent_;
 };
 
 }  // namespace parley::store::sqlite

@@ -97,6 +97,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   PARLEY_RETURN_IF_ERROR(ValidateOptions(options));
   PARLEY_RETURN_IF_ERROR(CreatePrivateFile(options.path));
   PARLEY_ASSIGN_OR_RETURN(auto writer_db, OpenWriter(options));
+  int64_t last_event_seq = 0;
+  {
+    PARLEY_ASSIGN_OR_RETURN(Query q,
+                            writer_db->Prepare("SELECT coalesce(max(seq), 0) FROM events"));
+    PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) last_event_seq = q.ColInt();
+  }
 
   std::vector<std::unique_ptr<Db>> reader_dbs;
   for (int i = 0; i < options.readers; ++i) {
@@ -114,17 +121,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   // then sqlite3_wal_checkpoint_v2 does nothing and still answers SQLITE_OK.
   PARLEY_RETURN_IF_ERROR(checkpoint_db->Exec("SELECT count(*) FROM sqlite_schema"));
 
-  return std::unique_ptr<SqliteStore>(new SqliteStore(
-      std::move(options), std::move(writer_db), std::move(reader_dbs), std::move(checkpoint_db)));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(options), std::move(writer_db),
+                                                      std::move(reader_dbs),
+                                                      std::move(checkpoint_db), last_event_seq));
 }
 
 SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
                          std::vector<std::unique_ptr<Db>> reader_dbs,
-                         std::unique_ptr<Db> checkpoint_db)
+                         std::unique_ptr<Db> checkpoint_db, int64_t last_event_seq)
     : options_(std::move(options)),
       writer_db_(std::move(writer_db)),
       reader_dbs_(std::move(reader_dbs)),
-      checkpoint_db_(std::move(checkpoint_db)) {
+      checkpoint_db_(std::move(checkpoint_db)),
+      recent_events_(options_.recent_event_bytes, last_event_seq) {
   next_restart_try_ = options_.wal_restart_frames;
   // Replaces SQLite's own autocheckpoint hook (off here: wal_autocheckpoint=0). Setting
   // PRAGMA wal_autocheckpoint on the writer later would remove this hook.
@@ -165,6 +174,13 @@ SqliteStore::~SqliteStore() {
   }
   checkpoint_cv_.notify_all();
   checkpointer_.join();
+}
+
+std::optional<std::vector<EventRecord>> SqliteStore::RecentEventsAfter(const TenantId& tenant,
+                                                                       int64_t after_seq,
+                                                                       int limit) {
+  if (options_.recent_event_bytes == 0 || limit <= 0) return std::nullopt;
+  return recent_events_.After(tenant, after_seq, limit);
 }
 
 void SqliteStore::SubmitWrite(WriteFn fn, Done done) {
@@ -216,10 +232,54 @@ SqliteStats SqliteStore::Stats() const {
   return s;
 }
 
+namespace {
+
+// What the writer connection's update and rollback hooks tell: the rows it changes, and
+// that a transaction was rolled back (ROLLBACK TO a savepoint is not reported: the store
+// calls SqliteAccess::RolledBackTo after it). Registered for the writer thread's lifetime.
+class WriterHooks {
+ public:
+  WriterHooks(sqlite3* db, LookupCache& cache, RecentEvents& recent)
+      : db_(db), cache_(cache), recent_(recent) {
+    sqlite3_update_hook(db_, &WriterHooks::OnUpdate, this);
+    sqlite3_rollback_hook(db_, &WriterHooks::OnRollback, this);
+  }
+  ~WriterHooks() {
+    sqlite3_update_hook(db_, nullptr, nullptr);
+    sqlite3_rollback_hook(db_, nullptr, nullptr);
+  }
+  WriterHooks(const WriterHooks&) = delete;
+  WriterHooks& operator=(const WriterHooks&) = delete;
+
+ private:
+  static void OnUpdate(void* self, int op, const char* /*db*/, const char* table,
+                       sqlite3_int64 rowid) {
+    auto* hooks = static_cast<WriterHooks*>(self);
+    std::string_view name(table);
+    if (name == "events") {
+      if (op != SQLITE_INSERT) hooks->recent_.Removed(rowid);  // rowid is the seq
+      return;
+    }
+    hooks->cache_.Changed(op, name, rowid);
+  }
+  static void OnRollback(void* self) {
+    auto* hooks = static_cast<WriterHooks*>(self);
+    hooks->cache_.Clear();
+    hooks->recent_.DropStaged();
+  }
+
+  sqlite3* db_;
+  LookupCache& cache_;
+  RecentEvents& recent_;
+};
+
+}  // namespace
+
 void SqliteStore::WriterLoop() {
   LookupCache cache(lookup_cache_hits_);
-  cache.Attach(writer_db_->raw());
-  SqliteAccess access(*writer_db_, &cache);
+  WriterHooks hooks(writer_db_->raw(), cache, recent_events_);
+  SqliteAccess access(*writer_db_, &cache,
+                      options_.recent_event_bytes > 0 ? &recent_events_ : nullptr);
   const size_t max_batch = static_cast<size_t>(options_.max_batch);
   std::vector<PendingWrite> batch;
   std::vector<Status> results;
@@ -255,6 +315,7 @@ Status Call(const Store::WriteFn& fn, SqliteAccess& access) {
 }  // namespace
 
 Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
+  const size_t mark = access.SavepointMark();
   PARLEY_RETURN_IF_ERROR(RunSql(*writer_db_, "SAVEPOINT w"));
   Status s = Call(fn, access);
   // Some errors (I/O, out of memory, disk full) make SQLite roll back the whole transaction;
@@ -268,7 +329,7 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
     s = released;
   }
   Status undo = RunSql(*writer_db_, "ROLLBACK TO w");
-  access.ForgetLookups();
+  access.RolledBackTo(mark);
   if (undo.ok()) undo = RunSql(*writer_db_, "RELEASE w");
   return undo.ok() ? s : undo;
 }
@@ -323,7 +384,10 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
     return TransactionOutcome::kFailed;
   }
   Status commit = RunSql(*writer_db_, "COMMIT");
-  if (commit.ok()) return TransactionOutcome::kCommitted;
+  if (commit.ok()) {
+    access.Committed();
+    return TransactionOutcome::kCommitted;
+  }
   if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
     RunSql(*writer_db_, "ROLLBACK").IgnoreError();
   }

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "store/recent_events.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -45,6 +46,9 @@ struct SqliteOptions {
   // submitted as rerunnable that is not safe to run again then misbehaves in every test, not
   // only when a batch fails. Doubles the writer's work: never for production.
   bool rerun_writes = false;
+  // Memory for the events committed since Open, in the clear, for RecentEventsAfter
+  // (store/recent_events.h); 0 keeps none.
+  size_t recent_event_bytes = 16u << 20;
 };
 
 // Counters since Open, for tests and metrics.
@@ -91,6 +95,8 @@ class SqliteStore final : public Store {
   void SubmitRerunnableWrite(WriteFn fn, Done done) override;
   void SubmitRead(ReadFn fn) override;
   void SetCommitListener(std::function<void()> listener) override;
+  std::optional<std::vector<EventRecord>> RecentEventsAfter(const TenantId& tenant,
+                                                            int64_t after_seq, int limit) override;
 
   SqliteStats Stats() const;
 
@@ -103,7 +109,8 @@ class SqliteStore final : public Store {
   enum class TransactionOutcome { kCommitted, kFailed, kRunAgainWithSavepoints };
 
   SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
-              std::vector<std::unique_ptr<Db>> reader_dbs, std::unique_ptr<Db> checkpoint_db);
+              std::vector<std::unique_ptr<Db>> reader_dbs, std::unique_ptr<Db> checkpoint_db,
+              int64_t last_event_seq);
 
   void WriterLoop();
   void Submit(PendingWrite write);
@@ -156,6 +163,7 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> wal_restarts_{0};
   std::atomic<uint64_t> batches_run_again_{0};
   std::atomic<uint64_t> lookup_cache_hits_{0};
+  RecentEvents recent_events_;
   // Writer thread only (OnWalCommit, RestartWalIfLong): the WAL's frames after the last
   // commit, and the size at which to try a restart next.
   int wal_frames_ = 0;

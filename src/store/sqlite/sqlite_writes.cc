@@ -468,7 +468,9 @@ Result<int64_t> SqliteAccess::InsertEvent(const EventRecord& r) {
       .Blob(r.payload_sealed)
       .Time(r.created_at);
   PARLEY_RETURN_IF_ERROR(q.Run());
-  return q.LastInsertRowid();
+  int64_t seq = q.LastInsertRowid();
+  if (recent_ != nullptr) recent_->Stage(r, seq);
+  return seq;
 }
 
 Result<int64_t> SqliteAccess::InsertOutbox(const OutboxRecord& r) {

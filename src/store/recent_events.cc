@@ -1,0 +1,90 @@
+#include "store/recent_events.h"
+
+#include <algorithm>
+
+namespace parley::store {
+
+size_t RecentEvents::SizeOf(const EventRecord& r) {
+  // The strings' contents and a rough fixed cost for the record and the two map nodes.
+  return r.payload_json.size() + r.type.size() + r.id.str().size() + r.tenant.str().size() +
+         (r.conversation ? r.conversation->str().size() : 0) + 256;
+}
+
+void RecentEvents::Stage(const EventRecord& record, int64_t seq) {
+  Staged s;
+  s.gap = record.payload_json.empty();
+  s.record.seq = seq;
+  s.record.id = record.id;
+  s.record.tenant = record.tenant;
+  s.record.conversation = record.conversation;
+  s.record.type = record.type;
+  s.record.created_at = record.created_at;
+  s.record.payload_json = record.payload_json;
+  staged_.push_back(std::move(s));
+}
+
+void RecentEvents::Unstage(size_t from) {
+  if (from < staged_.size()) staged_.resize(from);
+}
+
+void RecentEvents::Removed(int64_t seq) {
+  for (Staged& s : staged_) {
+    if (s.record.seq == seq) s.gap = true;
+  }
+  std::lock_guard lock(mu_);
+  auto it = order_.find(seq);
+  if (it != order_.end()) RaiseFloor(std::string(it->second), seq);
+}
+
+void RecentEvents::RaiseFloor(const std::string& tenant, int64_t seq) {
+  Tenant& t = tenants_[tenant];
+  t.floor = std::max(t.floor, seq);
+  auto end = t.events.upper_bound(seq);
+  for (auto it = t.events.begin(); it != end; ++it) {
+    bytes_ -= SizeOf(it->second);
+    order_.erase(it->first);
+  }
+  t.events.erase(t.events.begin(), end);
+}
+
+void RecentEvents::Commit() {
+  std::lock_guard lock(mu_);
+  for (Staged& s : staged_) {
+    const std::string& tenant = s.record.tenant.str();
+    if (s.gap) {
+      RaiseFloor(tenant, s.record.seq);
+      continue;
+    }
+    bytes_ += SizeOf(s.record);
+    order_.emplace(s.record.seq, tenant);
+    int64_t seq = s.record.seq;
+    tenants_[tenant].events.emplace(seq, std::move(s.record));
+  }
+  staged_.clear();
+  while (bytes_ > max_bytes_ && !order_.empty()) {
+    auto oldest = order_.begin();
+    RaiseFloor(std::string(oldest->second), oldest->first);
+  }
+}
+
+std::optional<std::vector<EventRecord>> RecentEvents::After(const TenantId& tenant,
+                                                            int64_t after_seq, int limit) const {
+  if (after_seq < start_floor_) return std::nullopt;
+  std::vector<EventRecord> out;
+  std::lock_guard lock(mu_);
+  auto t = tenants_.find(tenant.str());
+  if (t == tenants_.end()) return out;  // nothing committed for it since the store opened
+  if (after_seq < t->second.floor) return std::nullopt;
+  for (auto it = t->second.events.upper_bound(after_seq);
+       it != t->second.events.end() && static_cast<int>(out.size()) < limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+size_t RecentEvents::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+}  // namespace parley::store

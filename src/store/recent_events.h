@@ -1,0 +1,89 @@
+// src/store/recent_events.h
+//
+// The events a store committed since it opened, in the clear and in memory, so that the
+// dispatcher can deliver a webhook cursor's next batch without reading the event rows back
+// and opening their sealed payloads (Store::RecentEventsAfter). Bounded by bytes: the oldest
+// go first.
+//
+// It answers only what it knows completely. For each tenant it keeps a floor: every event
+// of the tenant with a seq above the floor that is committed is held here. The floor starts
+// at the store's last seq when it opened, and rises past any event that leaves early: one
+// evicted for room, one deleted or changed (the sweeper, an erasure, a tenant's deletion),
+// one recorded without its clear payload. A question about events at or below the floor is
+// not answered (std::nullopt): the caller reads the store.
+//
+// The writer stages each event it inserts, and commits or discards the staged ones with its
+// transaction:
+//
+//   recent.Stage(record, seq);       // after the INSERT, with record.payload_json
+//   size_t mark = recent.staged();   // before a savepoint
+//   recent.Unstage(mark);            // after ROLLBACK TO it
+//   recent.Commit();                 // after COMMIT (or DropStaged() after a ROLLBACK)
+//
+//   auto events = recent.After(tenant, cursor.after_seq, 50);  // any thread
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/store.h"
+
+namespace parley::store {
+
+// Thread safety: Stage, staged, Unstage, DropStaged, Commit and Removed on one thread (the
+// store's writer); After from any thread.
+class RecentEvents {
+ public:
+  // `floor`: the highest seq committed before this object existed.
+  RecentEvents(size_t max_bytes, int64_t floor) : max_bytes_(max_bytes), start_floor_(floor) {}
+  RecentEvents(const RecentEvents&) = delete;
+  RecentEvents& operator=(const RecentEvents&) = delete;
+
+  // Writer side, inside a transaction: `record` was inserted as `seq`. An event without
+  // payload_json is staged as a gap.
+  void Stage(const EventRecord& record, int64_t seq);
+  size_t staged() const { return staged_.size(); }
+  void Unstage(size_t from);
+  void DropStaged() { staged_.clear(); }
+  void Commit();
+  // The event row `seq` was deleted or changed (committed or not).
+  void Removed(int64_t seq);
+
+  // The tenant's committed events with seq > after_seq, oldest first, at most `limit`, with
+  // payload_json set and payload_sealed empty; std::nullopt when some may be missing.
+  std::optional<std::vector<EventRecord>> After(const TenantId& tenant, int64_t after_seq,
+                                                int limit) const;
+
+  size_t bytes() const;
+
+ private:
+  struct Staged {
+    EventRecord record;
+    bool gap = false;  // not to be served: its clear payload is unknown, or it was removed
+  };
+  struct Tenant {
+    int64_t floor = 0;
+    std::map<int64_t, EventRecord> events;
+  };
+
+  static size_t SizeOf(const EventRecord& r);
+  // Raises the tenant's floor to `seq`, dropping what it holds up to there. Caller holds mu_.
+  void RaiseFloor(const std::string& tenant, int64_t seq);
+
+  const size_t max_bytes_;
+  const int64_t start_floor_;
+  std::vector<Staged> staged_;  // writer thread only
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Tenant> tenants_;  // guarded by mu_
+  std::map<int64_t, std::string> order_;             // seq -> tenant, guarded by mu_
+  size_t bytes_ = 0;                                 // guarded by mu_
+};
+
+}  // namespace parley::store

@@ -1,0 +1,102 @@
+#include "store/recent_events.h"
+
+#include <gtest/gtest.h>
+
+namespace parley::store {
+namespace {
+
+const TenantId kA = TenantId::FromTrusted("ten_a");
+const TenantId kB = TenantId::FromTrusted("ten_b");
+
+EventRecord Event(const TenantId& tenant, std::string json) {
+  EventRecord r;
+  r.id = EventId::New(FromUnixMillis(1'700'000'000'000));
+  r.tenant = tenant;
+  r.type = "message.created";
+  r.payload_sealed = "sealed";
+  r.payload_json = std::move(json);
+  r.created_at = FromUnixMillis(1'700'000'000'000);
+  return r;
+}
+
+// The seqs of an answer, or "none" when RecentEvents does not answer.
+std::string Seqs(const std::optional<std::vector<EventRecord>>& events) {
+  if (!events) return "none";
+  std::string out;
+  for (const EventRecord& e : *events) out += (out.empty() ? "" : ",") + std::to_string(e.seq);
+  return out;
+}
+
+TEST(RecentEventsTest, CommittedEventsAreServedInOrderPerTenant) {
+  RecentEvents recent(1 << 20, 10);
+  recent.Stage(Event(kA, R"({"n":11})"), 11);
+  recent.Stage(Event(kB, R"({"n":12})"), 12);
+  recent.Stage(Event(kA, R"({"n":13})"), 13);
+  EXPECT_EQ(Seqs(recent.After(kA, 10, 50)), "");  // staged only
+  recent.Commit();
+  auto a = recent.After(kA, 10, 50);
+  EXPECT_EQ(Seqs(a), "11,13");
+  EXPECT_EQ((*a)[1].payload_json, R"({"n":13})");
+  EXPECT_EQ((*a)[1].payload_sealed, "");
+  EXPECT_EQ((*a)[1].tenant, kA);
+  EXPECT_EQ(Seqs(recent.After(kA, 11, 50)), "13");
+  EXPECT_EQ(Seqs(recent.After(kA, 10, 1)), "11");
+  EXPECT_EQ(Seqs(recent.After(kB, 10, 50)), "12");
+  EXPECT_EQ(Seqs(recent.After(TenantId::FromTrusted("ten_c"), 10, 50)), "");
+  // Below the floor it opened with, the store holds what memory does not.
+  EXPECT_EQ(Seqs(recent.After(kA, 9, 50)), "none");
+}
+
+TEST(RecentEventsTest, RolledBackEventsAreNeverServed) {
+  RecentEvents recent(1 << 20, 0);
+  recent.Stage(Event(kA, "{}"), 1);
+  size_t mark = recent.staged();
+  recent.Stage(Event(kA, "{}"), 2);
+  recent.Unstage(mark);  // ROLLBACK TO the savepoint of the write that staged 2
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "1");
+  recent.Stage(Event(kA, "{}"), 2);
+  recent.DropStaged();  // ROLLBACK
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "1");
+}
+
+TEST(RecentEventsTest, AnEventNotHeldRaisesItsTenantsFloor) {
+  RecentEvents recent(1 << 20, 0);
+  recent.Stage(Event(kA, "{}"), 1);
+  recent.Stage(Event(kA, ""), 2);  // recorded without its clear payload
+  recent.Stage(Event(kA, "{}"), 3);
+  recent.Stage(Event(kB, "{}"), 4);
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 1, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 2, 50)), "3");
+  EXPECT_EQ(Seqs(recent.After(kB, 0, 50)), "4");  // another tenant's floor stays
+
+  recent.Removed(3);  // deleted (a sweep, an erasure), committed or not
+  EXPECT_EQ(Seqs(recent.After(kA, 2, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 3, 50)), "");
+
+  recent.Stage(Event(kA, "{}"), 5);
+  recent.Stage(Event(kA, "{}"), 6);
+  recent.Removed(5);  // a staged event deleted in the same transaction
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 3, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 5, 50)), "6");
+}
+
+TEST(RecentEventsTest, TheOldestGoFirstWhenFull) {
+  std::string payload(1000, 'x');
+  RecentEvents recent(4 * 1400, 0);
+  for (int seq = 1; seq <= 10; ++seq) recent.Stage(Event(seq % 2 ? kA : kB, payload), seq);
+  recent.Commit();
+  EXPECT_LE(recent.bytes(), 4u * 1400);
+  EXPECT_GT(recent.bytes(), 0u);
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kB, 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 7, 50)), "9");
+  EXPECT_EQ(Seqs(recent.After(kB, 8, 50)), "10");
+}
+
+}  // namespace
+}  // namespace parley::store
