@@ -150,7 +150,9 @@ struct Scan {
   static Scan Failed(const Status& s) { return Scan{s, s, s}; }
 };
 
-Result<Scan> ReadScan(store::Reader& r, int scan_limit, TimePoint now) {
+// `busy`: lanes with a delivery in flight when the scan began; their endpoints are not read.
+Result<Scan> ReadScan(store::Reader& r, int scan_limit, TimePoint now,
+                      const std::set<std::string>& busy) {
   Scan out{r.ListOutbox(store::OutboxKind::kWebhook, scan_limit),
            r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit), Scan::Cursors{}};
   auto behind = r.ListWebhookCursorsBehind(scan_limit);
@@ -160,7 +162,7 @@ Result<Scan> ReadScan(store::Reader& r, int scan_limit, TimePoint now) {
   }
   for (store::WebhookCursorRecord& cursor : *behind) {
     std::optional<store::EndpointRecord> endpoint;
-    if (cursor.next_attempt_at <= now) {
+    if (cursor.next_attempt_at <= now && !busy.contains("wh:" + cursor.endpoint.str())) {
       auto got = r.GetEndpoint(cursor.tenant, cursor.endpoint);
       if (!got.ok() && got.status().code() == StatusCode::kNotFound) continue;  // deleted
       if (got.ok()) endpoint = std::move(*got);
@@ -188,7 +190,8 @@ asio::awaitable<void> DeliverFromCursor(std::shared_ptr<Dispatcher::Shared> sh,
   }
   const int batch_size = sh->options.batch_size;
   // The scan read the endpoint; the events just committed are usually still in the store's
-  // memory, in the clear. Otherwise both are read.
+  // memory, in the clear. Otherwise both are read. (An endpoint changed or deleted after the
+  // scan may get this one batch as it was, as one changed during a post always could.)
   std::optional<std::vector<store::EventRecord>> recent;
   if (endpoint) recent = deps.store->RecentEventsAfter(cursor.tenant, cursor.after_seq, batch_size);
   Result<CursorLoad> loaded = Internal("not loaded");
@@ -408,9 +411,9 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
     sh->wake_pending = false;
     sh->settled_lanes.clear();
     // One read for the whole scan: each read is a trip to a reader thread and back.
-    std::function<Result<Scan>(store::Reader&)> scan = [scan_limit,
-                                                        clock = sh->deps.clock](store::Reader& r) {
-      return ReadScan(r, scan_limit, clock->Now());
+    std::function<Result<Scan>(store::Reader&)> scan = [scan_limit, clock = sh->deps.clock,
+                                                        busy = sh->busy_lanes](store::Reader& r) {
+      return ReadScan(r, scan_limit, clock->Now(), busy);
     };
     auto scanned = co_await store::Read<Scan>(*sh->deps.store, std::move(scan));
     if (!scanned.ok()) scanned = Scan::Failed(scanned.status());

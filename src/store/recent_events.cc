@@ -18,13 +18,17 @@ void RecentEvents::Stage(const EventRecord& record, int64_t seq) {
   s.record.tenant = record.tenant;
   s.record.conversation = record.conversation;
   s.record.type = record.type;
-  s.record.created_at = record.created_at;
+  s.record.created_at = FromUnixMillis(ToUnixMillis(record.created_at));  // as stored
   s.record.payload_json = record.payload_json;
   staged_.push_back(std::move(s));
 }
 
 void RecentEvents::Unstage(size_t from) {
   if (from < staged_.size()) staged_.resize(from);
+}
+
+void RecentEvents::Unsure(size_t from) {
+  for (size_t i = from; i < staged_.size(); ++i) staged_[i].gap = true;
 }
 
 void RecentEvents::Removed(int64_t seq) {

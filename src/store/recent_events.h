@@ -36,8 +36,8 @@
 
 namespace parley::store {
 
-// Thread safety: Stage, staged, Unstage, DropStaged, Commit and Removed on one thread (the
-// store's writer); After from any thread.
+// Thread safety: Stage, staged, Unstage, Unsure, DropStaged, Commit and Removed on one thread
+// (the store's writer); After from any thread.
 class RecentEvents {
  public:
   // `floor`: the highest seq committed before this object existed.
@@ -50,13 +50,18 @@ class RecentEvents {
   void Stage(const EventRecord& record, int64_t seq);
   size_t staged() const { return staged_.size(); }
   void Unstage(size_t from);
+  // The staged events from index `from` on may or may not be committed (a ROLLBACK TO that
+  // failed, events left from outside a transaction): committing them raises floors past them.
+  void Unsure(size_t from);
   void DropStaged() { staged_.clear(); }
   void Commit();
   // The event row `seq` was deleted or changed (committed or not).
   void Removed(int64_t seq);
 
   // The tenant's committed events with seq > after_seq, oldest first, at most `limit`, with
-  // payload_json set and payload_sealed empty; std::nullopt when some may be missing.
+  // payload_json set and payload_sealed empty; std::nullopt when some may be missing. Right
+  // after a COMMIT, until the writer calls Commit(), the answer lacks that commit's events:
+  // it is a prefix of what the database holds, never a different sequence.
   std::optional<std::vector<EventRecord>> After(const TenantId& tenant, int64_t after_seq,
                                                 int limit) const;
 

@@ -61,6 +61,17 @@ TEST(RecentEventsTest, RolledBackEventsAreNeverServed) {
   EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "1");
 }
 
+TEST(RecentEventsTest, EventsOfUnknownFateAreNeverServed) {
+  RecentEvents recent(1 << 20, 0);
+  recent.Stage(Event(kA, "{}"), 1);
+  size_t mark = recent.staged();
+  recent.Stage(Event(kA, "{}"), 2);
+  recent.Unsure(mark);  // a ROLLBACK TO that failed: 2 may commit or not
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 2, 50)), "");
+}
+
 TEST(RecentEventsTest, AnEventNotHeldRaisesItsTenantsFloor) {
   RecentEvents recent(1 << 20, 0);
   recent.Stage(Event(kA, "{}"), 1);

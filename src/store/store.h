@@ -531,7 +531,9 @@ class Store {
   // The tenant's events with seq > after_seq, oldest first, at most `limit`, as
   // Reader::ListEventsAfter answers them but with payload_json set and payload_sealed empty,
   // when the store holds all of them in memory; std::nullopt otherwise (read them then).
-  // Cheap enough for an I/O thread. The default holds nothing.
+  // Just after a commit the answer may still lack that commit's newest events (a prefix of
+  // what a read answers); the commit listener is called after they are in. Cheap enough for
+  // an I/O thread. The default holds nothing.
   virtual std::optional<std::vector<EventRecord>> RecentEventsAfter(const TenantId& tenant,
                                                                     int64_t after_seq, int limit) {
     (void)tenant, (void)after_seq, (void)limit;

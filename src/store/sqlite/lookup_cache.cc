@@ -48,14 +48,15 @@ void LookupCache::ExpectConversationInsert(const std::string& key) {
   expected_ = Expected::kConversationInsert;
 }
 
+// The database keeps times in milliseconds (Query::Time); so must the cached rows.
 void LookupCache::ExpectCustomerTouch(TimePoint at) {
   expected_ = Expected::kCustomerTouch;
-  touch_at_ = at;
+  touch_at_ = FromUnixMillis(ToUnixMillis(at));
 }
 
 void LookupCache::ExpectConversationTouch(TimePoint at) {
   expected_ = Expected::kConversationTouch;
-  touch_at_ = at;
+  touch_at_ = FromUnixMillis(ToUnixMillis(at));
 }
 
 void LookupCache::EndExpected() { expected_ = Expected::kNothing; }

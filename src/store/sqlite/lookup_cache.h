@@ -12,7 +12,9 @@
 // instead). A rollback, of the transaction or of a savepoint, empties the cache (Clear),
 // since the hook does not report what a rollback undoes. So a hit answers what the SQL would
 // answer, inside or outside the batch's transaction. Writes from other connections are not
-// seen: only the writer writes.
+// seen: only the writer writes. The hook sees every change only as long as both tables keep
+// their rowids (no WITHOUT ROWID, no VACUUM while open) and no statement deletes rows
+// unseen (INSERT OR REPLACE, a DELETE without WHERE): lookup_cache_test.cc checks the schema.
 //
 //   LookupCache cache(hit_counter);
 //   sqlite3_update_hook(db, …);              // calls cache.Changed(op, table, rowid)
@@ -58,7 +60,7 @@ class LookupCache {
   // open conversation of that key, if any, is no longer the newest.
   void ExpectConversationInsert(const std::string& key);
   // The next update of one row of `customers` (or `conversations`) is a touch to `at`: the
-  // cached row, if any, takes the time instead of being dropped. EndTouch after the statement.
+  // cached row, if any, takes the time instead of being dropped. EndExpected after the statement.
   void ExpectCustomerTouch(TimePoint at);
   void ExpectConversationTouch(TimePoint at);
   void EndExpected();

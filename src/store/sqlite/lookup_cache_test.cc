@@ -4,6 +4,7 @@
 #include "store/sqlite/lookup_cache.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -17,18 +18,19 @@ namespace {
 
 TimePoint At(int64_t ms) { return FromUnixMillis(1'700'000'000'000 + ms); }
 
+std::string Ticks(TimePoint t) { return std::to_string(t.time_since_epoch().count()); }
+
 // What the tests compare of a lookup's answer: its status, or the record's fields that
-// changes move.
+// changes move (times to the clock's tick, not the stored millisecond).
 std::string Describe(const Result<CustomerRecord>& r) {
   if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
-  return r->id.str() + " last_seen=" + std::to_string(ToUnixMillis(r->last_seen));
+  return r->id.str() + " last_seen=" + Ticks(r->last_seen);
 }
 
 std::string Describe(const Result<ConversationRecord>& r) {
   if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
   return r->id.str() + " state=" + std::string(ConversationStateName(r->state)) +
-         " last_activity=" + std::to_string(ToUnixMillis(r->last_activity_at)) +
-         " context=" + r->context_sealed;
+         " last_activity=" + Ticks(r->last_activity_at) + " context=" + r->context_sealed;
 }
 
 class LookupCacheTest : public ::testing::Test {
@@ -122,12 +124,13 @@ TEST_F(LookupCacheTest, RepeatedLookupsOfAWriteAreAnsweredFromMemory) {
 }
 
 TEST_F(LookupCacheTest, TouchesMoveTheCachedTimes) {
+  // A clock's time has more digits than the stored millisecond.
+  const auto fraction = std::chrono::nanoseconds(123456);
   ExpectAgreementAfter([&](Writer& w) -> Status {
-    PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant_.id, customer_.id, At(500)));
-    return w.TouchConversation(tenant_.id, conversation_.id, At(600));
+    PARLEY_RETURN_IF_ERROR(w.TouchCustomer(tenant_.id, customer_.id, At(500) + fraction));
+    return w.TouchConversation(tenant_.id, conversation_.id, At(600) + fraction);
   });
-  EXPECT_NE(FromWriter().find("last_activity=" + std::to_string(ToUnixMillis(At(600)))),
-            std::string::npos);
+  EXPECT_NE(FromWriter().find("last_activity=" + Ticks(At(600))), std::string::npos);
   // A touch moves the row in place: the next lookups are still hits.
   uint64_t before = Hits();
   FromWriter();
@@ -198,6 +201,26 @@ TEST_F(LookupCacheTest, WhatARolledBackWriteDidIsForgotten) {
   std::string want = FromReader();
   EXPECT_EQ(want.find("last_seen=" + std::to_string(ToUnixMillis(At(6000)))), std::string::npos);
   EXPECT_EQ(FromWriter(), want);
+}
+
+// The hooks see every change to a cached row only in rowid tables (lookup_cache.h), and
+// RecentEvents takes the events table's rowid for the seq.
+TEST_F(LookupCacheTest, TheHookedTablesHaveRowids) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ + "/parley.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  for (const char* table : {"customers", "conversations", "events"}) {
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = ?", -1, &stmt, nullptr),
+        SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW) << table;
+    std::string create = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    EXPECT_EQ(create.find("WITHOUT ROWID"), std::string::npos) << create;
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db);
 }
 
 }  // namespace

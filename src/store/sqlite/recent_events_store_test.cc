@@ -36,16 +36,23 @@ class RecentEventsStoreTest : public ::testing::Test {
     store_ = std::move(store).value();
   }
 
-  EventRecord Event(int n, const std::optional<ConversationId>& conversation = std::nullopt) {
+  EventRecord Event(int n, const std::optional<ConversationId>& conversation = std::nullopt,
+                    const TenantId* tenant = nullptr) {
     EventRecord r;
     r.id = EventId::New(At(n));
-    r.tenant = tenant_.id;
+    r.tenant = tenant ? *tenant : tenant_.id;
     r.conversation = conversation;
-    r.type = "message.created";
+    r.type = n % 2 ? "message.created" : "message.status";
     r.payload_sealed = "sealed-" + std::to_string(n);
     r.payload_json = "{\"n\":" + std::to_string(n) + "}";
-    r.created_at = At(n);
+    r.created_at = At(n) + std::chrono::nanoseconds(123456);  // finer than what is stored
     return r;
+  }
+  // Every field of an event but the payload, times to the clock's tick.
+  static std::string Fields(const EventRecord& e) {
+    return std::to_string(e.seq) + " " + e.id.str() + " " + e.tenant.str() + " " +
+           (e.conversation ? e.conversation->str() : "-") + " " + e.type + " " +
+           std::to_string(e.created_at.time_since_epoch().count());
   }
   Status Insert(const std::vector<EventRecord>& events, Status then = OkStatus()) {
     return store_->WriteSync([&](Writer& w) -> Status {
@@ -55,22 +62,24 @@ class RecentEventsStoreTest : public ::testing::Test {
   }
 
   // "seq:payload,…" from memory ("none" when it does not answer) and from the database.
-  std::string FromMemory(int64_t after) {
-    auto events = store_->RecentEventsAfter(tenant_.id, after, 50);
+  std::string FromMemory(int64_t after, const TenantId* tenant = nullptr) {
+    auto events = store_->RecentEventsAfter(tenant ? *tenant : tenant_.id, after, 50);
     if (!events) return "none";
     std::string out;
     for (const EventRecord& e : *events) {
       EXPECT_TRUE(e.payload_sealed.empty());
+      fields_ += Fields(e) + "\n";
       out += std::to_string(e.seq) + ":" + e.payload_json + ",";
     }
     return out;
   }
-  std::string FromDatabase(int64_t after) {
+  std::string FromDatabase(int64_t after, const TenantId* tenant = nullptr) {
     auto events = store_->ReadSync<std::vector<EventRecord>>(
-        [&](Reader& r) { return r.ListEventsAfter(tenant_.id, after, 50); });
+        [&](Reader& r) { return r.ListEventsAfter(tenant ? *tenant : tenant_.id, after, 50); });
     EXPECT_TRUE(events.ok());
     std::string out;
     for (const EventRecord& e : *events) {
+      db_fields_ += Fields(e) + "\n";
       // The database holds the sealed payload; the test's sealed and clear forms share `n`.
       std::string n = e.payload_sealed.substr(e.payload_sealed.find('-') + 1);
       out += std::to_string(e.seq) + ":{\"n\":" + n + "},";
@@ -85,10 +94,15 @@ class RecentEventsStoreTest : public ::testing::Test {
       std::string memory = FromMemory(after);
       if (memory == "none") continue;
       ++answered;
+      fields_.clear();
+      db_fields_.clear();
+      FromMemory(after);
       EXPECT_EQ(memory, FromDatabase(after)) << "after " << after;
+      EXPECT_EQ(fields_, db_fields_) << "after " << after;
     }
     return answered;
   }
+  std::string fields_, db_fields_;  // Fields of what FromMemory and FromDatabase saw
 
   std::string dir_;
   std::unique_ptr<SqliteStore> store_;
@@ -149,6 +163,20 @@ TEST_F(RecentEventsStoreTest, DeletedEventsAreNotServed) {
   ASSERT_TRUE(Insert({Event(4)}).ok());
   ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.SweepEvents(At(4), 10).status(); }).ok());
   EXPECT_GE(ExpectAgreement(6), 1);
+}
+
+TEST_F(RecentEventsStoreTest, ADeletedTenantsEventsAreGoneAndOthersStay) {
+  TenantRecord other{TenantId::New(At(50)), "o", "wrapped", "{}", At(50)};
+  ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.InsertTenant(other); }).ok());
+  ASSERT_TRUE(Insert({Event(1), Event(2, std::nullopt, &other.id), Event(3)}).ok());
+  EXPECT_EQ(FromMemory(0, &other.id), FromDatabase(0, &other.id));
+  EXPECT_NE(FromMemory(0, &other.id), "");
+  ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.DeleteTenantData(tenant_.id); }).ok());
+  EXPECT_EQ(FromDatabase(0), "");
+  std::string memory = FromMemory(0);
+  EXPECT_TRUE(memory == "none" || memory == "") << memory;
+  EXPECT_EQ(FromMemory(0, &other.id), FromDatabase(0, &other.id));
+  EXPECT_NE(FromMemory(0, &other.id), "");
 }
 
 TEST_F(RecentEventsStoreTest, AReopenedStoreAnswersOnlyForNewEvents) {

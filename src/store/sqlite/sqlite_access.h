@@ -30,9 +30,19 @@ class SqliteAccess final : public Writer {
   // savepoint undid (SQLite's hooks do not report a rollback's changes), and the events it
   // staged are gone. After a COMMIT, Committed().
   size_t SavepointMark() const { return recent_ != nullptr ? recent_->staged() : 0; }
-  void RolledBackTo(size_t mark) {
+  // `undone`: the ROLLBACK TO succeeded (else what the write did may still commit).
+  void RolledBackTo(size_t mark, bool undone) {
     if (cache_ != nullptr) cache_->Clear();
-    if (recent_ != nullptr) recent_->Unstage(mark);
+    if (recent_ == nullptr) return;
+    if (undone) {
+      recent_->Unstage(mark);
+    } else {
+      recent_->Unsure(mark);
+    }
+  }
+  // Before BEGIN: whatever is staged was not settled by a COMMIT or a rollback.
+  void Beginning() {
+    if (recent_ != nullptr) recent_->Unsure(0);
   }
   void Committed() {
     if (recent_ != nullptr) recent_->Commit();

@@ -329,7 +329,7 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
     s = released;
   }
   Status undo = RunSql(*writer_db_, "ROLLBACK TO w");
-  access.RolledBackTo(mark);
+  access.RolledBackTo(mark, undo.ok());
   if (undo.ok()) undo = RunSql(*writer_db_, "RELEASE w");
   return undo.ok() ? s : undo;
 }
@@ -345,6 +345,7 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
   if (sqlite3_get_autocommit(writer_db_->raw()) == 0) {
     RunSql(*writer_db_, "ROLLBACK").IgnoreError();
   }
+  access.Beginning();
   Status begin = RunSql(*writer_db_, "BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Status& r : results) r = begin;
