@@ -20,6 +20,8 @@ namespace json = boost::json;
 
 using message_json_testing::InboundText;
 using message_json_testing::kConnection;
+using message_json_testing::kT0;
+using message_json_testing::OutboundWith;
 using message_json_testing::SampleEvents;
 using message_json_testing::SampleMessages;
 
@@ -72,13 +74,23 @@ TEST(MessageJsonTest, SerializeWithDataWritesWhatSerializeWrites) {
   }
 }
 
-// Serialize builds its tree in an arena on the stack; ToJson on the heap. Both must give the
-// same text, also for a message larger than the arena.
-TEST(MessageJsonTest, SerializeInItsArenaWritesWhatToJsonOnTheHeapWrites) {
+// Serialize writes a message without a tree (an event's tree is built in an arena on the
+// stack); ToJson builds one on the heap. Both must give the same text: for every content
+// type, every byte value, absent and present optionals, metadata, and an event larger than
+// the arena.
+TEST(MessageJsonTest, SerializeWritesWhatToJsonOnTheHeapWrites) {
   std::vector<Message> messages = SampleMessages();
   Message large = InboundText();
   std::get<TextContent>(large.content).text = std::string(20000, 'x') + "\u00e9\n\"";
   messages.push_back(large);
+  Message bytes = OutboundWith(TextContent{});
+  for (int c = 0; c < 256; ++c) std::get<TextContent>(bytes.content).text += static_cast<char>(c);
+  bytes.author.name = "A \"quoted\"\tname\\";
+  bytes.reply_to = MessageId::New(kT0);
+  bytes.reply_to_provider_id = "wamid.\x01";
+  bytes.sent_at.reset();
+  bytes.metadata = {{"a", "x\"y"}, {"b", "\n\u00e9"}, {"order_id", ""}};
+  messages.push_back(bytes);
   for (const Message& m : messages) {
     SCOPED_TRACE(WireName(TypeOf(m.content)));
     EXPECT_EQ(Serialize(m), json::serialize(ToJson(m)));

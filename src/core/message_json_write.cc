@@ -289,6 +289,79 @@ std::string SerializeInArena(const Build& build) {
   return json::serialize(build(sp));
 }
 
+// ---- Serialize(Message) without a tree ----
+// A message is serialized once per message on every path (stored, sealed, sent as an
+// event), and building its tree first cost more than writing it. The text written is byte
+// for byte what json::serialize(ToJson(m)) writes (message_json_test.cc checks it on every
+// sample): the same member order, and the same escaping: '"', '\\' and control characters
+// only, with \b \t \n \f \r short and the rest as \u00xx, everything else (UTF-8
+// included) as is. Contents other than text are written through their tree.
+
+void AppendString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    unsigned char c = static_cast<unsigned char>(s[run]);
+    out += '\\';
+    switch (c) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+    i = run + 1;
+  }
+  out += '"';
+}
+
+// `"key":` after a comma unless it is the object's first member.
+void AppendKey(std::string& out, std::string_view key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;  // keys are fixed ASCII names or tokens
+  out += "\":";
+}
+
+void AppendOptString(std::string& out, const std::string& s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    AppendString(out, s);
+  }
+}
+
+void AppendTime(std::string& out, TimePoint t) { AppendString(out, FormatRfc3339(t)); }
+
 }  // namespace
 
 json::value ToJson(const Content& content, const json::storage_ptr& sp) {
@@ -333,8 +406,84 @@ json::value ToJson(const Event& e, const json::storage_ptr& sp) {
   return o;
 }
 
-std::string Serialize(const Message& message) {
-  return SerializeInArena([&](Sp sp) { return ToJson(message, sp); });
+std::string Serialize(const Message& m) {
+  const auto* text = std::get_if<TextContent>(&m.content);
+  std::string out;
+  out.reserve(640 + (text ? text->text.size() : 256));
+  out += '{';
+  AppendKey(out, "v", true);
+  out += std::to_string(m.v);
+  AppendKey(out, "id");
+  AppendString(out, m.id.str());
+  AppendKey(out, "tenant");
+  AppendString(out, m.tenant.str());
+  AppendKey(out, "conversation");
+  AppendString(out, m.conversation.str());
+  AppendKey(out, "channel");
+  out += '{';
+  AppendKey(out, "kind", true);
+  AppendString(out, m.channel.kind);
+  AppendKey(out, "connection");
+  AppendString(out, m.channel.connection.str());
+  out += '}';
+  AppendKey(out, "direction");
+  AppendString(out, WireName(m.direction));
+  AppendKey(out, "author");
+  out += '{';
+  AppendKey(out, "role", true);
+  AppendString(out, WireName(m.author.role));
+  AppendKey(out, "customer");
+  if (m.author.customer) {
+    AppendString(out, m.author.customer->str());
+  } else {
+    out += "null";
+  }
+  AppendKey(out, "name");
+  AppendOptString(out, m.author.name);
+  AppendKey(out, "agent_id");
+  AppendOptString(out, m.author.agent_id);
+  out += '}';
+  AppendKey(out, "provider_message_id");
+  AppendOptString(out, m.provider_message_id);
+  AppendKey(out, "reply_to");
+  if (m.reply_to) {
+    AppendString(out, m.reply_to->str());
+  } else {
+    out += "null";
+  }
+  AppendKey(out, "reply_to_provider_id");
+  AppendOptString(out, m.reply_to_provider_id);
+  AppendKey(out, "sent_at");
+  if (m.sent_at) {
+    AppendTime(out, *m.sent_at);
+  } else {
+    out += "null";
+  }
+  AppendKey(out, "received_at");
+  AppendTime(out, m.received_at);
+  AppendKey(out, "content");
+  if (text) {
+    out += '{';
+    AppendKey(out, "type", true);
+    AppendString(out, WireName(ContentType::kText));
+    AppendKey(out, "text");
+    AppendString(out, text->text);
+    out += '}';
+  } else {
+    out += SerializeInArena([&](Sp sp) { return ToJson(m.content, sp); });
+  }
+  AppendKey(out, "metadata");
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : m.metadata) {
+    if (!first) out += ',';
+    first = false;
+    AppendString(out, k);
+    out += ':';
+    AppendString(out, v);
+  }
+  out += "}}";
+  return out;
 }
 
 std::string Serialize(const Event& event) {
