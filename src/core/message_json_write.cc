@@ -491,10 +491,21 @@ std::string Serialize(const Event& event) {
 }
 
 std::string SerializeWithData(const Event& event, std::string_view data_json) {
-  std::string out = SerializeInArena([&](Sp sp) { return json::value(EventHeader(event, sp)); });
-  out.pop_back();  // the header object's closing brace
-  out.reserve(out.size() + data_json.size() + 10);
-  out += ",\"data\":";
+  // EventHeader's members, written directly (as Serialize(Message)).
+  std::string out;
+  out.reserve(192 + data_json.size());
+  out += '{';
+  AppendKey(out, "v", true);
+  out += std::to_string(event.v);
+  AppendKey(out, "id");
+  AppendString(out, event.id.str());
+  AppendKey(out, "tenant");
+  AppendString(out, event.tenant.str());
+  AppendKey(out, "type");
+  AppendString(out, WireName(TypeOf(event)));
+  AppendKey(out, "created_at");
+  AppendTime(out, event.created_at);
+  AppendKey(out, "data");
   out += data_json;
   out += '}';
   return out;
