@@ -31,6 +31,13 @@ void RecentEvents::Unsure(size_t from) {
   for (size_t i = from; i < staged_.size(); ++i) staged_[i].gap = true;
 }
 
+void RecentEvents::SettleUnknown() {
+  if (staged_.empty()) return;
+  std::lock_guard lock(mu_);
+  for (const Staged& s : staged_) RaiseFloor(s.record.tenant.str(), s.record.seq);
+  staged_.clear();
+}
+
 void RecentEvents::Removed(int64_t seq) {
   for (Staged& s : staged_) {
     if (s.record.seq == seq) s.gap = true;

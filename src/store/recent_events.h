@@ -36,8 +36,8 @@
 
 namespace parley::store {
 
-// Thread safety: Stage, staged, Unstage, Unsure, DropStaged, Commit and Removed on one thread
-// (the store's writer); After from any thread.
+// Thread safety: Stage, staged, Unstage, Unsure, SettleUnknown, DropStaged, Commit and
+// Removed on one thread (the store's writer); After from any thread.
 class RecentEvents {
  public:
   // `floor`: the highest seq committed before this object existed.
@@ -50,9 +50,12 @@ class RecentEvents {
   void Stage(const EventRecord& record, int64_t seq);
   size_t staged() const { return staged_.size(); }
   void Unstage(size_t from);
-  // The staged events from index `from` on may or may not be committed (a ROLLBACK TO that
-  // failed, events left from outside a transaction): committing them raises floors past them.
+  // The staged events from index `from` on may or may not be committed with the
+  // transaction (a ROLLBACK TO that failed): committing them raises floors past them.
   void Unsure(size_t from);
+  // The staged events were settled by no COMMIT or rollback seen here, so they may be in the
+  // database or not: raises floors past them now, and unstages them.
+  void SettleUnknown();
   void DropStaged() { staged_.clear(); }
   void Commit();
   // The event row `seq` was deleted or changed (committed or not).

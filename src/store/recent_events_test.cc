@@ -72,6 +72,17 @@ TEST(RecentEventsTest, EventsOfUnknownFateAreNeverServed) {
   EXPECT_EQ(Seqs(recent.After(kA, 2, 50)), "");
 }
 
+TEST(RecentEventsTest, EventsLeftStagedRaiseTheFloorAtOnce) {
+  RecentEvents recent(1 << 20, 0);
+  recent.Stage(Event(kA, "{}"), 1);  // neither committed nor rolled back when BEGIN comes
+  recent.SettleUnknown();
+  recent.DropStaged();  // the next transaction rolls back: the floor stays raised
+  recent.Stage(Event(kA, "{}"), 2);
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(kA, 1, 50)), "2");
+}
+
 TEST(RecentEventsTest, AnEventNotHeldRaisesItsTenantsFloor) {
   RecentEvents recent(1 << 20, 0);
   recent.Stage(Event(kA, "{}"), 1);

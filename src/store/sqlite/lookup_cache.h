@@ -13,8 +13,9 @@
 // since the hook does not report what a rollback undoes. So a hit answers what the SQL would
 // answer, inside or outside the batch's transaction. Writes from other connections are not
 // seen: only the writer writes. The hook sees every change only as long as both tables keep
-// their rowids (no WITHOUT ROWID, no VACUUM while open) and no statement deletes rows
-// unseen (INSERT OR REPLACE, a DELETE without WHERE): lookup_cache_test.cc checks the schema.
+// their rowids (no WITHOUT ROWID, no VACUUM while open: lookup_cache_test.cc checks the
+// schema) and no statement deletes rows unseen (INSERT OR REPLACE, a DELETE without WHERE:
+// the store has none).
 //
 //   LookupCache cache(hit_counter);
 //   sqlite3_update_hook(db, …);              // calls cache.Changed(op, table, rowid)

@@ -40,9 +40,9 @@ class SqliteAccess final : public Writer {
       recent_->Unsure(mark);
     }
   }
-  // Before BEGIN: whatever is staged was not settled by a COMMIT or a rollback.
+  // Before BEGIN: whatever is still staged was settled by no COMMIT or rollback seen here.
   void Beginning() {
-    if (recent_ != nullptr) recent_->Unsure(0);
+    if (recent_ != nullptr) recent_->SettleUnknown();
   }
   void Committed() {
     if (recent_ != nullptr) recent_->Commit();

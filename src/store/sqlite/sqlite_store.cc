@@ -329,7 +329,12 @@ Status SqliteStore::RunOne(SqliteAccess& access, const WriteFn& fn) {
     s = released;
   }
   Status undo = RunSql(*writer_db_, "ROLLBACK TO w");
-  access.RolledBackTo(mark, undo.ok());
+  if (!undo.ok()) {
+    // The write's changes would stay in the transaction, and commit although its caller
+    // hears of a failure: give the whole batch up instead (RunTransaction sees it gone).
+    RunSql(*writer_db_, "ROLLBACK").IgnoreError();
+  }
+  access.RolledBackTo(mark, undo.ok() || sqlite3_get_autocommit(writer_db_->raw()) != 0);
   if (undo.ok()) undo = RunSql(*writer_db_, "RELEASE w");
   return undo.ok() ? s : undo;
 }
