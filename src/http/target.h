@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,10 @@ struct ParsedTarget {
 // kMaxPathSegments segments or kMaxQueryParams query parameters).
 // Thread safety: pure function.
 Result<ParsedTarget> ParseTarget(std::string_view target);
+
+// The two ways ParseTarget takes, for tests: a plain path ("/v1/a/b": no '%', no '?', no
+// empty segment) split at its slashes, or std::nullopt; and the full parse (Boost.URL).
+std::optional<ParsedTarget> ParsePlainPath(std::string_view target);
+Result<ParsedTarget> ParseTargetInFull(std::string_view target);
 
 }  // namespace parley::http

@@ -44,5 +44,35 @@ TEST(ParseTargetTest, RejectsTooManySegmentsOrParams) {
   EXPECT_EQ(ParseTarget(many).status().code(), StatusCode::kInvalidArgument);
 }
 
+// The plain-path shortcut must answer as the full parse does wherever it answers at all,
+// and must leave everything else to it.
+TEST(ParseTargetTest, PlainPathsParseAsTheFullParseDoes) {
+  const std::vector<std::string> plain = {
+      "/healthz", "/v1/channels/custom/con_01JD8/messages", "/a/b/c", "/x.y/-_~/!$&'()*+,;=:@",
+      "/a/.../b",
+  };
+  for (const std::string& t : plain) {
+    SCOPED_TRACE(t);
+    auto fast = ParsePlainPath(t);
+    ASSERT_TRUE(fast.has_value());
+    auto full = ParseTargetInFull(t);
+    ASSERT_TRUE(full.ok());
+    EXPECT_EQ(fast->path, full->path);
+    EXPECT_EQ(fast->segments, full->segments);
+    EXPECT_TRUE(fast->query.empty());
+  }
+  std::string deep;
+  for (size_t i = 0; i <= kMaxPathSegments; ++i) deep += "/s";
+  const std::vector<std::string> other = {
+      "/",       "",     "x/y",   "/a/",    "//a",       "/a//b", "/a%20b", "/a?b=1",
+      "/a#frag", "/a b", "/a\"b", "/a\x01", "/\xc3\xa9", "/a[1]", "/a|b",   "/a^b",
+      "/a{b}",   "/a`b", "/a\\b", "/./a",   "/v1/../b",  deep,
+  };
+  for (const std::string& t : other) {
+    SCOPED_TRACE(t);
+    EXPECT_FALSE(ParsePlainPath(t).has_value());
+  }
+}
+
 }  // namespace
 }  // namespace parley::http
