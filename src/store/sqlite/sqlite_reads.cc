@@ -301,17 +301,14 @@ Result<CustomerRecord> SqliteAccess::GetCustomer(const TenantId& tenant, const C
 Result<CustomerRecord> SqliteAccess::FindCustomerByContact(const TenantId& tenant,
                                                            std::string_view channel_kind,
                                                            std::string_view contact_index) {
-  if (cache_ == nullptr) {
-    PARLEY_ASSIGN_OR_RETURN(
-        Query q, db_.Prepare("SELECT " CUSTOMER_COLS " FROM customers WHERE tenant_id = ?"
-                             " AND channel_kind = ? AND contact_index = ?"));
-    q.Text(tenant.str()).Text(channel_kind).Text(contact_index);
-    return One(q, ReadCustomer, "customer");
-  }
-  std::string key = LookupCache::CustomerKey(tenant, channel_kind, contact_index);
-  if (const CustomerRecord* hit = cache_->FindCustomer(key)) {
-    cache_->CountHit();
-    return *hit;
+  // The writer's cache (lookup_cache.h) keeps the row's rowid, which its hook reports.
+  std::string key;
+  if (cache_ != nullptr) {
+    key = LookupCache::CustomerKey(tenant, channel_kind, contact_index);
+    if (const CustomerRecord* hit = cache_->FindCustomer(key)) {
+      cache_->CountHit();
+      return *hit;
+    }
   }
   PARLEY_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("SELECT rowid, " CUSTOMER_COLS " FROM customers WHERE tenant_id = ?"
@@ -321,7 +318,7 @@ Result<CustomerRecord> SqliteAccess::FindCustomerByContact(const TenantId& tenan
   if (!row) return NotFound("customer not found");
   int64_t rowid = q.ColInt();
   PARLEY_ASSIGN_OR_RETURN(CustomerRecord found, ReadCustomer(q));
-  cache_->PutCustomer(std::move(key), rowid, found);
+  if (cache_ != nullptr) cache_->PutCustomer(std::move(key), rowid, found);
   return found;
 }
 
@@ -337,18 +334,13 @@ Result<ConversationRecord> SqliteAccess::GetConversation(const TenantId& tenant,
 Result<ConversationRecord> SqliteAccess::FindOpenConversation(const TenantId& tenant,
                                                               const ConnectionId& connection,
                                                               const CustomerId& customer) {
-  if (cache_ == nullptr) {
-    PARLEY_ASSIGN_OR_RETURN(
-        Query q, db_.Prepare("SELECT " CONVERSATION_COLS
-                             " FROM conversations WHERE tenant_id = ? AND connection_id = ?"
-                             " AND customer_id = ? AND state = 'open' ORDER BY id DESC LIMIT 1"));
-    q.Text(tenant.str()).Text(connection.str()).Text(customer.str());
-    return One(q, ReadConversation, "open conversation");
-  }
-  std::string key = LookupCache::ConversationKey(tenant, connection, customer);
-  if (const ConversationRecord* hit = cache_->FindConversation(key)) {
-    cache_->CountHit();
-    return *hit;
+  std::string key;
+  if (cache_ != nullptr) {
+    key = LookupCache::ConversationKey(tenant, connection, customer);
+    if (const ConversationRecord* hit = cache_->FindConversation(key)) {
+      cache_->CountHit();
+      return *hit;
+    }
   }
   PARLEY_ASSIGN_OR_RETURN(
       Query q, db_.Prepare("SELECT rowid, " CONVERSATION_COLS
@@ -359,7 +351,7 @@ Result<ConversationRecord> SqliteAccess::FindOpenConversation(const TenantId& te
   if (!row) return NotFound("open conversation not found");
   int64_t rowid = q.ColInt();
   PARLEY_ASSIGN_OR_RETURN(ConversationRecord found, ReadConversation(q));
-  cache_->PutConversation(std::move(key), rowid, found);
+  if (cache_ != nullptr) cache_->PutConversation(std::move(key), rowid, found);
   return found;
 }
 
