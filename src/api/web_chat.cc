@@ -132,16 +132,14 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       const json::value* content = data.if_contains("content");
       const json::value* content_type =
           content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
-      if (!chat.app_.attachments || !content_type || *content_type != "media") {
-        json::object view = MessageView(data);
-        RememberOwn(view);
-        return json::serialize(json::object{{"type", "message"}, {"message", std::move(view)}});
+      json::value linked;  // media: the message with its attachments' links minted now
+      if (chat.app_.attachments && content_type && *content_type == "media") {
+        auto parsed =
+            ParseBoundedJson(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()));
+        if (!parsed.ok() || !parsed->is_object()) return {};
+        linked = std::move(*parsed);
       }
-      // Media: its attachments get links minted now.
-      std::string linked = chat.app_.attachments->AddLinks(key(), json::serialize(data), now());
-      auto message = ParseBoundedJson(linked);
-      if (!message.ok() || !message->is_object()) return {};
-      json::object view = MessageView(message->get_object());
+      json::object view = MessageView(linked.is_object() ? linked.get_object() : data);
       RememberOwn(view);
       return json::serialize(json::object{{"type", "message"}, {"message", std::move(view)}});
     }
@@ -159,14 +157,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       return json::serialize(
           json::object{{"type", "status"}, {"message", message->value()}, {"status", s}});
     }
-    if (type == "typing") {
-      auto role = data.find("role");
-      if (role == data.end() || role->value() == "customer") return {};
-      auto on = data.find("on");
-      return json::serialize(json::object{{"type", "typing"},
-                                          {"on", on != data.end() && on->value() == true},
-                                          {"role", role->value()}});
-    }
+    if (type == "typing") return TypingFrame(data);
     if (type == "conversation.ended") {
       if (!conversation || (e.conversation && *e.conversation != *conversation)) return {};
       auto reason = data.find("reason");

@@ -49,6 +49,15 @@ bool Printable(std::string_view s) {
   });
 }
 
+std::string TypingFrame(const json::object& data) {
+  auto role = data.find("role");
+  if (role == data.end() || role->value() == "customer") return {};
+  auto on = data.find("on");
+  return json::serialize(json::object{{"type", "typing"},
+                                      {"on", on != data.end() && on->value() == true},
+                                      {"role", role->value()}});
+}
+
 json::object MessageView(const json::object& m, std::string_view status) {
   json::object view;
   for (std::string_view key : {"id", "direction", "content", "reply_to"}) {

@@ -29,6 +29,9 @@ bool Printable(std::string_view s);
 // tenant, customer or connection ids.
 boost::json::object MessageView(const boost::json::object& m, std::string_view status = {});
 
+// The widget's typing frame for a typing event's data; "" for the customer's own typing.
+std::string TypingFrame(const boost::json::object& data);
+
 // A frame's text as a JSON object. Errors: kInvalidArgument ("frame: not valid JSON", …).
 Result<boost::json::object> ParseObject(std::string_view text, size_t max_bytes);
 

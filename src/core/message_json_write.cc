@@ -362,6 +362,17 @@ void AppendOptString(std::string& out, const std::string& s) {
 
 void AppendTime(std::string& out, TimePoint t) { AppendString(out, FormatRfc3339(t)); }
 
+// `{"v":…,"id":…,"tenant":…`: how a message and an event both begin.
+void AppendOpening(std::string& out, int v, std::string_view id, std::string_view tenant) {
+  out += '{';
+  AppendKey(out, "v", true);
+  out += std::to_string(v);
+  AppendKey(out, "id");
+  AppendString(out, id);
+  AppendKey(out, "tenant");
+  AppendString(out, tenant);
+}
+
 }  // namespace
 
 json::value ToJson(const Content& content, const json::storage_ptr& sp) {
@@ -410,13 +421,7 @@ std::string Serialize(const Message& m) {
   const auto* text = std::get_if<TextContent>(&m.content);
   std::string out;
   out.reserve(640 + (text ? text->text.size() : 256));
-  out += '{';
-  AppendKey(out, "v", true);
-  out += std::to_string(m.v);
-  AppendKey(out, "id");
-  AppendString(out, m.id.str());
-  AppendKey(out, "tenant");
-  AppendString(out, m.tenant.str());
+  AppendOpening(out, m.v, m.id.str(), m.tenant.str());
   AppendKey(out, "conversation");
   AppendString(out, m.conversation.str());
   AppendKey(out, "channel");
@@ -494,13 +499,7 @@ std::string SerializeWithData(const Event& event, std::string_view data_json) {
   // EventHeader's members, written directly (as Serialize(Message)).
   std::string out;
   out.reserve(192 + data_json.size());
-  out += '{';
-  AppendKey(out, "v", true);
-  out += std::to_string(event.v);
-  AppendKey(out, "id");
-  AppendString(out, event.id.str());
-  AppendKey(out, "tenant");
-  AppendString(out, event.tenant.str());
+  AppendOpening(out, event.v, event.id.str(), event.tenant.str());
   AppendKey(out, "type");
   AppendString(out, WireName(TypeOf(event)));
   AppendKey(out, "created_at");

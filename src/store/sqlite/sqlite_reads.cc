@@ -553,49 +553,4 @@ Result<std::vector<ConversationRecord>> SqliteAccess::ListCustomerConversations(
   return All(q, ReadConversation);
 }
 
-Result<std::vector<TableStats>> SqliteAccess::DataMap() {
-  // Each table with the column that dates its rows. Literal SQL per table: Prepare caches by
-  // pointer, and the names are ours, never input.
-  struct Source {
-    const char* table;
-    const char* sql;
-  };
-  static constexpr Source kSources[] = {
-      {"tenants", "SELECT count(*), min(created_at) FROM tenants"},
-      {"api_keys", "SELECT count(*), min(created_at) FROM api_keys"},
-      {"endpoints", "SELECT count(*), min(created_at) FROM endpoints"},
-      {"connections", "SELECT count(*), min(created_at) FROM connections"},
-      {"customers", "SELECT count(*), min(first_seen) FROM customers"},
-      {"conversations", "SELECT count(*), min(started_at) FROM conversations"},
-      {"conversations.context",
-       "SELECT count(*), min(started_at) FROM conversations WHERE length(context_sealed) > 0"},
-      {"conversations.cookies",
-       "SELECT count(*), min(started_at) FROM conversations WHERE length(cookies_sealed) > 0"},
-      {"conversations.private_data",
-       "SELECT count(*), min(started_at) FROM conversations WHERE length(private_sealed) > 0"},
-      {"messages", "SELECT count(*), min(created_at) FROM messages"},
-      {"events", "SELECT count(*), min(created_at) FROM events"},
-      {"inbound_dedupe", "SELECT count(*), min(created_at) FROM inbound_dedupe"},
-      {"pending_statuses", "SELECT count(*), min(created_at) FROM pending_statuses"},
-      {"inbound_retries", "SELECT count(*), min(created_at) FROM inbound_retries"},
-      {"outbox", "SELECT count(*), min(created_at) FROM outbox"},
-      {"dead_letters", "SELECT count(*), min(failed_at) FROM dead_letters"},
-      {"idempotency_keys", "SELECT count(*), min(created_at) FROM idempotency_keys"},
-      {"audit_log", "SELECT count(*), min(at) FROM audit_log"},
-      {"attachments", "SELECT count(*), min(created_at) FROM attachments"},
-  };
-  std::vector<TableStats> out;
-  for (const Source& source : kSources) {
-    PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare(source.sql));
-    PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return Internal("data map: no result");
-    TableStats stats;
-    stats.table = source.table;
-    stats.rows = q.ColInt();
-    stats.oldest = q.ColOptTime();
-    out.push_back(std::move(stats));
-  }
-  return out;
-}
-
 }  // namespace parley::store::sqlite
