@@ -516,5 +516,39 @@ TEST_F(SqliteStoreTest, TheWriterRestartsALongWalUnderConstantWrites) {
   EXPECT_EQ(RawQuery(path_, "PRAGMA integrity_check"), "ok");
 }
 
+TEST_F(SqliteStoreTest, AReaderOnOldFramesHoldsTheWalRestartOffAndWritesGoOn) {
+  auto store = OpenOrDie(
+      {.path = path_, .checkpoint_interval = Millis(3'600'000), .wal_restart_frames = 64});
+  ASSERT_NE(store, nullptr);
+  const std::string big(3000, 'x');  // about one page per tenant row
+  auto write = [&](int n) {
+    TenantRecord t = Tenant(n);
+    t.settings_json = big;
+    return store->WriteSync([t](Writer& w) { return w.InsertTenant(t); });
+  };
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(write(1000 + i).ok());
+
+  // A reader outside the store keeps a snapshot: the frames after it cannot be copied into
+  // the database, so the WAL cannot start over while it reads.
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM tenants;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const uint64_t restarts_before = store->Stats().wal_restarts;
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(write(2000 + i).ok()) << i;
+  EXPECT_EQ(store->Stats().wal_restarts, restarts_before);
+  // 300 commits of at least a page each: the WAL grew past the limit instead.
+  EXPECT_GT(std::filesystem::file_size(path_ + "-wal"), 300u * 4096u);
+
+  // The reader ends: the writer restarts the WAL again.
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close_v2(reader);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(write(3000 + i).ok()) << i;
+  EXPECT_GT(store->Stats().wal_restarts, restarts_before);
+  store.reset();
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "620");
+  EXPECT_EQ(RawQuery(path_, "PRAGMA integrity_check"), "ok");
+}
+
 }  // namespace
 }  // namespace parley::store::sqlite
