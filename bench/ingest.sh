@@ -243,16 +243,19 @@ clk_tck=$(getconf CLK_TCK)
 
 failures=()
 others_max=0
+stolen_max=0
 # run_wrk NAME URL PATH DATA CONNS PIDS: runs wrk, saves its output in $tmp/wrk-NAME.txt,
-# checks errors, and sets: rps, p50, p99, requests, server_ticks (PIDS' CPU during the run)
-# and others_cores (CPU used by processes other than wrk and PIDS, in cores: a busy machine).
+# checks errors, and sets: rps, p50, p99, requests, server_ticks (PIDS' CPU during the run),
+# others_cores (CPU used by processes other than wrk and PIDS, in cores: a busy machine) and
+# stolen_cores (CPU the hypervisor gave elsewhere: a busy host).
 run_wrk() {
   local name=$1 url=$2 path=$3 data=$4 conns=$5 out="$tmp/wrk-$1.txt"
   local -a pids
   read -r -a pids <<<"$6"
-  local m0 m1 s0 s1 w0 w1 t0 t1
+  local m0 m1 s0 s1 w0 w1 t0 t1 st0 st1
   t0=$(date +%s.%N)
   m0=$(machine_ticks)
+  st0=$(steal_ticks)
   s0=$(ticks_of "${pids[@]}")
   children_ticks_to w0
   BENCH_DATA=$data BENCH_PATH=$path BENCH_THREADS=$THREADS \
@@ -262,6 +265,7 @@ run_wrk() {
   children_ticks_to w1
   s1=$(ticks_of "${pids[@]}")
   m1=$(machine_ticks)
+  st1=$(steal_ticks)
   t1=$(date +%s.%N)
   if [[ $VERBOSE == 1 ]]; then sed 's/^/    /' "$out"; fi
   grep -q '^BENCH ' "$out" || { cat "$out" >&2; die "wrk printed no summary for $name"; }
@@ -281,6 +285,8 @@ run_wrk() {
   others_cores=$(calc "o = ($m1 - $m0 - $server_ticks - $wrk_ticks) / $clk_tck / ($t1 - $t0);
     printf \"%.2f\", (o < 0 ? 0 : o)")
   others_max=$(calc "printf \"%.2f\", ($others_cores > $others_max ? $others_cores : $others_max)")
+  stolen_cores=$(calc "printf \"%.2f\", ($st1 - $st0) / $clk_tck / ($t1 - $t0)")
+  stolen_max=$(calc "printf \"%.2f\", ($stolen_cores > $stolen_max ? $stolen_cores : $stolen_max)")
 }
 per_msg_us() { calc "printf \"%.1f\", ($2 ? $1 * 1e6 / $clk_tck / $2 : 0)"; }  # TICKS COUNT
 
@@ -354,9 +360,9 @@ for conns in "${levels[@]}"; do
   run_wrk "nginx-c$conns" "$nginx_url" "${webhook_path[${channels[0]}]}" "$tmp/baseline.tsv" \
     "$conns" "$nginx_pids"
   b_rps=$rps
-  printf 'c=%-4s nginx  %-9s %7s req/s  p50 %9s  p99 %9s  nginx CPU  %5s µs/req; others used %s cores\n' \
+  printf 'c=%-4s nginx  %-9s %7s req/s  p50 %9s  p99 %9s  nginx CPU  %5s µs/req; others used %s cores, steal %s\n' \
     "$conns" "$baseline_label" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
-    "$(per_msg_us "$server_ticks" "$requests")" "$others_cores"
+    "$(per_msg_us "$server_ticks" "$requests")" "$others_cores" "$stolen_cores"
 
   for ch in "${channels[@]}"; do
     run=parley-$ch-c$conns
@@ -424,9 +430,9 @@ for conns in "${levels[@]}"; do
     # One message per webhook: acknowledged requests/s are acknowledged messages/s.
     ratio=$(calc "printf \"%.1f\", 100 * $rps / $b_rps")
     cpu_msg=$(per_msg_us $((cpu1 - cpu0)) "$stored")
-    printf 'c=%-4s parley %-9s %7s msg/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores\n' \
+    printf 'c=%-4s parley %-9s %7s msg/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores, steal %s\n' \
       "$conns" "$ch" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
-      "$(per_msg_us "$server_ticks" "$requests")" "$others_cores"
+      "$(per_msg_us "$server_ticks" "$requests")" "$others_cores" "$stolen_cores"
     printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \
       "$ratio" "$cpu_msg" "$drain_s" "$stored" "$requests" "$sent"
     printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n' \
@@ -459,6 +465,11 @@ if calc "exit !($others_max > 0.2)"; then
   echo
   echo "NOTE: other processes used up to $others_max cores during a run: the machine was not" \
     "idle, so these figures understate both servers."
+fi
+if calc "exit !($stolen_max > 0.1)"; then
+  echo
+  echo "NOTE: the hypervisor took up to $stolen_max cores from this VM during a run (steal" \
+    "time): the host was busy, so these figures understate both servers."
 fi
 if ((${#failures[@]})); then
   echo

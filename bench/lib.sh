@@ -29,7 +29,11 @@ thread_ticks() {  # thread_ticks PID: "<thread name> <utime+stime>" per thread, 
   done | awk '{ sum[$1] += $2 } END { for (n in sum) print n, sum[n] }' | sort
 }
 
-machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# CPU time the machine's processes and interrupts used (user, nice, system, irq, softirq).
+machine_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# CPU time the hypervisor gave to others while this VM wanted it (steal): not a process of
+# this machine, but a core's worth of it slows every thread here as much as a busy process.
+steal_ticks() { awk '/^cpu /{ print $9 }' /proc/stat; }
 
 # CPU of the shell's waited-for children (the load generator), from the `times` builtin; it
 # must run in the benchmark's own shell, not in a $(…) subshell, whose children are not ours.

@@ -189,6 +189,7 @@ EOF
 failures=()
 summary=()
 others_max=0
+stolen_max=0
 c0=0 c1=0  # set by children_ticks_to
 for n in "${levels[@]}"; do
   # --- does this level fit the open-file limit? ---
@@ -266,6 +267,7 @@ EOF
   thread_ticks "$parley_pid" >"$run/threads0"
   t0=$(date +%s.%N)
   m0=$(machine_ticks)
+  st0=$(steal_ticks)
   p0=$(proc_ticks "$parley_pid")
   g0=$(proc_ticks "$gen_pid")
   children_ticks_to c0
@@ -282,6 +284,7 @@ EOF
   gen_pid=""
   children_ticks_to c1
   m1=$(machine_ticks)
+  st1=$(steal_ticks)
   p1=$(proc_ticks "$parley_pid")
   rss2=$(rss_kib "$parley_pid")
   t1=$(date +%s.%N)
@@ -290,6 +293,9 @@ EOF
   others=$(awk -v m=$((m1 - m0 - (p1 - p0) - (c1 - c0 - g0))) -v hz="$(getconf CLK_TCK)" \
     -v a="$t0" -v b="$t1" 'BEGIN { o = m / hz / (b - a); printf "%.2f", (o < 0 ? 0 : o) }')
   others_max=$(awk -v a="$others" -v b="$others_max" 'BEGIN { print (a > b ? a : b) }')
+  stolen=$(awk -v m=$((st1 - st0)) -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+    'BEGIN { printf "%.2f", m / hz / (b - a) }')
+  stolen_max=$(awk -v a="$stolen" -v b="$stolen_max" 'BEGIN { print (a > b ? a : b) }')
   commits=$(($(metric_of "$port" parley_store_commits_total) - commits0))
   writes=$(($(metric_of "$port" parley_store_writes_total) - writes0))
   thread_ticks "$parley_pid" >"$run/threads1"
@@ -299,7 +305,7 @@ EOF
     failures+=("$n sessions: parley died; its log ends: $(tail -n 5 "$run/parley.log")")
   fi
   echo "  others used $others cores during the phases (CPU of processes other than Parley" \
-    "and the generator; about 0 on an idle machine)"
+    "and the generator; about 0 on an idle machine); the hypervisor took $stolen (steal)"
   echo "  store during the phases: $commits commits, $writes writes" \
     "($(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c : 0 }') writes per commit)"
   # Which thread limits the rate: compare with the phases' busy time (2 × DURATION + warm-up).
@@ -343,6 +349,11 @@ if awk -v o="$others_max" 'BEGIN { exit !(o > 0.2) }'; then
   echo
   echo "NOTE: other processes used up to $others_max cores during a run: the machine was not" \
     "idle, so these latencies are pessimistic."
+fi
+if awk -v o="$stolen_max" 'BEGIN { exit !(o > 0.1) }'; then
+  echo
+  echo "NOTE: the hypervisor took up to $stolen_max cores from this VM during a run (steal" \
+    "time): the host was busy, so these latencies are pessimistic."
 fi
 if ((${#failures[@]})); then
   echo
