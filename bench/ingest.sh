@@ -360,7 +360,7 @@ for conns in "${levels[@]}"; do
   run_wrk "nginx-c$conns" "$nginx_url" "${webhook_path[${channels[0]}]}" "$tmp/baseline.tsv" \
     "$conns" "$nginx_pids"
   b_rps=$rps
-  printf 'c=%-4s nginx  %-9s %7s req/s  p50 %9s  p99 %9s  nginx CPU  %5s µs/req; others used %s cores, steal %s\n' \
+  printf 'c=%-4s nginx  %-9s %7s req/s  p50 %9s  p99 %9s  nginx CPU  %5s µs/req; others used %s cores, steal %s cores\n' \
     "$conns" "$baseline_label" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
     "$(per_msg_us "$server_ticks" "$requests")" "$others_cores" "$stolen_cores"
 
@@ -430,7 +430,7 @@ for conns in "${levels[@]}"; do
     # One message per webhook: acknowledged requests/s are acknowledged messages/s.
     ratio=$(calc "printf \"%.1f\", 100 * $rps / $b_rps")
     cpu_msg=$(per_msg_us $((cpu1 - cpu0)) "$stored")
-    printf 'c=%-4s parley %-9s %7s msg/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores, steal %s\n' \
+    printf 'c=%-4s parley %-9s %7s msg/s  p50 %9s  p99 %9s  parley CPU %5s µs/msg; others used %s cores, steal %s cores\n' \
       "$conns" "$ch" "$rps" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" \
       "$(per_msg_us "$server_ticks" "$requests")" "$others_cores" "$stolen_cores"
     printf '       parley/nginx %s %%; parley CPU with the drain %s µs/msg; delivered %s s after the load; stored %s of %s acknowledged (%s sent)\n' \

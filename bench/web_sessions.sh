@@ -305,7 +305,7 @@ EOF
     failures+=("$n sessions: parley died; its log ends: $(tail -n 5 "$run/parley.log")")
   fi
   echo "  others used $others cores during the phases (CPU of processes other than Parley" \
-    "and the generator; about 0 on an idle machine); the hypervisor took $stolen (steal)"
+    "and the generator; about 0 on an idle machine); the hypervisor took $stolen cores (steal)"
   echo "  store during the phases: $commits commits, $writes writes" \
     "($(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c : 0 }') writes per commit)"
   # Which thread limits the rate: compare with the phases' busy time (2 × DURATION + warm-up).

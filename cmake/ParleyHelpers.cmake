@@ -16,7 +16,7 @@ endfunction()
 function(parley_test_options target)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     target_compile_options(${target} PRIVATE
-                           $<$<CONFIG:Release>:-Wno-restrict -Wno-maybe-uninitialized>)
+                           "$<$<CONFIG:Release>:-Wno-restrict;-Wno-maybe-uninitialized>")
   endif()
 endfunction()
 

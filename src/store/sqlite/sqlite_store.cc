@@ -486,7 +486,9 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // frames) is not yet copied (the checkpoint thread is behind, or the WAL is left over from
 // before a restart of Parley), it wakes the checkpoint thread for the bulk and looks again
 // after the next batch. A reader still on old frames can prevent the restart: then the
-// writer tries again after another eighth of the limit, not after every batch.
+// writer tries its own checkpoint again only after another eighth of the limit; the
+// checkpoint thread is still woken after each batch while the rest stays large, for a pass
+// that copies nothing until the reader is done.
 void SqliteStore::RestartWalIfLong() {
   const int frames = wal_frames_;
   if (frames <= next_restart_try_) return;
