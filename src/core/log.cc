@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "core/json_scan.h"
 
 namespace parley::log {
 
@@ -183,15 +184,12 @@ std::string_view ShortEscape(unsigned char c) {
 }
 
 // Bytes that go into a JSON string as they are: printable ASCII other than '"' and '\\'.
-constexpr bool IsPlain(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
-
 void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
     // Ids, routes and codes are plain ASCII: copy each run at once.
-    size_t run = i;
-    while (run < s.size() && IsPlain(static_cast<unsigned char>(s[run]))) ++run;
+    size_t run = PlainAsciiJsonRun(s, i);
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;

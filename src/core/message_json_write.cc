@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_scan.h"
 #include "core/message_json.h"
 
 namespace parley {
@@ -302,12 +303,7 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
-    size_t run = i;
-    while (run < s.size()) {
-      unsigned char c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\') break;
-      ++run;
-    }
+    size_t run = PlainJsonRun(s, i);
     out.append(s.data() + i, run - i);
     if (run == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[run]);
