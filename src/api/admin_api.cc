@@ -480,8 +480,8 @@ class AdminApi {
     // The provider identity it serves (phone number id, page id, number, bot), sealed, and
     // its routing index: a webhook that carries items for several identities of one provider
     // app is routed by it (api/webhooks_api.cc). One identity, one connection.
-    std::string identity =
-        adapter->ClientIdentity(channels::ConnectionContext{tenant, c.id, c.kind, *settings, {}});
+    std::string identity = adapter->ClientIdentity(
+        channels::ConnectionContext{tenant, c.id, c.kind, *settings, {}, {}});
     if (!identity.empty()) {
       c.identity_sealed =
           (*key)->Seal(identity, delivery::place::ConnectionIdentity(tenant, c.id.str()));

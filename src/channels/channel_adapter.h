@@ -13,9 +13,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -31,12 +34,47 @@ class Client;
 namespace parley::channels {
 
 // One connection as an adapter sees it, with its credentials opened.
+// What an adapter derives once from a connection's credentials and uses on every request
+// (the custom channel: its signing key made for HMAC), made on first use. A copy starts
+// empty, as its credentials may be changed before it is used.
+// Thread safety: Get may be called concurrently.
+class DerivedCredentials {
+ public:
+  DerivedCredentials() = default;
+  DerivedCredentials(const DerivedCredentials&) {}
+  DerivedCredentials& operator=(const DerivedCredentials&) {
+    std::lock_guard lock(mu_);
+    made_ = false;
+    value_.reset();
+    return *this;
+  }
+
+  // The value `make` made on the first call (it may be null). Every caller asks for the
+  // same T: one adapter kind per connection.
+  template <typename T, typename Make>
+  std::shared_ptr<const T> Get(Make&& make) const {
+    std::lock_guard lock(mu_);
+    if (!made_) {
+      value_ = std::forward<Make>(make)();
+      made_ = true;
+    }
+    return std::static_pointer_cast<const T>(value_);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable bool made_ = false;
+  mutable std::shared_ptr<const void> value_;
+};
+
 struct ConnectionContext {
   TenantId tenant;
   ConnectionId id;
   std::string kind;
   boost::json::object settings;     // non-secret (e.g. outbound_url)
   boost::json::object credentials;  // secrets, in memory only: never log
+  // Derived from `credentials` on the first request: change those only before it.
+  DerivedCredentials derived;
 };
 
 // A media file that a provider message refers to. Before the message is stored, the webhook

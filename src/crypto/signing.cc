@@ -90,6 +90,17 @@ std::string SignatureHeader(const std::vector<std::string>& secrets, int64_t uni
 Status VerifySignatureHeader(std::string_view header, const std::vector<std::string>& secrets,
                              std::string_view body, int64_t now_unix_seconds,
                              int64_t tolerance_seconds) {
+  std::vector<HmacSha256Key> keys;
+  keys.reserve(secrets.size());
+  std::vector<const HmacSha256Key*> pointers;
+  for (const std::string& secret : secrets) pointers.push_back(&keys.emplace_back(secret));
+  return VerifySignatureHeaderWithKeys(header, pointers, body, now_unix_seconds, tolerance_seconds);
+}
+
+Status VerifySignatureHeaderWithKeys(std::string_view header,
+                                     std::span<const HmacSha256Key* const> keys,
+                                     std::string_view body, int64_t now_unix_seconds,
+                                     int64_t tolerance_seconds) {
   PARLEY_CHECK(tolerance_seconds >= 0);
   ParsedHeader parsed;
   PARLEY_RETURN_IF_ERROR(Parse(header, parsed));
@@ -106,8 +117,9 @@ Status VerifySignatureHeader(std::string_view header, const std::vector<std::str
 
   // The MAC covers the timestamp exactly as sent, so "t=0042" and "t=42" sign differently.
   bool match = false;
-  for (const std::string& secret : secrets) {
-    const std::string expected = Sign(secret, parsed.timestamp_text, body);
+  for (const HmacSha256Key* key : keys) {
+    PARLEY_CHECK(key != nullptr);
+    const std::string expected = key->Mac({parsed.timestamp_text, ".", body});
     for (const std::string& candidate : parsed.signatures) {
       // No early exit: the loop's timing depends only on the counts, not on which matched.
       match |= ConstantTimeEqual(expected, candidate);

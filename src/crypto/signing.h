@@ -14,11 +14,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "crypto/hash.h"
 
 namespace parley::crypto {
 
@@ -46,5 +48,12 @@ std::string SignatureHeader(const std::vector<std::string>& secrets, int64_t uni
 Status VerifySignatureHeader(std::string_view header, const std::vector<std::string>& secrets,
                              std::string_view body, int64_t now_unix_seconds,
                              int64_t tolerance_seconds);
+
+// As above, with each secret's key made once (HmacSha256Key): for a verifier that sees the
+// same secrets on every request. Precondition (PARLEY_CHECK): no null key.
+Status VerifySignatureHeaderWithKeys(std::string_view header,
+                                     std::span<const HmacSha256Key* const> keys,
+                                     std::string_view body, int64_t now_unix_seconds,
+                                     int64_t tolerance_seconds);
 
 }  // namespace parley::crypto

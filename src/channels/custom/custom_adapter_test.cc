@@ -112,9 +112,16 @@ TEST_F(CustomAdapterTest, VerifiesSignatureAndReplayWindow) {
   unsigned_request.body = body;
   EXPECT_EQ(adapter_->VerifyWebhook(unsigned_request, connection_, clock_.Now()).code(),
             StatusCode::kUnauthenticated);
+  // A copy made after the first request (whose key is made and kept with the context) and
+  // given another secret verifies with its own.
   ConnectionContext other = connection_;
   other.credentials["secret"] = "another-secret-entirely";
   EXPECT_EQ(adapter_->VerifyWebhook(Signed(body), other, clock_.Now()).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(adapter_->VerifyWebhook(Signed(body), connection_, clock_.Now()).ok());
+  ConnectionContext none = connection_;
+  none.credentials.erase("secret");
+  EXPECT_EQ(adapter_->VerifyWebhook(Signed(body), none, clock_.Now()).code(),
             StatusCode::kUnauthenticated);
 }
 
