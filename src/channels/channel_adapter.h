@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,49 +34,64 @@ class Client;
 
 namespace parley::channels {
 
-// One connection as an adapter sees it, with its credentials opened.
 // What an adapter derives once from a connection's credentials and uses on every request
-// (the custom channel: its signing key made for HMAC), made on first use. A copy starts
-// empty, as its credentials may be changed before it is used.
+// (the custom channel: its signing key made for HMAC), made on first use. A copy or a move
+// starts empty, as its credentials may be changed before it is used.
 // Thread safety: Get may be called concurrently.
 class DerivedCredentials {
  public:
   DerivedCredentials() = default;
-  DerivedCredentials(const DerivedCredentials&) {}
+  DerivedCredentials(const DerivedCredentials&) noexcept {}
+  DerivedCredentials(DerivedCredentials&&) noexcept {}
   DerivedCredentials& operator=(const DerivedCredentials&) {
-    std::lock_guard lock(mu_);
-    made_ = false;
-    value_.reset();
+    Reset();
+    return *this;
+  }
+  DerivedCredentials& operator=(DerivedCredentials&&) {
+    Reset();
     return *this;
   }
 
-  // The value `make` made on the first call (it may be null). Every caller asks for the
-  // same T: one adapter kind per connection.
+  // The value `make` made on the first call (it may be null). One context, one T: asking
+  // for another type than the first call's is a bug (PARLEY_CHECK). `make` runs under the
+  // lock: it must not call Get on the same object.
   template <typename T, typename Make>
   std::shared_ptr<const T> Get(Make&& make) const {
     std::lock_guard lock(mu_);
-    if (!made_) {
+    if (tag_ == nullptr) {
       value_ = std::forward<Make>(make)();
-      made_ = true;
+      tag_ = &kTag<T>;
     }
+    PARLEY_CHECK(tag_ == &kTag<T>);
     return std::static_pointer_cast<const T>(value_);
   }
 
  private:
+  template <typename T>
+  static constexpr char kTag = 0;
+
+  void Reset() {
+    std::lock_guard lock(mu_);
+    tag_ = nullptr;
+    value_.reset();
+  }
+
   mutable std::mutex mu_;
-  mutable bool made_ = false;
+  mutable const char* tag_ = nullptr;  // the type made, once made
   mutable std::shared_ptr<const void> value_;
 };
 
+// One connection as an adapter sees it, with its credentials opened.
 struct ConnectionContext {
   TenantId tenant;
   ConnectionId id;
   std::string kind;
   boost::json::object settings;     // non-secret (e.g. outbound_url)
   boost::json::object credentials;  // secrets, in memory only: never log
-  // Derived from `credentials` on the first request: change those only before it.
+  // Derived from `credentials` on the first request that needs it.
   DerivedCredentials derived;
 };
+static_assert(std::is_nothrow_move_constructible_v<ConnectionContext>);
 
 // A media file that a provider message refers to. Before the message is stored, the webhook
 // fetches it through FetchMedia into the tenant's attachment storage (the provider's answer

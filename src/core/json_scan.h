@@ -41,7 +41,7 @@ inline uint64_t Word(const char* p) {
 }  // namespace json_scan_internal
 
 // The index of the first byte at or after `i` that a JSON string must escape (a control
-// character, '"' or '\\'), or s.size().
+// character, '"' or '\\'), or s.size(). Precondition: i <= s.size().
 inline size_t PlainJsonRun(std::string_view s, size_t i) {
   using namespace json_scan_internal;
   for (; i + 8 <= s.size(); i += 8) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -51,6 +53,35 @@ TEST(JsonScanTest, AgreesWithAByteByByteScanOnRandomMixes) {
     for (size_t from = 0; from <= s.size(); ++from) {
       ASSERT_EQ(PlainJsonRun(s, from), SlowPlainRun(s, from, false));
       ASSERT_EQ(PlainAsciiJsonRun(s, from), SlowPlainRun(s, from, true));
+    }
+  }
+}
+
+// The word tests themselves, against a test per byte: one special byte at each position of a
+// word of any other byte. A test that said yes too often would still give right answers
+// above (the byte loop corrects it), only slower; here it fails.
+TEST(JsonScanTest, EachWordTestAnswersExactly) {
+  using namespace json_scan_internal;
+  for (int background = 0; background < 256; ++background) {
+    for (int special = 0; special < 256; ++special) {
+      for (int at = 0; at < 8; ++at) {
+        unsigned char bytes[8];
+        std::memset(bytes, background, sizeof(bytes));
+        bytes[at] = static_cast<unsigned char>(special);
+        uint64_t v;
+        std::memcpy(&v, bytes, sizeof(v));
+        bool less = false, quote = false, backslash = false, high = false;
+        for (unsigned char b : bytes) {
+          less |= b < 0x20;
+          quote |= b == '"';
+          backslash |= b == '\\';
+          high |= b >= 0x7F;
+        }
+        ASSERT_EQ(HasLess(v, 0x20), less) << background << " " << special << " " << at;
+        ASSERT_EQ(HasByte(v, '"'), quote) << background << " " << special << " " << at;
+        ASSERT_EQ(HasByte(v, '\\'), backslash) << background << " " << special << " " << at;
+        ASSERT_EQ(HasDelOrHigh(v), high) << background << " " << special << " " << at;
+      }
     }
   }
 }

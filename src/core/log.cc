@@ -183,7 +183,8 @@ std::string_view ShortEscape(unsigned char c) {
   }
 }
 
-// Bytes that go into a JSON string as they are: printable ASCII other than '"' and '\\'.
+// A JSON string: printable ASCII other than '"' and '\\' and valid UTF-8 go in as they are,
+// the rest escaped; a byte that is not valid UTF-8 becomes U+FFFD.
 void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;

@@ -95,6 +95,13 @@ Result<InboundStatus> ParseStatus(const json::object& obj) {
 }
 
 // A secret from the connection's credentials; kUnauthenticated-safe (never echoes it).
+// A connection's secret and the HMAC key made from it (ConnectionContext::derived).
+struct VerifyKey {
+  explicit VerifyKey(std::string s) : secret(std::move(s)), key(secret) {}
+  std::string secret;
+  crypto::HmacSha256Key key;
+};
+
 std::string SecretOf(const ConnectionContext& connection) {
   auto it = connection.credentials.find("secret");
   if (it == connection.credentials.end() || !it->value().is_string()) return {};
@@ -142,14 +149,23 @@ Status CustomAdapter::VerifyWebhook(const http::Request& request,
                                     const ConnectionContext& connection, TimePoint now) const {
   auto header = request.Header("parley-signature");
   if (!header) return Unauthenticated("missing Parley-Signature header");
-  // Made once per connection context: the key's two SHA-256 blocks are otherwise a tenth of
-  // the verification of a short message.
-  std::shared_ptr<const crypto::HmacSha256Key> key = connection.derived.Get<crypto::HmacSha256Key>(
-      [&]() -> std::shared_ptr<const crypto::HmacSha256Key> {
-        std::string secret = SecretOf(connection);
-        if (secret.empty()) return nullptr;
-        return std::make_shared<const crypto::HmacSha256Key>(secret);
-      });
+  // The key is made once per connection context: its two SHA-256 blocks are otherwise a
+  // fifth of the check of a short message. It keeps the secret it was made from, so that a
+  // context whose secret changed later is checked with the new one.
+  auto it = connection.credentials.find("secret");
+  if (it == connection.credentials.end() || !it->value().is_string() ||
+      it->value().get_string().empty()) {
+    return Unauthenticated("connection has no secret");
+  }
+  const std::string_view secret = it->value().get_string();
+  std::shared_ptr<const VerifyKey> made = connection.derived.Get<VerifyKey>(
+      [&] { return std::make_shared<const VerifyKey>(std::string(secret)); });
+  std::shared_ptr<const crypto::HmacSha256Key> key;
+  if (made && crypto::ConstantTimeEqual(made->secret, secret)) {
+    key = std::shared_ptr<const crypto::HmacSha256Key>(made, &made->key);
+  } else {
+    key = std::make_shared<const crypto::HmacSha256Key>(secret);
+  }
   if (!key) return Unauthenticated("connection has no secret");
   const crypto::HmacSha256Key* keys[] = {key.get()};
   return crypto::VerifySignatureHeaderWithKeys(*header, keys, request.body, ToUnixSeconds(now),

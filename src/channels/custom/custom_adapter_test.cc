@@ -123,6 +123,35 @@ TEST_F(CustomAdapterTest, VerifiesSignatureAndReplayWindow) {
   none.credentials.erase("secret");
   EXPECT_EQ(adapter_->VerifyWebhook(Signed(body), none, clock_.Now()).code(),
             StatusCode::kUnauthenticated);
+  // The same context, its secret changed after its key was made: checked with the new one.
+  connection_.credentials["secret"] = "another-secret-entirely";
+  EXPECT_EQ(adapter_->VerifyWebhook(Signed(body), connection_, clock_.Now()).code(),
+            StatusCode::kUnauthenticated);
+}
+
+TEST(DerivedCredentialsTest, MakesOnceAndCopiesAndMovesStartOver) {
+  DerivedCredentials derived;
+  int made = 0;
+  auto make = [&made] { return std::make_shared<const int>(++made); };
+  EXPECT_EQ(*derived.Get<int>(make), 1);
+  EXPECT_EQ(*derived.Get<int>(make), 1);
+  DerivedCredentials copy = derived;
+  EXPECT_EQ(*copy.Get<int>(make), 2);
+  DerivedCredentials moved = std::move(copy);
+  EXPECT_EQ(*moved.Get<int>(make), 3);
+  moved = derived;
+  EXPECT_EQ(*moved.Get<int>(make), 4);
+  EXPECT_EQ(*derived.Get<int>(make), 1);
+  // A null value is made once too.
+  DerivedCredentials none;
+  int calls = 0;
+  auto make_none = [&calls] {
+    ++calls;
+    return std::shared_ptr<const int>();
+  };
+  EXPECT_EQ(none.Get<int>(make_none), nullptr);
+  EXPECT_EQ(none.Get<int>(make_none), nullptr);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(CustomAdapterTest, PrepareConnectionGeneratesASecretOnce) {
