@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <optional>
 
 #include "core/message_json.h"
 #include "crypto/random.h"
@@ -94,7 +95,6 @@ Result<InboundStatus> ParseStatus(const json::object& obj) {
   return s;
 }
 
-// A secret from the connection's credentials; kUnauthenticated-safe (never echoes it).
 // A connection's secret and the HMAC key made from it (ConnectionContext::derived).
 struct VerifyKey {
   explicit VerifyKey(std::string s) : secret(std::move(s)), key(secret) {}
@@ -102,6 +102,7 @@ struct VerifyKey {
   crypto::HmacSha256Key key;
 };
 
+// A secret from the connection's credentials; kUnauthenticated-safe (never echoes it).
 std::string SecretOf(const ConnectionContext& connection) {
   auto it = connection.credentials.find("secret");
   if (it == connection.credentials.end() || !it->value().is_string()) return {};
@@ -160,14 +161,10 @@ Status CustomAdapter::VerifyWebhook(const http::Request& request,
   const std::string_view secret = it->value().get_string();
   std::shared_ptr<const VerifyKey> made = connection.derived.Get<VerifyKey>(
       [&] { return std::make_shared<const VerifyKey>(std::string(secret)); });
-  std::shared_ptr<const crypto::HmacSha256Key> key;
-  if (made && crypto::ConstantTimeEqual(made->secret, secret)) {
-    key = std::shared_ptr<const crypto::HmacSha256Key>(made, &made->key);
-  } else {
-    key = std::make_shared<const crypto::HmacSha256Key>(secret);
-  }
-  if (!key) return Unauthenticated("connection has no secret");
-  const crypto::HmacSha256Key* keys[] = {key.get()};
+  std::optional<crypto::HmacSha256Key> fresh;
+  const crypto::HmacSha256Key* key = &made->key;
+  if (!crypto::ConstantTimeEqual(made->secret, secret)) key = &fresh.emplace(secret);
+  const crypto::HmacSha256Key* keys[] = {key};
   return crypto::VerifySignatureHeaderWithKeys(*header, keys, request.body, ToUnixSeconds(now),
                                                deps_.replay_window.count());
 }
