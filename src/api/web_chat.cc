@@ -117,7 +117,11 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   std::string Render(const bus::BusEvent& e) {
     // This socket's own message: its ack carried it already.
     if (!acked_here.empty() && acked_here.erase(e.id.str()) > 0) return {};
-    auto parsed = ParseBoundedJson(e.json);
+    // Read in an arena on the stack: the tree lives only until the frame is written.
+    unsigned char buffer[8192];
+    json::monotonic_resource arena(buffer, sizeof(buffer));
+    const json::storage_ptr sp(&arena);
+    auto parsed = ParseBoundedJson(e.json, kMaxMessageJsonBytes, sp);
     if (!parsed.ok() || !parsed->is_object()) return {};
     const json::object& event = parsed->get_object();
     auto type_it = event.find("type");
@@ -132,16 +136,17 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       const json::value* content = data.if_contains("content");
       const json::value* content_type =
           content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
-      json::value linked;  // media: the message with its attachments' links minted now
+      ViewFacts facts;
+      std::string frame;
       if (chat.app_.attachments && content_type && *content_type == "media") {
-        auto parsed =
-            ParseBoundedJson(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()));
-        if (!parsed.ok() || !parsed->is_object()) return {};
-        linked = std::move(*parsed);
+        // The message with its attachments' links minted now.
+        frame = MessageFrame(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()),
+                             {}, {}, &facts);
+      } else {
+        frame = MessageFrame(data, {}, {}, &facts, sp);
       }
-      json::object view = MessageView(linked.is_object() ? linked.get_object() : data);
-      RememberOwn(view);
-      return json::serialize(json::object{{"type", "message"}, {"message", std::move(view)}});
+      RememberOwn(facts);
+      return frame;
     }
     if (type == "message.status") {
       auto status = data.find("status");
@@ -173,14 +178,9 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   }
 
   // The visitor's messages in this conversation, whose statuses the widget shows.
-  void RememberOwn(const json::object& view) {
-    auto direction = view.find("direction");
-    auto id = view.find("id");
-    if (direction == view.end() || direction->value() != "inbound" || id == view.end() ||
-        !id->value().is_string() || own_messages.size() >= kMaxOwnMessages) {
-      return;
-    }
-    own_messages.emplace(id->value().get_string());
+  void RememberOwn(const ViewFacts& facts) {
+    if (!facts.inbound || facts.id.empty() || own_messages.size() >= kMaxOwnMessages) return;
+    own_messages.insert(facts.id);
   }
 
   // ---- incoming -----------------------------------------------------------------------------
@@ -293,7 +293,12 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
         auto parsed = ParseBoundedJson(linked);
         if (parsed.ok() && parsed->is_object()) {
           json::object view = MessageView(parsed->get_object(), m.status);
-          RememberOwn(view);
+          ViewFacts facts;
+          auto id = view.find("id");
+          if (id != view.end() && id->value().is_string()) facts.id = id->value().get_string();
+          auto direction = view.find("direction");
+          facts.inbound = direction != view.end() && direction->value() == "inbound";
+          RememberOwn(facts);
           history.push_back(std::move(view));
         }
       }
@@ -388,29 +393,28 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       customer = outcome->customer;
       chat.Index(*conversation, shared_from_this());
     }
-    json::object ack{{"type", "ack"}, {"client_id", *client_id}};
+    std::string ack;
     if (!outcome->message_json.empty()) {
-      std::string linked = outcome->message_json;
-      if (chat.app_.attachments) {
-        linked = chat.app_.attachments->AddLinks(key(), std::move(linked), now());
-      }
-      auto parsed = ParseBoundedJson(linked);
-      if (parsed.ok() && parsed->is_object()) {
-        json::object view = MessageView(parsed->get_object(), "sent");
-        RememberOwn(view);
-        if (acked_here.size() < kMaxOwnMessages) {
-          acked_here.insert(delivery::MessageCreatedEventId(outcome->message).str());
-        }
-        ack["message"] = std::move(view);
+      ViewFacts facts;
+      ack = chat.app_.attachments
+                ? MessageFrame(chat.app_.attachments->AddLinks(key(), outcome->message_json, now()),
+                               "sent", *client_id, &facts)
+                : MessageFrame(outcome->message_json, "sent", *client_id, &facts);
+      RememberOwn(facts);
+      if (!ack.empty() && acked_here.size() < kMaxOwnMessages) {
+        acked_here.insert(delivery::MessageCreatedEventId(outcome->message).str());
       }
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
-    } else {
-      ack["message"] = json::object{{"id", outcome->message.str()}};
-      ack["duplicate"] = true;
+    }
+    if (ack.empty()) {
+      json::object frame{{"type", "ack"}, {"client_id", *client_id}};
+      frame["message"] = json::object{{"id", outcome->message.str()}};
+      if (outcome->message_json.empty()) frame["duplicate"] = true;
+      ack = json::serialize(frame);
     }
     // The message's own event reaches the visitor's other tabs, not this socket: the ack
     // carries the message here.
-    Send(json::serialize(ack));
+    Send(std::move(ack));
     recorder->Publish(*chat.app_.bus);
   }
 

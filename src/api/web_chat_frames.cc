@@ -58,12 +58,13 @@ std::string TypingFrame(const json::object& data) {
                                       {"role", role->value()}});
 }
 
-json::object MessageView(const json::object& m, std::string_view status) {
-  json::object view;
+json::object MessageView(const json::object& m, std::string_view status,
+                         const json::storage_ptr& sp) {
+  json::object view(sp);
   for (std::string_view key : {"id", "direction", "content", "reply_to"}) {
     if (auto it = m.find(key); it != m.end() && !it->value().is_null()) view[key] = it->value();
   }
-  json::object author;
+  json::object author(sp);
   if (auto it = m.find("author"); it != m.end() && it->value().is_object()) {
     const json::object& a = it->value().get_object();
     for (std::string_view key : {"role", "name"}) {
@@ -74,6 +75,37 @@ json::object MessageView(const json::object& m, std::string_view status) {
   if (auto it = m.find("received_at"); it != m.end()) view["created_at"] = it->value();
   if (!status.empty()) view["status"] = status;
   return view;
+}
+
+std::string MessageFrame(std::string_view message_json, std::string_view status,
+                         std::string_view ack_of, ViewFacts* facts) {
+  unsigned char buffer[8192];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  const json::storage_ptr sp(&arena);
+  auto parsed = ParseBoundedJson(message_json, kMaxMessageJsonBytes, sp);
+  if (!parsed.ok() || !parsed->is_object()) return {};
+  return MessageFrame(parsed->get_object(), status, ack_of, facts, sp);
+}
+
+std::string MessageFrame(const json::object& m, std::string_view status, std::string_view ack_of,
+                         ViewFacts* facts, const json::storage_ptr& sp) {
+  json::object view = MessageView(m, status, sp);
+  if (facts) {
+    auto id = view.find("id");
+    auto direction = view.find("direction");
+    facts->id = id != view.end() && id->value().is_string() ? std::string(id->value().get_string())
+                                                            : std::string();
+    facts->inbound = direction != view.end() && direction->value() == "inbound";
+  }
+  json::object frame(sp);
+  if (ack_of.empty()) {
+    frame.emplace("type", "message");
+  } else {
+    frame.emplace("type", "ack");
+    frame.emplace("client_id", json::string_view(ack_of.data(), ack_of.size()));
+  }
+  frame.emplace("message", std::move(view));
+  return json::serialize(frame);
 }
 
 Result<json::object> ParseObject(std::string_view text, size_t max_bytes) {

@@ -26,8 +26,25 @@ std::string ErrorFrame(std::string_view code, std::string_view message, std::str
 bool Printable(std::string_view s);
 
 // The widget's view of a stored message (common format JSON, links already minted): no
-// tenant, customer or connection ids.
-boost::json::object MessageView(const boost::json::object& m, std::string_view status = {});
+// tenant, customer or connection ids. Allocated from `sp` (default: the heap).
+boost::json::object MessageView(const boost::json::object& m, std::string_view status = {},
+                                const boost::json::storage_ptr& sp = {});
+
+// The widget's message frame for a stored message's JSON (links already minted):
+// {"type":"message","message":view}, or with `ack_of` the ack of the visitor's message
+// {"type":"ack","client_id":ack_of,"message":view}. `view_out`, when given, receives the view's
+// id and whether it is the visitor's own (inbound). Reads and builds in an arena on the
+// stack. "" when `message_json` is not a JSON object.
+struct ViewFacts {
+  std::string id;
+  bool inbound = false;
+};
+std::string MessageFrame(std::string_view message_json, std::string_view status,
+                         std::string_view ack_of = {}, ViewFacts* facts = nullptr);
+// The same for a message already read, building in `sp`.
+std::string MessageFrame(const boost::json::object& m, std::string_view status,
+                         std::string_view ack_of, ViewFacts* facts,
+                         const boost::json::storage_ptr& sp);
 
 // The widget's typing frame for a typing event's data; "" for the customer's own typing.
 std::string TypingFrame(const boost::json::object& data);

@@ -16,6 +16,7 @@
 #include <deque>
 #include <filesystem>
 
+#include "api/web_chat_frames.h"
 #include "bus/in_process_bus.h"
 #include "core/message_json.h"
 #include "crypto/jwt.h"
@@ -468,6 +469,55 @@ TEST_F(WebChatTest, ReadReceiptsOfTheVisitorsMessagesReachTheWidget) {
   json::object status = ws->NextOf("status");
   EXPECT_EQ(status["message"], id->str().c_str());
   EXPECT_EQ(status["status"], "read");
+}
+
+// The widget's message and ack frames, built in an arena, carry the same view as MessageView.
+TEST(MessageFrameTest, CarriesTheViewAndTellsTheIdAndDirection) {
+  const std::string stored =
+      R"({"id":"msg_1","tenant":"tn_1","conversation":"cv_1","direction":"inbound",)"
+      R"("content":{"type":"text","text":"hi \"there\""},"reply_to":null,)"
+      R"("author":{"role":"customer","name":"Ann","id":"cu_1"},"received_at":"2026-11-22T10:00:00Z"})";
+  auto stored_json = ParseBoundedJson(stored);
+  ASSERT_TRUE(stored_json.ok());
+  const json::object view = MessageView(stored_json->get_object(), "sent");
+
+  ViewFacts facts;
+  auto ack = ParseBoundedJson(MessageFrame(stored, "sent", "c7", &facts));
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->at("type"), "ack");
+  EXPECT_EQ(ack->at("client_id"), "c7");
+  EXPECT_EQ(ack->at("message"), view);
+  EXPECT_FALSE(ack->at("message").as_object().contains("tenant"));
+  EXPECT_EQ(facts.id, "msg_1");
+  EXPECT_TRUE(facts.inbound);
+
+  auto message = ParseBoundedJson(MessageFrame(stored, {}));
+  ASSERT_TRUE(message.ok());
+  EXPECT_EQ(message->at("type"), "message");
+  EXPECT_FALSE(message->as_object().contains("client_id"));
+  EXPECT_FALSE(message->at("message").as_object().contains("status"));
+  EXPECT_EQ(message->at("message").at("content").at("text"), "hi \"there\"");
+
+  ViewFacts agent;
+  std::string outbound = stored;
+  outbound.replace(outbound.find("inbound"), 7, "outbound");
+  EXPECT_FALSE(MessageFrame(outbound, {}, {}, &agent).empty());
+  EXPECT_EQ(agent.id, "msg_1");
+  EXPECT_FALSE(agent.inbound);
+
+  EXPECT_EQ(MessageFrame("[1,2]", "sent"), "");
+  EXPECT_EQ(MessageFrame("{not json", "sent"), "");
+}
+
+// A message larger than the arena on the stack goes on in the heap.
+TEST(MessageFrameTest, AMessageLargerThanTheArenaIsWhole) {
+  const std::string text(50000, 'x');
+  const std::string stored =
+      R"({"id":"msg_2","direction":"outbound","content":{"type":"text","text":")" + text +
+      R"("},"author":{"role":"agent"},"received_at":"2026-11-22T10:00:00Z"})";
+  auto frame = ParseBoundedJson(MessageFrame(stored, {}));
+  ASSERT_TRUE(frame.ok());
+  EXPECT_EQ(frame->at("message").at("content").at("text").as_string().size(), text.size());
 }
 
 }  // namespace

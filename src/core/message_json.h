@@ -38,6 +38,14 @@ inline constexpr size_t kMaxJsonDepth = 32;
 // comments, trailing commas and invalid UTF-8. Errors: kInvalidArgument.
 Result<boost::json::value> ParseBoundedJson(std::string_view text,
                                             size_t max_bytes = kMaxMessageJsonBytes);
+// As above, every value allocated from `sp`, whose resource must outlive the value. For a
+// tree read and dropped at once, an arena on the stack (json::monotonic_resource) makes the
+// parse cheaper and the destruction free:
+//   unsigned char buffer[8192];
+//   json::monotonic_resource arena(buffer, sizeof(buffer));
+//   auto v = ParseBoundedJson(text, kMaxMessageJsonBytes, json::storage_ptr(&arena));
+Result<boost::json::value> ParseBoundedJson(std::string_view text, size_t max_bytes,
+                                            const boost::json::storage_ptr& sp);
 
 // The JSON trees of the common format; every value is allocated from `sp` (default: the
 // heap).

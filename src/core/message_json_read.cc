@@ -513,6 +513,11 @@ Result<EventData> ReadEventData(EventType type, Fields& d) {
 }  // namespace
 
 Result<json::value> ParseBoundedJson(std::string_view text, size_t max_bytes) {
+  return ParseBoundedJson(text, max_bytes, {});
+}
+
+Result<json::value> ParseBoundedJson(std::string_view text, size_t max_bytes,
+                                     const json::storage_ptr& sp) {
   if (text.size() > max_bytes) {
     return InvalidArgument("JSON: larger than " + std::to_string(max_bytes) + " bytes");
   }
@@ -522,7 +527,7 @@ Result<json::value> ParseBoundedJson(std::string_view text, size_t max_bytes) {
   // throw, and the request path must not.
   try {
     json::error_code ec;
-    json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, options);
+    json::value v = json::parse(json::string_view(text.data(), text.size()), ec, sp, options);
     if (ec) return InvalidArgument("JSON: malformed (" + ec.message() + ")");
     return v;
   } catch (const std::bad_alloc&) {
