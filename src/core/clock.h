@@ -40,8 +40,10 @@ class FakeClock final : public Clock {
   void Advance(Millis d) { now_ms_ += d.count(); }
   void Set(TimePoint t) { now_ms_ = ToUnixMillis(t); }
 
+  // Rounds down (toward the past, also before 1970), so a time and its millisecond agree on
+  // which second, day and year they fall in.
   static int64_t ToUnixMillis(TimePoint t) {
-    return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+    return std::chrono::floor<Millis>(t.time_since_epoch()).count();
   }
   static TimePoint FromUnixMillis(int64_t ms) { return TimePoint(Millis(ms)); }
 
@@ -56,7 +58,7 @@ inline constexpr int64_t kMaxUnixMillis = 9'000'000'000'000;
 inline int64_t ToUnixMillis(TimePoint t) { return FakeClock::ToUnixMillis(t); }
 inline TimePoint FromUnixMillis(int64_t ms) { return FakeClock::FromUnixMillis(ms); }
 inline int64_t ToUnixSeconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
 // "2026-11-21T06:53:00.123Z" (UTC, milliseconds).

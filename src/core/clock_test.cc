@@ -70,6 +70,18 @@ TEST(ClockTest, FormatsTimesWithinAndAcrossSecondsAlike) {
   for (const Case& c : cases) EXPECT_EQ(FormatRfc3339(FromUnixMillis(c.ms)), c.text) << c.ms;
 }
 
+TEST(ClockTest, SubMillisecondTimesRoundDownOnBothSidesOf1970) {
+  using std::chrono::microseconds;
+  EXPECT_EQ(ToUnixMillis(TimePoint(microseconds(1500))), 1);
+  EXPECT_EQ(ToUnixMillis(TimePoint(microseconds(-1500))), -2);
+  EXPECT_EQ(ToUnixMillis(TimePoint(microseconds(-1))), -1);
+  EXPECT_EQ(ToUnixMillis(TimePoint(microseconds(-1000))), -1);
+  EXPECT_EQ(ToUnixSeconds(TimePoint(microseconds(-1))), -1);
+  EXPECT_EQ(ToUnixSeconds(TimePoint(microseconds(1'999'999))), 1);
+  // 1 µs before 1970 is still 1969.
+  EXPECT_EQ(FormatRfc3339(TimePoint(microseconds(-1))), "1969-12-31T23:59:59.999Z");
+}
+
 TEST(ClockTest, FormatsLikeGmtimeAcrossTheWholeRange) {
   // Steps of 3 days, 1 hour, 7 minutes and 123 ms from 1678 to 2261 (TimePoint's range).
   const int64_t step = ((3 * 24 + 1) * 60 + 7) * 60'000 + 123;
