@@ -113,7 +113,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
   }
 
   // An event of this session's conversation as a widget frame; "" when the widget has no
-  // use for it.
+  // use for it. A plain function, not a coroutine: its arena stays on the thread's stack.
   std::string Render(const bus::BusEvent& e) {
     // This socket's own message: its ack carried it already.
     if (!acked_here.empty() && acked_here.erase(e.id.str()) > 0) return {};
@@ -136,15 +136,18 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       const json::value* content = data.if_contains("content");
       const json::value* content_type =
           content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
-      ViewFacts facts;
-      std::string frame;
+      const json::object* message = &data;
+      json::value linked;  // media: the message with its attachments' links minted now
       if (chat.app_.attachments && content_type && *content_type == "media") {
-        // The message with its attachments' links minted now.
-        frame = MessageFrame(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()),
-                             {}, {}, &facts);
-      } else {
-        frame = MessageFrame(data, {}, {}, &facts, sp);
+        auto minted =
+            ParseBoundedJson(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()),
+                             kMaxMessageJsonBytes, sp);
+        if (!minted.ok() || !minted->is_object()) return {};
+        linked = std::move(*minted);
+        message = &linked.get_object();
       }
+      ViewFacts facts;
+      std::string frame = MessageFrame(*message, {}, {}, &facts, sp);
       RememberOwn(facts);
       return frame;
     }
@@ -293,12 +296,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
         auto parsed = ParseBoundedJson(linked);
         if (parsed.ok() && parsed->is_object()) {
           json::object view = MessageView(parsed->get_object(), m.status);
-          ViewFacts facts;
-          auto id = view.find("id");
-          if (id != view.end() && id->value().is_string()) facts.id = id->value().get_string();
-          auto direction = view.find("direction");
-          facts.inbound = direction != view.end() && direction->value() == "inbound";
-          RememberOwn(facts);
+          RememberOwn(FactsOf(view));
           history.push_back(std::move(view));
         }
       }
@@ -408,8 +406,12 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     }
     if (ack.empty()) {
       json::object frame{{"type", "ack"}, {"client_id", *client_id}};
-      frame["message"] = json::object{{"id", outcome->message.str()}};
-      if (outcome->message_json.empty()) frame["duplicate"] = true;
+      // A duplicate's ack names the message stored the first time. (A stored message that
+      // could not be read back, which should not happen, is acked without a view.)
+      if (outcome->message_json.empty()) {
+        frame["message"] = json::object{{"id", outcome->message.str()}};
+        frame["duplicate"] = true;
+      }
       ack = json::serialize(frame);
     }
     // The message's own event reaches the visitor's other tabs, not this socket: the ack

@@ -77,6 +77,15 @@ json::object MessageView(const json::object& m, std::string_view status,
   return view;
 }
 
+ViewFacts FactsOf(const json::object& view) {
+  ViewFacts facts;
+  auto id = view.find("id");
+  if (id != view.end() && id->value().is_string()) facts.id = id->value().get_string();
+  auto direction = view.find("direction");
+  facts.inbound = direction != view.end() && direction->value() == "inbound";
+  return facts;
+}
+
 std::string MessageFrame(std::string_view message_json, std::string_view status,
                          std::string_view ack_of, ViewFacts* facts) {
   unsigned char buffer[8192];
@@ -90,13 +99,7 @@ std::string MessageFrame(std::string_view message_json, std::string_view status,
 std::string MessageFrame(const json::object& m, std::string_view status, std::string_view ack_of,
                          ViewFacts* facts, const json::storage_ptr& sp) {
   json::object view = MessageView(m, status, sp);
-  if (facts) {
-    auto id = view.find("id");
-    auto direction = view.find("direction");
-    facts->id = id != view.end() && id->value().is_string() ? std::string(id->value().get_string())
-                                                            : std::string();
-    facts->inbound = direction != view.end() && direction->value() == "inbound";
-  }
+  if (facts) *facts = FactsOf(view);
   json::object frame(sp);
   if (ack_of.empty()) {
     frame.emplace("type", "message");

@@ -30,15 +30,19 @@ bool Printable(std::string_view s);
 boost::json::object MessageView(const boost::json::object& m, std::string_view status = {},
                                 const boost::json::storage_ptr& sp = {});
 
-// The widget's message frame for a stored message's JSON (links already minted):
-// {"type":"message","message":view}, or with `ack_of` the ack of the visitor's message
-// {"type":"ack","client_id":ack_of,"message":view}. `view_out`, when given, receives the view's
-// id and whether it is the visitor's own (inbound). Reads and builds in an arena on the
-// stack. "" when `message_json` is not a JSON object.
+// What a session remembers of a message it shows: its id, and whether it is the visitor's
+// own (inbound).
 struct ViewFacts {
   std::string id;
   bool inbound = false;
 };
+ViewFacts FactsOf(const boost::json::object& view);
+
+// The widget's message frame for a stored message's JSON (links already minted):
+// {"type":"message","message":view}, or with a non-empty `ack_of` (a client id, never empty)
+// the ack of the visitor's message {"type":"ack","client_id":ack_of,"message":view}. `facts`,
+// when given, receives the view's FactsOf. Reads and builds in an arena on the stack. "" when
+// `message_json` is not a JSON object.
 std::string MessageFrame(std::string_view message_json, std::string_view status,
                          std::string_view ack_of = {}, ViewFacts* facts = nullptr);
 // The same for a message already read, building in `sp`.

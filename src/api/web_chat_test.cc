@@ -17,10 +17,12 @@
 #include <filesystem>
 
 #include "api/web_chat_frames.h"
+#include "blob/local_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "core/message_json.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
+#include "delivery/attachments.h"
 #include "delivery/tenant_keys.h"
 #include "http/io_runtime.h"
 #include "store/async.h"
@@ -318,6 +320,8 @@ TEST_F(WebChatTest, AMessageIsStoredOnceAndTheSessionResumesWithItsHistory) {
   json::object again = ws->NextOf("ack");
   EXPECT_EQ(again["message"].at("id"), id.c_str());
   EXPECT_EQ(again["duplicate"], true);
+  EXPECT_EQ(json::serialize(again),
+            R"({"type":"ack","client_id":"c1","message":{"id":")" + id + R"("},"duplicate":true})");
 
   // Another page of the site: the same token resumes the conversation.
   auto next_page = Open();
@@ -471,6 +475,64 @@ TEST_F(WebChatTest, ReadReceiptsOfTheVisitorsMessagesReachTheWidget) {
   EXPECT_EQ(status["status"], "read");
 }
 
+// An agent's image reaches the widget with a link minted as it leaves (Render's media path).
+TEST_F(WebChatTest, AnAgentsImageReachesTheWidgetWithAFreshLink) {
+  blob::LocalBlobOptions blob_options;
+  blob_options.root = dir_ + "/blobs";
+  blob_options.keys = [this](const TenantId& t) { return keys_->Get(t); };
+  auto blobs = blob::LocalBlobStore::Open(std::move(blob_options));
+  ASSERT_TRUE(blobs.ok()) << blobs.status().ToString();
+  delivery::Attachments attachments(*store_, *keys_, **blobs, clock_, {});
+  app_.attachments = &attachments;
+
+  auto ws = Open();
+  ws->Push(R"({"type":"hello"})");
+  ASSERT_EQ(ws->Next()["type"], "welcome");
+  ws->Push(Text("c1", "a photo please"));
+  json::object ack = ws->NextOf("ack");
+  auto id = MessageId::Parse(ack["message"].at("id").as_string());
+  ASSERT_TRUE(id.ok());
+  std::promise<Result<store::MessageRecord>> got;
+  store_->SubmitRead(
+      [&](store::Reader& r) { got.set_value(r.GetMessage(connection_->context.tenant, *id)); });
+  auto record = got.get_future().get();
+  ASSERT_TRUE(record.ok());
+
+  Message image;
+  image.id = MessageId::New(clock_);
+  image.tenant = connection_->context.tenant;
+  image.conversation = record->conversation;
+  image.channel = ChannelRef{"web", connection_->context.id};
+  image.direction = Direction::kOutbound;
+  image.author.role = AuthorRole::kAgent;
+  image.author.name = "Bo";
+  Attachment a;
+  a.id = AttachmentId::New(clock_);
+  a.mime_type = "image/png";
+  a.size_bytes = 68;
+  image.content = MediaContent{MediaKind::kImage, {a}, "the swatch"};
+  image.received_at = clock_.Now();
+  Event event;
+  event.id = EventId::New(clock_);
+  event.tenant = connection_->context.tenant;
+  event.created_at = clock_.Now();
+  event.data = image;
+  bus_.Publish(bus::BusEvent{connection_->context.tenant, 98, event.id, Serialize(event),
+                             record->conversation});
+
+  json::object frame = ws->NextOf("message");
+  const json::value& content = frame["message"].at("content");
+  EXPECT_EQ(content.at("caption"), "the swatch");
+  std::string url(content.at("attachments").at(0).at("url").as_string());
+  EXPECT_NE(url.find(a.id->str()), std::string::npos) << url;
+  EXPECT_NE(url.find("signature="), std::string::npos) << url;
+  EXPECT_EQ(frame["message"].at("author").at("name"), "Bo");
+  EXPECT_FALSE(frame["message"].as_object().contains("tenant"));
+  app_.attachments = nullptr;
+  for (auto& s : sockets_) s->Hangup();
+  for (int i = 0; i < 200 && chat_->open_sessions() > 0; ++i) std::this_thread::sleep_for(10ms);
+}
+
 // The widget's message and ack frames, built in an arena, carry the same view as MessageView.
 TEST(MessageFrameTest, CarriesTheViewAndTellsTheIdAndDirection) {
   const std::string stored =
@@ -481,22 +543,22 @@ TEST(MessageFrameTest, CarriesTheViewAndTellsTheIdAndDirection) {
   ASSERT_TRUE(stored_json.ok());
   const json::object view = MessageView(stored_json->get_object(), "sent");
 
+  // Byte for byte what serializing the view in a frame writes: the same keys, in order.
   ViewFacts facts;
-  auto ack = ParseBoundedJson(MessageFrame(stored, "sent", "c7", &facts));
-  ASSERT_TRUE(ack.ok());
-  EXPECT_EQ(ack->at("type"), "ack");
-  EXPECT_EQ(ack->at("client_id"), "c7");
-  EXPECT_EQ(ack->at("message"), view);
-  EXPECT_FALSE(ack->at("message").as_object().contains("tenant"));
+  EXPECT_EQ(MessageFrame(stored, "sent", "c7", &facts),
+            json::serialize(json::object{{"type", "ack"}, {"client_id", "c7"}, {"message", view}}));
+  EXPECT_FALSE(view.contains("tenant"));
+  EXPECT_EQ(
+      json::serialize(view),
+      R"({"id":"msg_1","direction":"inbound","content":{"type":"text","text":"hi \"there\""},)"
+      R"("author":{"role":"customer","name":"Ann"},"created_at":"2026-11-22T10:00:00Z",)"
+      R"("status":"sent"})");
   EXPECT_EQ(facts.id, "msg_1");
   EXPECT_TRUE(facts.inbound);
 
-  auto message = ParseBoundedJson(MessageFrame(stored, {}));
-  ASSERT_TRUE(message.ok());
-  EXPECT_EQ(message->at("type"), "message");
-  EXPECT_FALSE(message->as_object().contains("client_id"));
-  EXPECT_FALSE(message->at("message").as_object().contains("status"));
-  EXPECT_EQ(message->at("message").at("content").at("text"), "hi \"there\"");
+  EXPECT_EQ(MessageFrame(stored, {}),
+            json::serialize(json::object{{"type", "message"},
+                                         {"message", MessageView(stored_json->get_object())}}));
 
   ViewFacts agent;
   std::string outbound = stored;
@@ -507,6 +569,11 @@ TEST(MessageFrameTest, CarriesTheViewAndTellsTheIdAndDirection) {
 
   EXPECT_EQ(MessageFrame("[1,2]", "sent"), "");
   EXPECT_EQ(MessageFrame("{not json", "sent"), "");
+
+  // A view without a usable id is shown but not remembered by id.
+  ViewFacts odd = FactsOf(json::object{{"id", 7}, {"direction", "inbound"}});
+  EXPECT_EQ(odd.id, "");
+  EXPECT_TRUE(odd.inbound);
 }
 
 // A message larger than the arena on the stack goes on in the heap.

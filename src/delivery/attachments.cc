@@ -29,10 +29,6 @@ crypto::SealPlace MetaPlace(const TenantId& t, const std::string& id) {
   return {t.str(), "attachments", "meta", id};
 }
 
-int64_t UnixSeconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 // The tenant's limit and allow-list: its settings, else the service's defaults.
 struct TenantRules {
   uint64_t max_bytes;
@@ -314,7 +310,7 @@ std::string Attachments::Sign(const crypto::DataKey& key, std::string_view domai
 
 std::string Attachments::Link(const crypto::DataKey& key, const AttachmentId& id,
                               TimePoint now) const {
-  const int64_t expires = UnixSeconds(now + options_.link_ttl);
+  const int64_t expires = ToUnixSeconds(now + options_.link_ttl);
   return fmt::format("{}/v1/attachments/{}?expires={}&signature={}", options_.public_url, id.str(),
                      expires, Sign(key, kLinkDomain, id.str(), expires));
 }
@@ -366,7 +362,7 @@ asio::awaitable<Result<store::AttachmentRecord>> Attachments::Verify(std::string
   const TimePoint now = clock_.Now();
   const auto ttl = domain == kLinkDomain ? options_.link_ttl : options_.storage_ttl;
   if (!id.ok() || ec != std::errc() || end != expires_text.data() + expires_text.size() ||
-      expires < UnixSeconds(now) || expires > UnixSeconds(now + ttl) + 60 ||
+      expires < ToUnixSeconds(now) || expires > ToUnixSeconds(now + ttl) + 60 ||
       signature.size() != 64) {
     co_return LinkRefused();
   }
@@ -393,7 +389,7 @@ asio::awaitable<Result<std::string>> Attachments::Follow(std::string_view id,
                              blobs_.PresignGet(rec.tenant, rec.blob_name, options_.storage_ttl));
   if (presigned) co_return std::move(*presigned);
   PARLEY_CO_ASSIGN_OR_RETURN(auto key, co_await keys_.Get(rec.tenant));
-  const int64_t until = UnixSeconds(clock_.Now() + options_.storage_ttl);
+  const int64_t until = ToUnixSeconds(clock_.Now() + options_.storage_ttl);
   co_return fmt::format("{}/v1/attachments/{}/content?expires={}&signature={}", options_.public_url,
                         rec.id.str(), until, Sign(*key, kContentDomain, rec.id.str(), until));
 }
