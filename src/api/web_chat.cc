@@ -137,7 +137,7 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       const json::value* content_type =
           content && content->is_object() ? content->get_object().if_contains("type") : nullptr;
       const json::object* message = &data;
-      json::value linked;  // media: the message with its attachments' links minted now
+      json::value linked(sp);  // media: the message with its attachments' links minted now
       if (chat.app_.attachments && content_type && *content_type == "media") {
         auto minted =
             ParseBoundedJson(chat.app_.attachments->AddLinks(key(), json::serialize(data), now()),
