@@ -34,11 +34,14 @@ using namespace std::chrono_literals;
 // Written to the server's temporary directory and run with node.
 constexpr std::string_view kProxyScript = R"js(
 'use strict';
-// argv: <s3rver module dir> <data dir> <port>. Checks every request's AWS SigV4 signature
+// argv: <s3rver module dir> <data dir> <port file>. Listens on a port the kernel picks and
+// writes it to <port file> (whole, by a rename) once it accepts. Checks every request's AWS
+// SigV4 signature
 // (header or query auth, secret "S3RVER") the way S3 does, since s3rver 3 checks only the
 // access key id, then forwards it to s3rver. Also: GET|DELETE /__log (requests seen) and
 // POST /__fail/<status> (answer the next request with <status> and the posted body).
 const crypto = require('crypto');
+const fs = require('fs');
 const http = require('http');
 const S3rver = require(process.argv[2]);
 const log = [];
@@ -141,7 +144,10 @@ new S3rver({address: '127.0.0.1', port: 0, directory: process.argv[3], silent: t
     });
   });
   server.keepAliveTimeout = 60000;
-  server.listen(Number(process.argv[4]), '127.0.0.1');
+  server.listen(0, '127.0.0.1', () => {
+    fs.writeFileSync(process.argv[4] + '.tmp', String(server.address().port));
+    fs.renameSync(process.argv[4] + '.tmp', process.argv[4]);
+  });
 });
 )js";
 
@@ -175,12 +181,15 @@ S3rver::S3rver() {
   dir_ = dir_template;
   fs::create_directory(data_dir());
   std::ofstream(dir_ + "/proxy.js") << kProxyScript;
-  port_ = FreePort();
-  const std::string script = dir_ + "/proxy.js", port = std::to_string(port_);
+  // The proxy takes a port of the kernel's choosing and names it in a file: a port picked
+  // here and handed over could be taken meanwhile by another test's server, which this
+  // test would then talk to.
+  const std::string script = dir_ + "/proxy.js", port_file = dir_ + "/port";
   const std::string data = data_dir();
   // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
   // legacy provider.
-  std::vector<std::string> args = {"node", "--openssl-legacy-provider", script, module, data, port};
+  std::vector<std::string> args = {"node",   "--openssl-legacy-provider", script, module, data,
+                                   port_file};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -192,7 +201,12 @@ S3rver::S3rver() {
   // Node needs a few hundred milliseconds to load s3rver; poll until it accepts.
   for (auto deadline = std::chrono::steady_clock::now() + 15s;
        std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
-    if (Accepts(port_)) return;
+    if (port_ == 0) {
+      std::ifstream in(port_file);
+      unsigned port = 0;
+      if (in >> port && port > 0 && port < 65536) port_ = static_cast<uint16_t>(port);
+    }
+    if (port_ != 0 && Accepts(port_)) return;
     if (int status = 0; ::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       error_ = "s3rver exited at start (see stderr); run scripts/setup.sh";
