@@ -231,6 +231,11 @@ int Serve(const cli::ServeFlags& flags) {
                          [sqlite] { return static_cast<double>(sqlite->Stats().writes); });
   metrics.AddCounterFunc("parley_store_failed_commits_total", "Store transactions not committed.",
                          [sqlite] { return static_cast<double>(sqlite->Stats().failed_commits); });
+  metrics.AddCounterFunc(
+      "parley_store_batches_run_again_total",
+      "Store transactions rolled back and run again because one of their writes failed (its own "
+      "error, or SQLite rolling back on an I/O error or a full disk).",
+      [sqlite] { return static_cast<double>(sqlite->Stats().batches_run_again); });
   metrics.AddCounterFunc("parley_store_wal_restarts_total",
                          "Times the store's WAL file started over from its first frame.",
                          [sqlite] { return static_cast<double>(sqlite->Stats().wal_restarts); });

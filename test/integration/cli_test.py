@@ -204,6 +204,11 @@ class ServiceEndpointsTest(harness.ParleyTestCase):
         m = re.search(r'(?m)^parley_messages_in_total\{[^}]*channel="custom"[^}]*\} (\d+)', text)
         self.assertTrue(m, "parley_messages_in_total{channel=\"custom\"} present")
         self.assertGreaterEqual(int(m.group(1)), 1)
+        for name in ("parley_store_commits_total", "parley_store_writes_total",
+                     "parley_store_failed_commits_total", "parley_store_batches_run_again_total",
+                     "parley_store_wal_restarts_total", "parley_open_streams",
+                     "parley_outbox_depth"):
+            self.assertRegex(text, r"(?m)^%s \d" % name, name)
         self.assertNotIn(t.connection_secret, text, "no secrets in metrics")
         self.assertNotIn("met-user", text, "no contact ids in metrics")
 
