@@ -26,7 +26,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-using s3_testing::FreePort;
+using s3_testing::ClosedPort;
 using s3_testing::S3rver;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -568,7 +568,9 @@ TEST(S3BlobStoreUnreachableTest, ClosedPortIsUnavailable) {
   http::IoRuntime runtime;
   runtime.Start(1);
   http::Client client(runtime.context(), {});
-  auto store = S3BlobStore::Make({.endpoint = "http://127.0.0.1:" + std::to_string(FreePort()),
+  ClosedPort closed;
+  ASSERT_NE(closed.port(), 0);
+  auto store = S3BlobStore::Make({.endpoint = "http://127.0.0.1:" + std::to_string(closed.port()),
                                   .credentials = {"S3RVER", "S3RVER"}},
                                  client, SystemClock::Instance());
   ASSERT_TRUE(store.ok()) << store.status().ToString();

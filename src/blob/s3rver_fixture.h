@@ -19,8 +19,21 @@
 
 namespace parley::blob::s3_testing {
 
-// A free loopback port: bound to port 0, then released for a server to take.
-uint16_t FreePort();
+// A loopback port that refuses connections while this object lives: a socket bound to it
+// and never listening, so no other server can take the port meanwhile.
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+
+  uint16_t port() const { return port_; }  // 0 when no socket could be bound
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
 
 // s3rver behind the verifying proxy, in one node process with its own temporary directory.
 // Starting waits (at most 15 s) until the proxy accepts connections; the destructor stops the
