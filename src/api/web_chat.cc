@@ -405,14 +405,10 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
     }
     if (ack.empty()) {
-      json::object frame{{"type", "ack"}, {"client_id", *client_id}};
-      // A duplicate's ack names the message stored the first time. (A stored message that
-      // could not be read back, which should not happen, is acked without a view.)
-      if (outcome->message_json.empty()) {
-        frame["message"] = json::object{{"id", outcome->message.str()}};
-        frame["duplicate"] = true;
-      }
-      ack = json::serialize(frame);
+      // A stored message that could not be read back (which should not happen) is acked
+      // without a view.
+      ack = outcome->message_json.empty() ? DuplicateAckFrame(*client_id, outcome->message.str())
+                                          : AckFrame(*client_id);
     }
     // The message's own event reaches the visitor's other tabs, not this socket: the ack
     // carries the message here.

@@ -111,6 +111,17 @@ std::string MessageFrame(const json::object& m, std::string_view status, std::st
   return json::serialize(frame);
 }
 
+std::string AckFrame(std::string_view client_id) {
+  return json::serialize(json::object{{"type", "ack"}, {"client_id", client_id}});
+}
+
+std::string DuplicateAckFrame(std::string_view client_id, std::string_view message_id) {
+  return json::serialize(json::object{{"type", "ack"},
+                                      {"client_id", client_id},
+                                      {"message", json::object{{"id", message_id}}},
+                                      {"duplicate", true}});
+}
+
 Result<json::object> ParseObject(std::string_view text, size_t max_bytes) {
   auto parsed = ParseBoundedJson(text, max_bytes);
   if (!parsed.ok()) return InvalidArgument("frame: not valid JSON");

@@ -50,6 +50,12 @@ std::string MessageFrame(const boost::json::object& m, std::string_view status,
                          std::string_view ack_of, ViewFacts* facts,
                          const boost::json::storage_ptr& sp);
 
+// {"type":"ack","client_id"}: a message taken, without its view.
+std::string AckFrame(std::string_view client_id);
+// {"type":"ack","client_id","message":{"id"},"duplicate":true}: a message sent again, stored
+// the first time as `message_id`.
+std::string DuplicateAckFrame(std::string_view client_id, std::string_view message_id);
+
 // The widget's typing frame for a typing event's data; "" for the customer's own typing.
 std::string TypingFrame(const boost::json::object& data);
 

@@ -208,6 +208,23 @@ class WebChatTest : public ::testing::Test {
     return socket;
   }
 
+  // Greets on `ws` and sends one visitor message, which opens a conversation: its stored row.
+  Result<store::MessageRecord> StartConversation(FakeSocket& ws, std::string text) {
+    ws.Push(R"({"type":"hello"})");
+    if (ws.Next()["type"] != "welcome") return Internal("no welcome frame");
+    ws.Push(Text("c1", std::move(text)));
+    json::object ack = ws.NextOf("ack");
+    const json::value* id =
+        ack["message"].is_object() ? ack["message"].as_object().if_contains("id") : nullptr;
+    if (id == nullptr || !id->is_string()) return Internal("ack: " + json::serialize(ack));
+    PARLEY_ASSIGN_OR_RETURN(MessageId message, MessageId::Parse(id->get_string()));
+    std::promise<Result<store::MessageRecord>> got;
+    store_->SubmitRead([&](store::Reader& r) {
+      got.set_value(r.GetMessage(connection_->context.tenant, message));
+    });
+    return got.get_future().get();
+  }
+
   static std::string Text(std::string client_id, std::string text) {
     return json::serialize(
         json::object{{"type", "message"},
@@ -447,17 +464,8 @@ TEST_F(WebChatTest, EventsReachOnlyTheirConversationAndTheEndClosesIt) {
 
 TEST_F(WebChatTest, ReadReceiptsOfTheVisitorsMessagesReachTheWidget) {
   auto ws = Open();
-  ws->Push(R"({"type":"hello"})");
-  ASSERT_EQ(ws->Next()["type"], "welcome");
-  ws->Push(Text("c1", "hello"));
-  json::object ack = ws->NextOf("ack");
-  auto id = MessageId::Parse(ack["message"].at("id").as_string());
-  ASSERT_TRUE(id.ok());
-  std::promise<Result<store::MessageRecord>> got;
-  store_->SubmitRead(
-      [&](store::Reader& r) { got.set_value(r.GetMessage(connection_->context.tenant, *id)); });
-  auto record = got.get_future().get();
-  ASSERT_TRUE(record.ok());
+  auto record = StartConversation(*ws, "hello");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
   auto publish_status = [&](MessageId message, DeliveryStatus status) {
     Event event;
     event.id = EventId::New(clock_);
@@ -469,9 +477,9 @@ TEST_F(WebChatTest, ReadReceiptsOfTheVisitorsMessagesReachTheWidget) {
                                record->conversation});
   };
   publish_status(MessageId::New(clock_), DeliveryStatus::kRead);  // not the visitor's
-  publish_status(*id, DeliveryStatus::kRead);
+  publish_status(record->id, DeliveryStatus::kRead);
   json::object status = ws->NextOf("status");
-  EXPECT_EQ(status["message"], id->str().c_str());
+  EXPECT_EQ(status["message"], record->id.str().c_str());
   EXPECT_EQ(status["status"], "read");
 }
 
@@ -486,17 +494,8 @@ TEST_F(WebChatTest, AnAgentsImageReachesTheWidgetWithAFreshLink) {
   app_.attachments = &attachments;
 
   auto ws = Open();
-  ws->Push(R"({"type":"hello"})");
-  ASSERT_EQ(ws->Next()["type"], "welcome");
-  ws->Push(Text("c1", "a photo please"));
-  json::object ack = ws->NextOf("ack");
-  auto id = MessageId::Parse(ack["message"].at("id").as_string());
-  ASSERT_TRUE(id.ok());
-  std::promise<Result<store::MessageRecord>> got;
-  store_->SubmitRead(
-      [&](store::Reader& r) { got.set_value(r.GetMessage(connection_->context.tenant, *id)); });
-  auto record = got.get_future().get();
-  ASSERT_TRUE(record.ok());
+  auto record = StartConversation(*ws, "a photo please");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
 
   Message image;
   image.id = MessageId::New(clock_);

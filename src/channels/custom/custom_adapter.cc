@@ -102,11 +102,12 @@ struct VerifyKey {
   crypto::HmacSha256Key key;
 };
 
-// A secret from the connection's credentials; kUnauthenticated-safe (never echoes it).
-std::string SecretOf(const ConnectionContext& connection) {
+// The secret in the connection's credentials ("" when none); valid while they are.
+// kUnauthenticated-safe (never echoes it).
+std::string_view SecretOf(const ConnectionContext& connection) {
   auto it = connection.credentials.find("secret");
   if (it == connection.credentials.end() || !it->value().is_string()) return {};
-  return std::string(it->value().get_string());
+  return it->value().get_string();
 }
 
 }  // namespace
@@ -153,12 +154,8 @@ Status CustomAdapter::VerifyWebhook(const http::Request& request,
   // The key is made once per connection context: its two SHA-256 blocks are otherwise a
   // fifth of the check of a short message. It keeps the secret it was made from, so that a
   // context whose secret changed later is checked with the new one.
-  auto it = connection.credentials.find("secret");
-  if (it == connection.credentials.end() || !it->value().is_string() ||
-      it->value().get_string().empty()) {
-    return Unauthenticated("connection has no secret");
-  }
-  const std::string_view secret = it->value().get_string();
+  const std::string_view secret = SecretOf(connection);
+  if (secret.empty()) return Unauthenticated("connection has no secret");
   std::shared_ptr<const VerifyKey> made = connection.derived.Get<VerifyKey>(
       [&] { return std::make_shared<const VerifyKey>(std::string(secret)); });
   std::optional<crypto::HmacSha256Key> fresh;
@@ -213,7 +210,7 @@ boost::asio::awaitable<SendOutcome> CustomAdapter::Send(OutboundRequest request,
                                                         ConnectionContext connection) {
   SendOutcome outcome;
   auto url_it = connection.settings.find("outbound_url");
-  std::string secret = SecretOf(connection);
+  const std::string secret(SecretOf(connection));
   if (url_it == connection.settings.end() || !url_it->value().is_string() || secret.empty()) {
     outcome.kind = SendOutcome::Kind::kPermanentFailure;
     outcome.error.code = "connection_misconfigured";
