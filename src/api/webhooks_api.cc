@@ -194,7 +194,11 @@ class WebhookApi {
       const channels::ConnectionContext& own = share.connection->context;
       // A share with only signals (or nothing left) has nothing to store.
       if (!share.batch.messages.empty() || !share.batch.statuses.empty()) {
-        auto result = co_await Ingest(share.connection, share.batch);
+        // The messages and statuses go to the write; the signals stay for PublishSignals.
+        channels::InboundBatch items;
+        items.messages = std::move(share.batch.messages);
+        items.statuses = std::move(share.batch.statuses);
+        auto result = co_await Ingest(share.connection, std::move(items));
         if (!result.ok()) {
           out.answer = http::ErrorResponse(result.status());
           co_return out;

@@ -167,7 +167,11 @@ Status CustomAdapter::VerifyWebhook(const http::Request& request,
 }
 
 Result<InboundBatch> CustomAdapter::ParseWebhook(const http::Request& request) const {
-  PARLEY_ASSIGN_OR_RETURN(json::value body, ParseBoundedJson(request.body));
+  // Read in an arena on the stack: the tree lives only until the batch is built from it.
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  PARLEY_ASSIGN_OR_RETURN(json::value body,
+                          ParseBoundedJson(request.body, kMaxMessageJsonBytes, &arena));
   if (!body.is_object()) return InvalidArgument("body: must be a JSON object");
   const json::object& obj = body.get_object();
   PARLEY_ASSIGN_OR_RETURN(std::string type,

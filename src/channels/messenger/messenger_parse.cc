@@ -423,7 +423,10 @@ std::string DerivedEventId(std::string_view prefix, std::initializer_list<std::s
 }
 
 Result<InboundBatch> ParseMessagingWebhook(std::string_view body, const Flavor& flavor) {
-  PARLEY_ASSIGN_OR_RETURN(json::value parsed, ParseBoundedJson(body));
+  // Read in an arena on the stack: the tree lives only until the batch is built from it.
+  unsigned char buffer[8192];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  PARLEY_ASSIGN_OR_RETURN(json::value parsed, ParseBoundedJson(body, kMaxMessageJsonBytes, &arena));
   if (!parsed.is_object()) return InvalidArgument("body: must be a JSON object");
   const json::object& root = parsed.get_object();
   auto object_it = root.find("object");

@@ -471,7 +471,10 @@ Status ParseValue(const json::object& value, std::string_view path, InboundBatch
 }  // namespace
 
 Result<InboundBatch> ParseWebhookBody(std::string_view body) {
-  PARLEY_ASSIGN_OR_RETURN(json::value root, ParseBoundedJson(body, kMaxWebhookBytes));
+  // Read in an arena on the stack: the tree lives only until the batch is built from it.
+  unsigned char buffer[8192];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  PARLEY_ASSIGN_OR_RETURN(json::value root, ParseBoundedJson(body, kMaxWebhookBytes, &arena));
   if (!root.is_object()) return InvalidArgument("body: must be a JSON object");
   const json::object& top = root.get_object();
   const json::value* object = Find(top, "object");
