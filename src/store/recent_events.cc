@@ -36,6 +36,7 @@ void RecentEvents::SettleUnknown() {
   std::lock_guard lock(mu_);
   for (const Staged& s : staged_) RaiseFloor(s.record.tenant.str(), s.record.seq);
   staged_.clear();
+  BoundEntries();
 }
 
 void RecentEvents::Removed(int64_t seq) {
@@ -45,10 +46,30 @@ void RecentEvents::Removed(int64_t seq) {
   std::lock_guard lock(mu_);
   auto it = order_.find(seq);
   if (it != order_.end()) RaiseFloor(std::string(it->second), seq);
+  BoundEntries();
+}
+
+RecentEvents::Tenant& RecentEvents::EntryOf(const std::string& tenant) {
+  auto [it, made] = tenants_.try_emplace(tenant);
+  if (made) it->second.floor = absent_floor_;
+  return it->second;
+}
+
+void RecentEvents::BoundEntries() {
+  if (tenants_.size() <= entry_limit_) return;
+  for (auto it = tenants_.begin(); it != tenants_.end();) {
+    if (it->second.events.empty()) {
+      absent_floor_ = std::max(absent_floor_, it->second.floor);
+      it = tenants_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  entry_limit_ = std::max(kMinEntryLimit, 2 * tenants_.size());
 }
 
 void RecentEvents::RaiseFloor(const std::string& tenant, int64_t seq) {
-  Tenant& t = tenants_[tenant];
+  Tenant& t = EntryOf(tenant);
   t.floor = std::max(t.floor, seq);
   auto end = t.events.upper_bound(seq);
   for (auto it = t.events.begin(); it != end; ++it) {
@@ -69,22 +90,26 @@ void RecentEvents::Commit() {
     bytes_ += SizeOf(s.record);
     order_.emplace(s.record.seq, tenant);
     int64_t seq = s.record.seq;
-    tenants_[tenant].events.emplace(seq, std::move(s.record));
+    EntryOf(tenant).events.emplace(seq, std::move(s.record));
   }
   staged_.clear();
   while (bytes_ > max_bytes_ && !order_.empty()) {
     auto oldest = order_.begin();
     RaiseFloor(std::string(oldest->second), oldest->first);
   }
+  BoundEntries();
 }
 
 std::optional<std::vector<EventRecord>> RecentEvents::After(const TenantId& tenant,
                                                             int64_t after_seq, int limit) const {
-  if (after_seq < start_floor_) return std::nullopt;
   std::vector<EventRecord> out;
   std::lock_guard lock(mu_);
   auto t = tenants_.find(tenant.str());
-  if (t == tenants_.end()) return out;  // nothing committed for it since the store opened
+  if (t == tenants_.end()) {
+    // Nothing committed for it above the floor of tenants without an entry.
+    if (after_seq < absent_floor_) return std::nullopt;
+    return out;
+  }
   if (after_seq < t->second.floor) return std::nullopt;
   for (auto it = t->second.events.upper_bound(after_seq);
        it != t->second.events.end() && static_cast<int>(out.size()) < limit; ++it) {
@@ -96,6 +121,11 @@ std::optional<std::vector<EventRecord>> RecentEvents::After(const TenantId& tena
 size_t RecentEvents::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;
+}
+
+size_t RecentEvents::tenant_entries() const {
+  std::lock_guard lock(mu_);
+  return tenants_.size();
 }
 
 }  // namespace parley::store

@@ -10,7 +10,11 @@
 // at the store's last seq when it opened, and rises past any event that leaves early: one
 // evicted for room, one deleted or changed (the sweeper, an erasure, a tenant's deletion),
 // one recorded without its clear payload. A question about events at or below the floor is
-// not answered (std::nullopt): the caller reads the store.
+// not answered (std::nullopt): the caller reads the store. A tenant left with no events here
+// (deleted, or quiet while others filled the memory) loses its entry once there are many
+// such; the floor of tenants without an entry then rises to the highest floor let go, so
+// memory stays bounded by the events it holds, whatever the number of tenants that came
+// and went.
 //
 // The writer stages each event it inserts, and commits or discards the staged ones with its
 // transaction:
@@ -41,7 +45,7 @@ namespace parley::store {
 class RecentEvents {
  public:
   // `floor`: the highest seq committed before this object existed.
-  RecentEvents(size_t max_bytes, int64_t floor) : max_bytes_(max_bytes), start_floor_(floor) {}
+  RecentEvents(size_t max_bytes, int64_t floor) : max_bytes_(max_bytes), absent_floor_(floor) {}
   RecentEvents(const RecentEvents&) = delete;
   RecentEvents& operator=(const RecentEvents&) = delete;
 
@@ -69,6 +73,7 @@ class RecentEvents {
                                                 int limit) const;
 
   size_t bytes() const;
+  size_t tenant_entries() const;  // tenants with an entry (a floor, and maybe events)
 
  private:
   struct Staged {
@@ -81,15 +86,25 @@ class RecentEvents {
   };
 
   static size_t SizeOf(const EventRecord& r);
+  // The tenant's entry, made with the floor of tenants without one. Caller holds mu_.
+  Tenant& EntryOf(const std::string& tenant);
   // Raises the tenant's floor to `seq`, dropping what it holds up to there. Caller holds mu_.
   void RaiseFloor(const std::string& tenant, int64_t seq);
+  // Past the limit, lets go of the entries that hold no events. Caller holds mu_.
+  void BoundEntries();
+
+  // Entries are swept when there are more than this (and more than twice the number left
+  // after the last sweep, so a sweep's cost is spread over the entries made since).
+  static constexpr size_t kMinEntryLimit = 1024;
 
   const size_t max_bytes_;
-  const int64_t start_floor_;
   std::vector<Staged> staged_;  // writer thread only
 
   mutable std::mutex mu_;
+  // Every committed event above it of a tenant without an entry is held (there is none).
+  int64_t absent_floor_;                             // guarded by mu_
   std::unordered_map<std::string, Tenant> tenants_;  // guarded by mu_
+  size_t entry_limit_ = kMinEntryLimit;              // guarded by mu_
   std::map<int64_t, std::string> order_;             // seq -> tenant, guarded by mu_
   size_t bytes_ = 0;                                 // guarded by mu_
 };

@@ -120,5 +120,28 @@ TEST(RecentEventsTest, TheOldestGoFirstWhenFull) {
   EXPECT_EQ(Seqs(recent.After(kB, 8, 50)), "10");
 }
 
+TEST(RecentEventsTest, TenantsLeftWithoutEventsDoNotPileUp) {
+  RecentEvents recent(1 << 20, 0);
+  recent.Stage(Event(kA, "{}"), 1);
+  recent.Commit();
+  // Thousands of tenants come and go, each leaving only a floor (an event not held).
+  auto tenant = [](int n) { return TenantId::FromTrusted("ten_t" + std::to_string(n)); };
+  for (int seq = 2; seq <= 3001; ++seq) {
+    recent.Stage(Event(tenant(seq), ""), seq);
+    recent.Commit();
+    ASSERT_LE(recent.tenant_entries(), 1025u) << "at seq " << seq;
+  }
+  EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "1");  // a tenant with events keeps its entry
+  // A tenant let go answers as conservatively as its floor did, or more so.
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 0, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 1, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 3001, 50)), "");
+  // And its next events are served above the floor it was given back.
+  recent.Stage(Event(tenant(2), "{}"), 3002);
+  recent.Commit();
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 3001, 50)), "3002");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 5, 50)), "none");
+}
+
 }  // namespace
 }  // namespace parley::store
