@@ -21,9 +21,6 @@ namespace parley::store::sqlite {
 
 namespace {
 
-// When idle, a WAL above this many frames (~64 MiB at 4 KiB pages) is truncated.
-constexpr int kTruncateWalFrames = 16384;
-
 Status RunSql(Db& db, const char* sql) {
   PARLEY_ASSIGN_OR_RETURN(Query q, db.Prepare(sql));
   return q.Run();
@@ -63,6 +60,9 @@ Status ValidateOptions(const SqliteOptions& o) {
   }
   if (o.wal_restart_frames < 64 || o.wal_restart_frames > 1000000) {
     return InvalidArgument("sqlite wal_restart_frames must be 64..1000000");
+  }
+  if (o.wal_truncate_frames < 64 || o.wal_truncate_frames > 1000000) {
+    return InvalidArgument("sqlite wal_truncate_frames must be 64..1000000");
   }
   return OkStatus();
 }
@@ -226,6 +226,7 @@ SqliteStats SqliteStore::Stats() const {
   s.failed_commits = failed_commits_.load();
   s.checkpoints = checkpoints_.load();
   s.checkpointed_frames = checkpointed_frames_.load();
+  s.busy_checkpoints = busy_checkpoints_.load();
   s.wal_restarts = wal_restarts_.load();
   s.batches_run_again = batches_run_again_.load();
   s.lookup_cache_hits = lookup_cache_hits_.load();
@@ -547,7 +548,7 @@ void SqliteStore::CheckpointLoop() {
     if (batches != seen_batches || asked) {
       // PASSIVE never waits on the writer or readers; it copies what it can.
       mode = SQLITE_CHECKPOINT_PASSIVE;
-    } else if (wal_frames > kTruncateWalFrames) {
+    } else if (wal_frames > options_.wal_truncate_frames) {
       // Idle with a big WAL file: shrink it while nobody is writing.
       mode = SQLITE_CHECKPOINT_TRUNCATE;
     } else {
@@ -565,8 +566,10 @@ void SqliteStore::CheckpointLoop() {
       backfilled_frames_.store(std::max(done_frames, 0), std::memory_order_relaxed);
       seen_batches = batches;
       wal_frames = log_frames;
+    } else if (rc == SQLITE_BUSY) {
+      // Try again on the next tick.
+      busy_checkpoints_.fetch_add(1, std::memory_order_relaxed);
     }
-    // SQLITE_BUSY: try again on the next tick.
     lock.lock();
   }
 }

@@ -41,6 +41,10 @@ struct SqliteOptions {
   // from its start, so a store under constant load reuses the WAL's blocks instead of
   // growing it (64..1000000).
   int wal_restart_frames = 4096;
+  // When no batch committed since its last look, the checkpoint thread truncates a WAL file
+  // above this many frames (~64 MiB at 4 KiB pages), so a burst does not keep its disk space
+  // (64..1000000).
+  int wal_truncate_frames = 16384;
   // A testing aid: every batch that begins with rerunnable writes runs them twice, the first
   // run rolled back as if a later write had failed (Store::SubmitRerunnableWrite). A write
   // submitted as rerunnable that is not safe to run again then misbehaves in every test, not
@@ -62,6 +66,9 @@ struct SqliteStats {
   // WAL's total, so a frame counts again in every pass until the WAL restarts: > 0 means
   // checkpoints reach the database, not how much they copied.
   uint64_t checkpointed_frames = 0;
+  // Checkpoint thread passes that found the WAL in use (SQLITE_BUSY: a reader on its frames,
+  // or the writer) and were left for the next tick.
+  uint64_t busy_checkpoints = 0;
   // Restarts of the WAL, seen as its frame count falling after a commit. A restart whose
   // first commit is as large as the WAL was (possible only with a WAL of a few frames) is
   // not seen.
@@ -160,6 +167,7 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> checkpointed_frames_{0};
+  std::atomic<uint64_t> busy_checkpoints_{0};
   std::atomic<uint64_t> wal_restarts_{0};
   std::atomic<uint64_t> batches_run_again_{0};
   std::atomic<uint64_t> lookup_cache_hits_{0};

@@ -566,5 +566,59 @@ TEST_F(SqliteStoreTest, AReaderOnOldFramesHoldsTheWalRestartOffAndWritesGoOn) {
   EXPECT_EQ(RawQuery(path_, "PRAGMA integrity_check"), "ok");
 }
 
+// A burst leaves a long WAL file behind; once no batch commits, the checkpoint thread
+// truncates it, but only when no reader is on its frames: until then it tries again on each
+// tick. (The writer's own restarts are kept out of the way: wal_restart_frames is high.)
+TEST_F(SqliteStoreTest, AnIdleStoreTruncatesALongWalOnceNoReaderHoldsIt) {
+  auto store = OpenOrDie({.path = path_,
+                          .checkpoint_interval = Millis(2),
+                          .wal_restart_frames = 1000000,
+                          .wal_truncate_frames = 64});
+  ASSERT_NE(store, nullptr);
+  // A reader outside the store holds a snapshot from before the burst: no checkpoint may
+  // copy the burst's frames over what it reads, nor truncate the WAL, until it is done.
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> reader(nullptr, &sqlite3_close_v2);
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    reader.reset(raw);
+  }
+  ASSERT_EQ(
+      sqlite3_exec(reader.get(), "BEGIN; SELECT count(*) FROM tenants;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  const std::string big(3000, 'x');  // about one page per tenant row
+  ASSERT_TRUE(store
+                  ->WriteSync([&](Writer& w) -> Status {
+                    for (int i = 0; i < 200; ++i) {
+                      TenantRecord t = Tenant(1000 + i);
+                      t.settings_json = big;
+                      PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+                    }
+                    return OkStatus();
+                  })
+                  .ok());
+  // Waits for background events (not for an amount of time); bounded so a bug fails fast.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->Stats().busy_checkpoints < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GE(store->Stats().busy_checkpoints, 3u);
+  EXPECT_GT(std::filesystem::file_size(path_ + "-wal"), 200u * 4096u);
+
+  ASSERT_EQ(sqlite3_exec(reader.get(), "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  reader.reset();
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(path_ + "-wal") > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(std::filesystem::file_size(path_ + "-wal"), 0u);
+  // The store goes on writing after the truncation.
+  ASSERT_TRUE(store->WriteSync([](Writer& w) { return w.InsertTenant(Tenant(5000)); }).ok());
+  store.reset();
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), "201");
+  EXPECT_EQ(RawQuery(path_, "PRAGMA integrity_check"), "ok");
+}
+
 }  // namespace
 }  // namespace parley::store::sqlite
