@@ -10,11 +10,12 @@
 // at the store's last seq when it opened, and rises past any event that leaves early: one
 // evicted for room, one deleted or changed (the sweeper, an erasure, a tenant's deletion),
 // one recorded without its clear payload. A question about events at or below the floor is
-// not answered (std::nullopt): the caller reads the store. A tenant left with no events here
-// (deleted, or quiet while others filled the memory) loses its entry once there are many
-// such; the floor of tenants without an entry then rises to the highest floor let go, so
-// memory stays bounded by the events it holds, whatever the number of tenants that came
-// and went.
+// not answered (std::nullopt): the caller reads the store. Tenants left with no events here
+// (deleted, or quiet while others filled the memory) keep their entries until there are
+// more than kMinEntryLimit entries; then those without events are let go, and the floor of
+// tenants without an entry rises to the highest floor let go (a tenant let go pays one read
+// of the store when its events come back). So memory stays bounded whatever the number of
+// tenants that came and went.
 //
 // The writer stages each event it inserts, and commits or discards the staged ones with its
 // transaction:
@@ -94,14 +95,15 @@ class RecentEvents {
   void BoundEntries();
 
   // Entries are swept when there are more than this (and more than twice the number left
-  // after the last sweep, so a sweep's cost is spread over the entries made since).
-  static constexpr size_t kMinEntryLimit = 1024;
+  // after the last sweep, so a sweep's cost is spread over the entries made since). An
+  // entry without events takes about 150 bytes.
+  static constexpr size_t kMinEntryLimit = 16384;
 
   const size_t max_bytes_;
   std::vector<Staged> staged_;  // writer thread only
 
   mutable std::mutex mu_;
-  // Every committed event above it of a tenant without an entry is held (there is none).
+  // No tenant without an entry has a committed event above this seq.
   int64_t absent_floor_;                             // guarded by mu_
   std::unordered_map<std::string, Tenant> tenants_;  // guarded by mu_
   size_t entry_limit_ = kMinEntryLimit;              // guarded by mu_

@@ -124,23 +124,31 @@ TEST(RecentEventsTest, TenantsLeftWithoutEventsDoNotPileUp) {
   RecentEvents recent(1 << 20, 0);
   recent.Stage(Event(kA, "{}"), 1);
   recent.Commit();
-  // Thousands of tenants come and go, each leaving only a floor (an event not held).
+  // Twenty thousand tenants come and go, each leaving only a floor (an event not held).
+  // The entries are swept when the 16 385th is made: kA and the tenants of seqs 2..16385.
   auto tenant = [](int n) { return TenantId::FromTrusted("ten_t" + std::to_string(n)); };
-  for (int seq = 2; seq <= 3001; ++seq) {
+  for (int seq = 2; seq <= 20001; ++seq) {
     recent.Stage(Event(tenant(seq), ""), seq);
     recent.Commit();
-    ASSERT_LE(recent.tenant_entries(), 1025u) << "at seq " << seq;
+    ASSERT_LE(recent.tenant_entries(), 16384u) << "at seq " << seq;
   }
+  EXPECT_EQ(recent.tenant_entries(), 1u + (20001 - 16385));
   EXPECT_EQ(Seqs(recent.After(kA, 0, 50)), "1");  // a tenant with events keeps its entry
-  // A tenant let go answers as conservatively as its floor did, or more so.
-  EXPECT_EQ(Seqs(recent.After(tenant(2), 0, 50)), "none");
+  // The tenants let go answer as conservatively as the highest floor let go (16385).
   EXPECT_EQ(Seqs(recent.After(tenant(2), 1, 50)), "none");
-  EXPECT_EQ(Seqs(recent.After(tenant(2), 3001, 50)), "");
-  // And its next events are served above the floor it was given back.
-  recent.Stage(Event(tenant(2), "{}"), 3002);
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 16384, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 16385, 50)), "");
+  EXPECT_EQ(Seqs(recent.After(tenant(16385), 16384, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(16385), 16385, 50)), "");
+  EXPECT_EQ(Seqs(recent.After(TenantId::FromTrusted("ten_new"), 16384, 50)), "none");
+  // Entries made after the sweep keep their own floors.
+  EXPECT_EQ(Seqs(recent.After(tenant(20001), 20000, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(20001), 20001, 50)), "");
+  // A tenant let go is served again above the floor it was given back.
+  recent.Stage(Event(tenant(2), "{}"), 20002);
   recent.Commit();
-  EXPECT_EQ(Seqs(recent.After(tenant(2), 3001, 50)), "3002");
-  EXPECT_EQ(Seqs(recent.After(tenant(2), 5, 50)), "none");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 16385, 50)), "20002");
+  EXPECT_EQ(Seqs(recent.After(tenant(2), 16384, 50)), "none");
 }
 
 }  // namespace

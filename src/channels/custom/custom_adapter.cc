@@ -168,7 +168,7 @@ Status CustomAdapter::VerifyWebhook(const http::Request& request,
 
 Result<InboundBatch> CustomAdapter::ParseWebhook(const http::Request& request) const {
   // Read in an arena on the stack: the tree lives only until the batch is built from it.
-  unsigned char buffer[4096];
+  unsigned char buffer[8192];
   json::monotonic_resource arena(buffer, sizeof(buffer));
   PARLEY_ASSIGN_OR_RETURN(json::value body,
                           ParseBoundedJson(request.body, kMaxMessageJsonBytes, &arena));

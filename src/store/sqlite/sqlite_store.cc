@@ -566,7 +566,7 @@ void SqliteStore::CheckpointLoop() {
       backfilled_frames_.store(std::max(done_frames, 0), std::memory_order_relaxed);
       seen_batches = batches;
       wal_frames = log_frames;
-    } else if (rc == SQLITE_BUSY) {
+    } else if ((rc & 0xff) == SQLITE_BUSY) {
       // Try again on the next tick.
       busy_checkpoints_.fetch_add(1, std::memory_order_relaxed);
     }

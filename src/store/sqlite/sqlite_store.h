@@ -41,9 +41,10 @@ struct SqliteOptions {
   // from its start, so a store under constant load reuses the WAL's blocks instead of
   // growing it (64..1000000).
   int wal_restart_frames = 4096;
-  // When no batch committed since its last look, the checkpoint thread truncates a WAL file
-  // above this many frames (~64 MiB at 4 KiB pages), so a burst does not keep its disk space
-  // (64..1000000).
+  // When no batch committed since its last look, the checkpoint thread truncates the WAL
+  // file if more than this many frames were written since the WAL last started over (~64
+  // MiB at 4 KiB pages): a burst the writer's restarts did not keep short leaves no large
+  // file behind (64..1000000).
   int wal_truncate_frames = 16384;
   // A testing aid: every batch that begins with rerunnable writes runs them twice, the first
   // run rolled back as if a later write had failed (Store::SubmitRerunnableWrite). A write

@@ -57,6 +57,18 @@ std::string RawQuery(const std::string& path, const std::string& sql) {
   return out;
 }
 
+// A read-only connection outside the store inside a read transaction, so its snapshot is
+// held (and with it the WAL frames it reads) until the transaction ends or it is closed.
+using RawReader = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
+RawReader BeginRawRead(const std::string& path) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  RawReader reader(raw, &sqlite3_close_v2);
+  EXPECT_EQ(sqlite3_exec(raw, "BEGIN; SELECT count(*) FROM tenants;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  return reader;
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -465,6 +477,10 @@ TEST_F(SqliteStoreTest, InvalidOptionsAreRejected) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(SqliteStore::Open({.path = path_, .wal_restart_frames = 63}).status().code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = path_, .wal_truncate_frames = 63}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStore::Open({.path = path_, .wal_truncate_frames = 1000001}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, UnopenablePathIsAnErrorNotACrash) {
@@ -533,15 +549,8 @@ TEST_F(SqliteStoreTest, AReaderOnOldFramesHoldsTheWalRestartOffAndWritesGoOn) {
   // database reads the database file alone, and lets the next write start the WAL over once;
   // from then on its snapshot holds frames that no checkpoint may copy, so the WAL cannot
   // start over again while it reads. The baseline is taken after that one write.
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> reader(nullptr, &sqlite3_close_v2);
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    reader.reset(raw);
-  }
-  ASSERT_EQ(
-      sqlite3_exec(reader.get(), "BEGIN; SELECT count(*) FROM tenants;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  RawReader reader = BeginRawRead(path_);
+  ASSERT_NE(reader, nullptr);
   ASSERT_TRUE(write(1999).ok());
   const uint64_t restarts_held = store->Stats().wal_restarts;
   const auto wal_before = std::filesystem::file_size(path_ + "-wal");
@@ -577,15 +586,8 @@ TEST_F(SqliteStoreTest, AnIdleStoreTruncatesALongWalOnceNoReaderHoldsIt) {
   ASSERT_NE(store, nullptr);
   // A reader outside the store holds a snapshot from before the burst: no checkpoint may
   // copy the burst's frames over what it reads, nor truncate the WAL, until it is done.
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> reader(nullptr, &sqlite3_close_v2);
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    reader.reset(raw);
-  }
-  ASSERT_EQ(
-      sqlite3_exec(reader.get(), "BEGIN; SELECT count(*) FROM tenants;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  RawReader reader = BeginRawRead(path_);
+  ASSERT_NE(reader, nullptr);
   const std::string big(3000, 'x');  // about one page per tenant row
   ASSERT_TRUE(store
                   ->WriteSync([&](Writer& w) -> Status {
