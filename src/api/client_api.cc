@@ -335,7 +335,11 @@ class ClientApi {
         out.created_at = out.next_attempt_at = now;
         PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       }
-      PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, cv, now));
+      // As for inbound messages: a busy conversation's activity is written at most once per
+      // kActivityResolution, which saves a row write per reply.
+      if (now - conv.last_activity_at >= store::kActivityResolution) {
+        PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, cv, now));
+      }
       PARLEY_RETURN_IF_ERROR(recorder->RecordMessage(w, m, message_json).status());
       if (!key_hash.empty()) {
         store::IdempotencyRecord idem;

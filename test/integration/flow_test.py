@@ -311,5 +311,42 @@ class FlowTest(harness.ParleyTestCase):
             self.assertEqual(cm.exception.status, 401, "stream with key %r" % key)
 
 
+class ActivityTest(harness.ParleyTestCase):
+    """A reply keeps its conversation active: last_activity_at moves to the reply, written at
+    most once a second (a reply within a second of the last written activity leaves it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.t = cls.bootstrap()
+
+    def test_a_reply_moves_last_activity_at_most_once_a_second(self):
+        t, p = self.t, self.parley
+        cv = send_customer(self, p, t, "act-1", "user-7", "Hello")["conversation"]
+
+        def activity():
+            r = t.client.get("/v1/conversations/%s" % cv)
+            self.assertEqual(r.status, 200, repr(r))
+            return r.json["last_activity_at"]
+
+        def reply(text):
+            r = t.client.post("/v1/conversations/%s/messages" % cv,
+                              {"content": {"type": "text", "text": text}})
+            self.assertEqual(r.status, 202, repr(r))
+            return r.json["received_at"]
+
+        started = activity()
+        time.sleep(1.1)  # past the resolution of the customer's message
+        first = reply("One")
+        self.assertGreater(harness.parse_rfc3339(first), harness.parse_rfc3339(started))
+        self.assertEqual(activity(), first, "a reply a second after the last activity")
+        second = reply("Two")
+        gap = (harness.parse_rfc3339(second) - harness.parse_rfc3339(first)).total_seconds()
+        if gap < 1:
+            self.assertEqual(activity(), first, "a reply %.3f s later is not written" % gap)
+        else:  # a slow machine: the second reply came past the resolution
+            self.assertEqual(activity(), second, "a reply %.3f s later" % gap)
+
+
 if __name__ == "__main__":
     harness.main()
