@@ -3,7 +3,8 @@
 // The writer's memory of the two lookups every inbound message makes before it is stored:
 // the customer of a contact (FindCustomerByContact) and that customer's open conversation on
 // the connection (FindOpenConversation). Each costs the writer an index search and a row
-// read per message; a busy conversation asks the same two questions again and again.
+// read per message; a busy conversation asks the same two questions again and again. The
+// open conversations it holds also answer GetConversation by id (an agent's reply).
 //
 // The cache cannot go stale, because SQLite tells it about every change: the store passes
 // it each row the writer connection inserts, updates or deletes in `customers` and
@@ -54,6 +55,10 @@ class LookupCache {
   // nullptr when not cached.
   const CustomerRecord* FindCustomer(const std::string& key) const;
   const ConversationRecord* FindConversation(const std::string& key) const;
+  // A cached open conversation by its id (GetConversation: an agent's reply reads the
+  // conversation the customer's message just found).
+  const ConversationRecord* FindConversationById(const TenantId& tenant,
+                                                 const ConversationId& id) const;
   void PutCustomer(std::string key, int64_t rowid, CustomerRecord record);
   void PutConversation(std::string key, int64_t rowid, ConversationRecord record);
 
@@ -114,6 +119,9 @@ class LookupCache {
 
   Table<CustomerRecord> customers_;
   Table<ConversationRecord> conversations_;
+  // Conversation id -> its key in conversations_, as put; an entry whose key has since been
+  // dropped or holds another conversation is a miss (FindConversationById checks the id).
+  std::unordered_map<std::string, std::string> conversation_key_of_id_;
   Expected expected_ = Expected::kNothing;
   TimePoint touch_at_{};
   std::atomic<uint64_t>& hits_;

@@ -93,7 +93,23 @@ class LookupCacheTest : public ::testing::Test {
   }
   std::string Lookups(Reader& r) {
     return Describe(r.FindCustomerByContact(tenant_.id, "custom", "idx-1")) + " | " +
-           Describe(r.FindOpenConversation(tenant_.id, connection_, customer_.id));
+           Describe(r.FindOpenConversation(tenant_.id, connection_, customer_.id)) + " | " +
+           Describe(r.GetConversation(tenant_.id, conversation_.id));
+  }
+  // One conversation by id, as a write sees it and as a reader sees it.
+  std::pair<std::string, std::string> ById(const ConversationId& id) {
+    std::string writer;
+    EXPECT_TRUE(store_
+                    ->WriteSync([&](Writer& w) {
+                      writer = Describe(w.GetConversation(tenant_.id, id));
+                      return OkStatus();
+                    })
+                    .ok());
+    auto reader = store_->ReadSync<std::string>([&](Reader& r) -> Result<std::string> {
+      return Describe(r.GetConversation(tenant_.id, id));
+    });
+    EXPECT_TRUE(reader.ok());
+    return {writer, reader.ok() ? *reader : ""};
   }
   // After `change`, the writer's (possibly cached) answer equals the database's; `change` may
   // fail on purpose.
@@ -118,7 +134,7 @@ TEST_F(LookupCacheTest, RepeatedLookupsOfAWriteAreAnsweredFromMemory) {
   std::string first = FromWriter();
   uint64_t before = Hits();
   EXPECT_EQ(FromWriter(), first);
-  EXPECT_EQ(Hits(), before + 2);
+  EXPECT_EQ(Hits(), before + 3);  // the conversation by id, too
   EXPECT_EQ(first, FromReader());
   EXPECT_NE(first.find(conversation_.id.str()), std::string::npos);
 }
@@ -134,7 +150,7 @@ TEST_F(LookupCacheTest, TouchesMoveTheCachedTimes) {
   // A touch moves the row in place: the next lookups are still hits.
   uint64_t before = Hits();
   FromWriter();
-  EXPECT_EQ(Hits(), before + 2);
+  EXPECT_EQ(Hits(), before + 3);
 }
 
 TEST_F(LookupCacheTest, EphemeralEndAndNewConversationsAreSeen) {
@@ -153,12 +169,22 @@ TEST_F(LookupCacheTest, EphemeralEndAndNewConversationsAreSeen) {
   ConversationRecord third = NewConversation(At(900));
   ExpectAgreementAfter([&](Writer& w) { return w.InsertConversation(third); });
   EXPECT_NE(FromWriter().find(third.id.str()), std::string::npos);
+  // The second, cached before under the key the third now holds, is read from the database;
+  // the third, found by the lookups, is answered from memory.
+  auto [writer, reader] = ById(second.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_NE(writer.find(second.id.str()), std::string::npos);
+  uint64_t before = Hits();
+  std::tie(writer, reader) = ById(third.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_EQ(Hits(), before + 1);
+  EXPECT_EQ(ById(ConversationId::New(At(950))).first, "NOT_FOUND");
 }
 
 TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
   ExpectAgreementAfter(
       [&](Writer& w) { return w.EraseCustomer(tenant_.id, customer_.id).status(); });
-  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND");
+  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
 
   ASSERT_TRUE(store_
                   ->WriteSync([&](Writer& w) -> Status {
@@ -166,9 +192,9 @@ TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
                     return w.InsertConversation(NewConversation(At(1000)));
                   })
                   .ok());
-  EXPECT_NE(FromWriter(), "NOT_FOUND | NOT_FOUND");
+  EXPECT_NE(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
   ExpectAgreementAfter([&](Writer& w) { return w.DeleteTenantData(tenant_.id); });
-  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND");
+  EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
 }
 
 TEST_F(LookupCacheTest, WhatARolledBackWriteDidIsForgotten) {

@@ -324,6 +324,12 @@ Result<CustomerRecord> SqliteAccess::FindCustomerByContact(const TenantId& tenan
 
 Result<ConversationRecord> SqliteAccess::GetConversation(const TenantId& tenant,
                                                          const ConversationId& id) {
+  if (cache_ != nullptr) {
+    if (const ConversationRecord* hit = cache_->FindConversationById(tenant, id)) {
+      cache_->CountHit();
+      return *hit;
+    }
+  }
   PARLEY_ASSIGN_OR_RETURN(Query q,
                           db_.Prepare("SELECT " CONVERSATION_COLS
                                       " FROM conversations WHERE id = ? AND tenant_id = ?"));
