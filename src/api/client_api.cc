@@ -13,6 +13,7 @@
 #include "crypto/hash.h"
 #include "delivery/event_recorder.h"
 #include "store/async.h"
+#include "store/store_util.h"
 
 namespace parley::api {
 
@@ -54,13 +55,9 @@ json::object ConversationJson(const ConversationView& v) {
           {"end_reason", c.end_reason.empty() ? json::value(nullptr) : json::value(c.end_reason)}};
 }
 
-std::string_view OutboxKindName(store::OutboxKind k) {
-  return k == store::OutboxKind::kWebhook ? "webhook" : "channel_send";
-}
-
 json::object DeadLetterJson(const store::DeadLetterRecord& d) {
   return {{"id", d.id.str()},
-          {"kind", OutboxKindName(d.kind)},
+          {"kind", store::OutboxKindName(d.kind)},
           {"target", d.target_id},
           {"ref", d.ref_id},
           {"conversation",
@@ -335,11 +332,7 @@ class ClientApi {
         out.created_at = out.next_attempt_at = now;
         PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       }
-      // As for inbound messages: a busy conversation's activity is written at most once per
-      // kActivityResolution, which saves a row write per reply.
-      if (now - conv.last_activity_at >= store::kActivityResolution) {
-        PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, cv, now));
-      }
+      PARLEY_RETURN_IF_ERROR(store::TouchConversationIfDue(w, conv, now));
       PARLEY_RETURN_IF_ERROR(recorder->RecordMessage(w, m, message_json).status());
       if (!key_hash.empty()) {
         store::IdempotencyRecord idem;

@@ -6,6 +6,7 @@
 #include "delivery/attachments.h"
 #include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
+#include "store/store_util.h"
 
 namespace parley::api {
 
@@ -122,9 +123,7 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
   auto open = w.FindOpenConversation(tenant, c.context.id, customer.id);
   if (open.ok()) {
     conversation = std::move(*open);
-    if (now - conversation.last_activity_at >= store::kActivityResolution) {
-      PARLEY_RETURN_IF_ERROR(w.TouchConversation(tenant, conversation.id, now));
-    }
+    PARLEY_RETURN_IF_ERROR(store::TouchConversationIfDue(w, conversation, now));
   } else if (open.status().code() == StatusCode::kNotFound) {
     conversation.id = ConversationId::New(now);
     conversation.tenant = tenant;

@@ -2,6 +2,13 @@
 
 namespace parley::store {
 
+Status TouchConversationIfDue(Writer& w, ConversationRecord& conversation, TimePoint now) {
+  if (now - conversation.last_activity_at < kActivityResolution) return OkStatus();
+  PARLEY_RETURN_IF_ERROR(w.TouchConversation(conversation.tenant, conversation.id, now));
+  conversation.last_activity_at = FromUnixMillis(ToUnixMillis(now));  // as stored
+  return OkStatus();
+}
+
 Status ValidateLimit(int limit) {
   if (limit < 1 || limit > kMaxListLimit) {
     return InvalidArgument("limit must be between 1 and " + std::to_string(kMaxListLimit));

@@ -15,6 +15,11 @@
 
 namespace parley::store {
 
+// Moves the conversation's activity to `now` unless the stored time is less than
+// kActivityResolution old (store.h allows skipping such touches): a busy conversation's activity
+// costs one row write a second. Keeps `conversation.last_activity_at` as stored.
+Status TouchConversationIfDue(Writer& w, ConversationRecord& conversation, TimePoint now);
+
 // Largest `limit` any list call accepts (Page.limit, ListEventsAfter, ListOutbox).
 inline constexpr int kMaxListLimit = 500;
 

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include "store/store_util.h"
+
 namespace parley::store::contract {
 
 namespace {
@@ -362,6 +364,32 @@ TEST_P(StoreContractTest, CustomerIsFoundByContactAndTouchMovesLastSeen) {
   EXPECT_EQ(
       Read<CustomerRecord>([&](Reader& r) { return r.GetCustomer(t.id, cu.id); }).status().code(),
       StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ConversationActivityIsWrittenAtMostOncePerResolution) {
+  Seeded s = SeedTenant(7);
+  const TenantId& t = s.tenant.id;
+  auto stored = [&] {
+    auto cv = Read<ConversationRecord>(
+        [&](Reader& r) { return r.GetConversation(t, s.conversation.id); });
+    EXPECT_TRUE(cv.ok());
+    return cv.ok() ? cv->last_activity_at : TimePoint{};
+  };
+  const TimePoint start = stored();
+  ConversationRecord cv = s.conversation;
+  auto touch = [&](TimePoint now) {
+    ASSERT_TRUE(Write([&](Writer& w) { return TouchConversationIfDue(w, cv, now); }).ok());
+  };
+  touch(start + std::chrono::milliseconds(999));  // within the resolution: not written
+  EXPECT_EQ(stored(), start);
+  EXPECT_EQ(cv.last_activity_at, start);
+  touch(start + kActivityResolution);  // a second on: written
+  EXPECT_EQ(stored(), start + kActivityResolution);
+  EXPECT_EQ(cv.last_activity_at, start + kActivityResolution);
+  // A time finer than the stored millisecond is kept as stored.
+  touch(start + std::chrono::milliseconds(2500) + std::chrono::microseconds(700));
+  EXPECT_EQ(stored(), start + std::chrono::milliseconds(2500));
+  EXPECT_EQ(cv.last_activity_at, start + std::chrono::milliseconds(2500));
 }
 
 TEST_P(StoreContractTest, UpdatesChangeOnlyTheirFields) {

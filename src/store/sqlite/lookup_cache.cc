@@ -41,16 +41,11 @@ void LookupCache::PutCustomer(std::string key, int64_t rowid, CustomerRecord rec
 
 const ConversationRecord* LookupCache::FindConversationById(const TenantId& tenant,
                                                             const ConversationId& id) const {
-  auto it = conversation_key_of_id_.find(id.str());
-  if (it == conversation_key_of_id_.end()) return nullptr;
-  const ConversationRecord* r = conversations_.Find(it->second);
-  if (r == nullptr || r->id != id || r->tenant != tenant) return nullptr;
-  return r;
+  const ConversationRecord* r = conversations_.FindById(id.str());
+  return r != nullptr && r->tenant == tenant ? r : nullptr;  // another tenant's id: a miss
 }
 
 void LookupCache::PutConversation(std::string key, int64_t rowid, ConversationRecord record) {
-  if (conversation_key_of_id_.size() >= 2 * kMaxEntries) conversation_key_of_id_.clear();
-  conversation_key_of_id_.insert_or_assign(record.id.str(), key);
   conversations_.Put(std::move(key), rowid, std::move(record));
 }
 
@@ -75,7 +70,6 @@ void LookupCache::EndExpected() { expected_ = Expected::kNothing; }
 void LookupCache::Clear() {
   customers_.Clear();
   conversations_.Clear();
-  conversation_key_of_id_.clear();
 }
 
 void LookupCache::Changed(int op, std::string_view table, int64_t rowid) {

@@ -39,7 +39,7 @@ namespace parley::store::sqlite {
 // Thread safety: none; used only by the writer thread (the hooks run on it too).
 class LookupCache {
  public:
-  // Entries per table; a full table starts over empty.
+  // Entries per table (each also found by its record's id); a full table starts over empty.
   static constexpr size_t kMaxEntries = 8192;
 
   // Counts its hits in `hits`, which may be read from any thread and must outlive it.
@@ -81,16 +81,22 @@ class LookupCache {
   struct Table {
     std::unordered_map<std::string, std::pair<int64_t, Record>> by_key;
     std::unordered_map<int64_t, std::string> key_of_row;
+    std::unordered_map<std::string, std::string> key_of_id;  // record id -> key
 
     const Record* Find(const std::string& key) const {
       auto it = by_key.find(key);
       return it == by_key.end() ? nullptr : &it->second.second;
+    }
+    const Record* FindById(const std::string& id) const {
+      auto it = key_of_id.find(id);
+      return it == key_of_id.end() ? nullptr : Find(it->second);
     }
     void Put(std::string key, int64_t rowid, Record record) {
       EraseKey(key);
       EraseRow(rowid);
       if (by_key.size() >= kMaxEntries) Clear();
       key_of_row.emplace(rowid, key);
+      key_of_id.insert_or_assign(record.id.str(), key);
       by_key.emplace(std::move(key), std::pair<int64_t, Record>(rowid, std::move(record)));
     }
     Record* ByRow(int64_t rowid) {
@@ -100,18 +106,21 @@ class LookupCache {
     void EraseRow(int64_t rowid) {
       auto it = key_of_row.find(rowid);
       if (it == key_of_row.end()) return;
-      by_key.erase(it->second);
+      std::string key = std::move(it->second);
       key_of_row.erase(it);
+      EraseKey(key);
     }
     void EraseKey(const std::string& key) {
       auto it = by_key.find(key);
       if (it == by_key.end()) return;
       key_of_row.erase(it->second.first);
+      key_of_id.erase(it->second.second.id.str());
       by_key.erase(it);
     }
     void Clear() {
       by_key.clear();
       key_of_row.clear();
+      key_of_id.clear();
     }
   };
 
@@ -119,9 +128,6 @@ class LookupCache {
 
   Table<CustomerRecord> customers_;
   Table<ConversationRecord> conversations_;
-  // Conversation id -> its key in conversations_, as put; an entry whose key has since been
-  // dropped or holds another conversation is a miss (FindConversationById checks the id).
-  std::unordered_map<std::string, std::string> conversation_key_of_id_;
   Expected expected_ = Expected::kNothing;
   TimePoint touch_at_{};
   std::atomic<uint64_t>& hits_;

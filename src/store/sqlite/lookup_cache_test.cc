@@ -1,6 +1,7 @@
 // The writer's LookupCache, through the store: every answer a write gets from
-// FindCustomerByContact and FindOpenConversation must equal what a reader (which has no
-// cache) reads from the database, after each kind of change to the rows behind them.
+// FindCustomerByContact, FindOpenConversation and GetConversation must equal what a reader
+// (which has no cache) reads from the database, after each kind of change to the rows
+// behind them.
 #include "store/sqlite/lookup_cache.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <tuple>
 
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_util.h"
@@ -30,7 +33,11 @@ std::string Describe(const Result<CustomerRecord>& r) {
 std::string Describe(const Result<ConversationRecord>& r) {
   if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
   return r->id.str() + " state=" + std::string(ConversationStateName(r->state)) +
-         " last_activity=" + Ticks(r->last_activity_at) + " context=" + r->context_sealed;
+         " last_activity=" + Ticks(r->last_activity_at) + " context=" + r->context_sealed +
+         " tenant=" + r->tenant.str() + " connection=" + r->connection.str() +
+         " customer=" + r->customer.str() + " started=" + Ticks(r->started_at) +
+         " ended=" + (r->ended_at ? Ticks(*r->ended_at) : "-") + " reason=" + r->end_reason +
+         " cookies=" + r->cookies_sealed + " private=" + r->private_sealed;
 }
 
 class LookupCacheTest : public ::testing::Test {
@@ -75,7 +82,7 @@ class LookupCacheTest : public ::testing::Test {
     return c;
   }
 
-  // Both lookups as a write sees them, then as a reader sees them.
+  // The lookups as a write sees them, then as a reader sees them.
   std::string FromWriter() {
     std::string out;
     EXPECT_TRUE(store_
@@ -97,17 +104,18 @@ class LookupCacheTest : public ::testing::Test {
            Describe(r.GetConversation(tenant_.id, conversation_.id));
   }
   // One conversation by id, as a write sees it and as a reader sees it.
-  std::pair<std::string, std::string> ById(const ConversationId& id) {
+  std::pair<std::string, std::string> ById(const ConversationId& id,
+                                           std::optional<TenantId> tenant = std::nullopt) {
+    const TenantId& of = tenant ? *tenant : tenant_.id;
     std::string writer;
     EXPECT_TRUE(store_
                     ->WriteSync([&](Writer& w) {
-                      writer = Describe(w.GetConversation(tenant_.id, id));
+                      writer = Describe(w.GetConversation(of, id));
                       return OkStatus();
                     })
                     .ok());
-    auto reader = store_->ReadSync<std::string>([&](Reader& r) -> Result<std::string> {
-      return Describe(r.GetConversation(tenant_.id, id));
-    });
+    auto reader = store_->ReadSync<std::string>(
+        [&](Reader& r) -> Result<std::string> { return Describe(r.GetConversation(of, id)); });
     EXPECT_TRUE(reader.ok());
     return {writer, reader.ok() ? *reader : ""};
   }
@@ -179,6 +187,8 @@ TEST_F(LookupCacheTest, EphemeralEndAndNewConversationsAreSeen) {
   EXPECT_EQ(writer, reader);
   EXPECT_EQ(Hits(), before + 1);
   EXPECT_EQ(ById(ConversationId::New(At(950))).first, "NOT_FOUND");
+  // The cached conversation's id asked for by another tenant is not found.
+  EXPECT_EQ(ById(third.id, TenantId::New(At(960))).first, "NOT_FOUND");
 }
 
 TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
@@ -186,15 +196,21 @@ TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
       [&](Writer& w) { return w.EraseCustomer(tenant_.id, customer_.id).status(); });
   EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
 
+  ConversationRecord again = NewConversation(At(1000));
   ASSERT_TRUE(store_
                   ->WriteSync([&](Writer& w) -> Status {
                     PARLEY_RETURN_IF_ERROR(w.InsertCustomer(customer_));
-                    return w.InsertConversation(NewConversation(At(1000)));
+                    return w.InsertConversation(again);
                   })
                   .ok());
-  EXPECT_NE(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
+  EXPECT_NE(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");  // cached again
+  uint64_t before = Hits();
+  auto [writer, reader] = ById(again.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_EQ(Hits(), before + 1);  // by id, from memory
   ExpectAgreementAfter([&](Writer& w) { return w.DeleteTenantData(tenant_.id); });
   EXPECT_EQ(FromWriter(), "NOT_FOUND | NOT_FOUND | NOT_FOUND");
+  EXPECT_EQ(ById(again.id).first, "NOT_FOUND");
 }
 
 TEST_F(LookupCacheTest, WhatARolledBackWriteDidIsForgotten) {

@@ -77,8 +77,8 @@ struct SqliteStats {
   // Batches rolled back and run again with a savepoint per write, because a rerunnable write
   // that ran without one failed (Store::SubmitRerunnableWrite), or SqliteOptions::rerun_writes.
   uint64_t batches_run_again = 0;
-  // FindCustomerByContact and FindOpenConversation calls of writes that the writer's
-  // LookupCache answered without a query.
+  // FindCustomerByContact, FindOpenConversation and GetConversation calls of writes that
+  // the writer's LookupCache answered without a query.
   uint64_t lookup_cache_hits = 0;
 };
 
