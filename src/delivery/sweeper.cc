@@ -258,8 +258,8 @@ Result<int> Sweeper::EndIdleConversationsOf(const store::TenantRecord& tenant, T
       recorder.Clear();
       n = 0;
       for (const store::ConversationRecord& c : idle) {
-        Status end = w.EndConversation(tenant.id, c.id, now, "inactivity");
-        // Ended or deleted since it was listed: nothing to announce.
+        Status end = w.EndIdleConversation(tenant.id, c.id, now, active_before);
+        // Ended, active or deleted since it was listed: nothing to announce.
         if (end.code() == StatusCode::kFailedPrecondition || end.code() == StatusCode::kNotFound) {
           continue;
         }

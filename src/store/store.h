@@ -409,6 +409,11 @@ class Writer : public Reader {
   // Also clears the ephemeral records. kFailedPrecondition when already ended.
   virtual Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                                  std::string_view reason) = 0;
+  // EndConversation with reason "inactivity", only while its last activity is before
+  // `active_before`: a message stored after the sweep listed it keeps it open.
+  // kFailedPrecondition when already ended or active since.
+  virtual Status EndIdleConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
+                                     TimePoint active_before) = 0;
 
   virtual Status InsertMessage(const MessageRecord& r) = 0;
   virtual Status UpdateMessageStatus(const TenantId& tenant, const MessageId& id,

@@ -142,6 +142,8 @@ class SqliteAccess final : public Writer {
                                   const ConversationEphemeral& data) override;
   Status EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                          std::string_view reason) override;
+  Status EndIdleConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
+                             TimePoint active_before) override;
   Status InsertMessage(const MessageRecord& r) override;
   Status UpdateMessageStatus(const TenantId& tenant, const MessageId& id, std::string_view status,
                              TimePoint at) override;
@@ -180,6 +182,10 @@ class SqliteAccess final : public Writer {
   Result<bool> IsPending(std::string_view ref);
   // Runs a prepared UPDATE/DELETE and answers kNotFound(`what` not found) if no row changed.
   Status RunExpectingRow(Query& q, const char* what);
+  // Ends an open conversation whose last activity is before `active_before` (any, when
+  // unset).
+  Status EndOpenConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
+                             std::string_view reason, std::optional<TimePoint> active_before);
 
   Db& db_;
   LookupCache* cache_;

@@ -1,6 +1,7 @@
 // The Writer half of SqliteAccess. Runs on the single writer thread inside a batch
 // transaction, each caller's closure under its own savepoint; statements are cached per
 // connection so the ingest path never re-prepares.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -295,6 +296,17 @@ Status SqliteAccess::SetConversationEphemeral(const TenantId& tenant, const Conv
 
 Status SqliteAccess::EndConversation(const TenantId& tenant, const ConversationId& id, TimePoint at,
                                      std::string_view reason) {
+  return EndOpenConversation(tenant, id, at, reason, std::nullopt);
+}
+
+Status SqliteAccess::EndIdleConversation(const TenantId& tenant, const ConversationId& id,
+                                         TimePoint at, TimePoint active_before) {
+  return EndOpenConversation(tenant, id, at, "inactivity", active_before);
+}
+
+Status SqliteAccess::EndOpenConversation(const TenantId& tenant, const ConversationId& id,
+                                         TimePoint at, std::string_view reason,
+                                         std::optional<TimePoint> active_before) {
   // DESIGN §6: the chat context, cookie data and private data live only as long as the
   // conversation, so ending it also drops them.
   {
@@ -302,16 +314,19 @@ Status SqliteAccess::EndConversation(const TenantId& tenant, const ConversationI
         Query q, db_.Prepare("UPDATE conversations SET state = 'ended', ended_at = ?,"
                              " end_reason = ?, context_sealed = X'', cookies_sealed = X'',"
                              " private_sealed = X''"
-                             " WHERE id = ? AND tenant_id = ? AND state = 'open'"));
+                             " WHERE id = ? AND tenant_id = ? AND state = 'open'"
+                             " AND last_activity_at < ?"));
     q.Time(at).Text(reason).Text(id.str()).Text(tenant.str());
+    q.Int(active_before ? ToUnixMillis(*active_before) : std::numeric_limits<int64_t>::max());
     PARLEY_RETURN_IF_ERROR(q.Run());
     if (q.Changes() == 1) return OkStatus();
   }
   PARLEY_ASSIGN_OR_RETURN(
-      Query q, db_.Prepare("SELECT 1 FROM conversations WHERE id = ? AND tenant_id = ?"));
+      Query q, db_.Prepare("SELECT state FROM conversations WHERE id = ? AND tenant_id = ?"));
   q.Text(id.str()).Text(tenant.str());
   PARLEY_ASSIGN_OR_RETURN(bool exists, q.Step());
   if (!exists) return NotFound("conversation not found");
+  if (q.ColText() == "open") return FailedPrecondition("conversation active since");
   return FailedPrecondition("conversation already ended");
 }
 
