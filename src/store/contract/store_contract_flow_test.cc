@@ -134,37 +134,6 @@ TEST_P(StoreContractTest, InboundRetriesAreListedWhenDueAndRescheduledOrDeleted)
   EXPECT_EQ(gone.code(), StatusCode::kNotFound);
 }
 
-TEST_P(StoreContractTest, AnIdleEndLeavesAConversationActiveSinceItWasListed) {
-  Seeded s = SeedTenant(2);
-  const TenantId& t = s.tenant.id;
-  auto cv = [&] {
-    return Read<ConversationRecord>(
-        [&](Reader& r) { return r.GetConversation(t, s.conversation.id); });
-  };
-  const TimePoint last = cv()->last_activity_at;
-  // Listed as idle before `last`, but its activity is at `last`: it stays open.
-  EXPECT_EQ(Write([&](Writer& w) {
-              return w.EndIdleConversation(t, s.conversation.id, T(90), last);
-            }).code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(cv()->state, ConversationState::kOpen);
-  ASSERT_TRUE(Write([&](Writer& w) {
-                return w.EndIdleConversation(t, s.conversation.id, T(90),
-                                             last + std::chrono::milliseconds(1));
-              }).ok());
-  EXPECT_EQ(cv()->state, ConversationState::kEnded);
-  EXPECT_EQ(cv()->end_reason, "inactivity");
-  EXPECT_EQ(cv()->ended_at, T(90));
-  EXPECT_EQ(Write([&](Writer& w) {
-              return w.EndIdleConversation(t, s.conversation.id, T(91), T(1000));
-            }).code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Write([&](Writer& w) {
-              return w.EndIdleConversation(t, ConversationId::New(T(5)), T(91), T(1000));
-            }).code(),
-            StatusCode::kNotFound);
-}
-
 TEST_P(StoreContractTest, EndingAConversationTwiceFailsAndEndingDropsItsContext) {
   Seeded s = SeedTenant(1);
   const TenantId& t = s.tenant.id;
