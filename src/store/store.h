@@ -126,7 +126,7 @@ struct MessageRecord {
 };
 
 struct EventRecord {
-  int64_t seq = 0;  // assigned by the writer in commit order; resumable stream cursor
+  int64_t seq = 0;  // assigned by the writer in commit order, never twice; stream cursor
   EventId id;
   TenantId tenant;
   std::optional<ConversationId> conversation;
@@ -441,7 +441,8 @@ class Writer : public Reader {
   virtual Result<std::vector<PendingStatusRecord>> TakePendingStatuses(
       const TenantId& tenant, const ConnectionId& connection, std::string_view key_index) = 0;
 
-  // Returns the assigned seq.
+  // Returns the assigned seq: above every seq assigned before, of any tenant, even of
+  // events since deleted and across restarts.
   virtual Result<int64_t> InsertEvent(const EventRecord& r) = 0;
 
   // Returns the assigned seq.

@@ -113,4 +113,33 @@ TEST_P(StoreContractTest, AnotherTenantCannotChangeOrDeleteTheRecordsOfATenant) 
   EXPECT_FALSE(prior->has_value());
 }
 
+// A webhook cursor made while another tenant's event was the newest starts at that event's
+// seq; deleting that tenant must not let the next events take seqs at or below it, or the
+// cursor would pass them by.
+TEST_P(StoreContractTest, DeletingTheTenantWithTheNewestEventsDoesNotLetTheirSeqsBeReused) {
+  Seeded a = SeedTenant(20);
+  Seeded b = SeedTenant(21);
+  int64_t newest = 0;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                for (int i = 1; i <= 3; ++i) {
+                  PARLEY_ASSIGN_OR_RETURN(
+                      newest, w.InsertEvent(MakeEvent(a.tenant.id, a.conversation.id, 100 + i)));
+                }
+                return OkStatus();
+              }).ok());
+  ASSERT_TRUE(Write([&](Writer& w) { return w.DeleteTenantData(a.tenant.id); }).ok());
+  int64_t next = 0;
+  ASSERT_TRUE(Write([&](Writer& w) -> Status {
+                PARLEY_ASSIGN_OR_RETURN(
+                    next, w.InsertEvent(MakeEvent(b.tenant.id, b.conversation.id, 200)));
+                return OkStatus();
+              }).ok());
+  EXPECT_GT(next, newest);
+  auto after = Read<std::vector<EventRecord>>(
+      [&](Reader& r) { return r.ListEventsAfter(b.tenant.id, newest, 10); });
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].seq, next);
+}
+
 }  // namespace parley::store::contract

@@ -259,6 +259,40 @@ CREATE TABLE inbound_retries (
 CREATE INDEX inbound_retries_by_due ON inbound_retries (next_attempt_at);
 CREATE INDEX inbound_retries_by_tenant ON inbound_retries (tenant_id);
 )sql"},
+    // Event seqs without AUTOINCREMENT, which rewrote its sqlite_sequence row on every
+    // insert. The writer assigns each event the next seq above both the table's highest and
+    // `events_seq_floor`; the trigger raises the floor past any deleted event above it, so a
+    // seq is still never handed out twice (webhook cursors and stream resumes rely on it),
+    // even after the newest events are deleted and the store reopens.
+    {8, R"sql(
+CREATE TABLE store_counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO store_counters (name, value)
+  SELECT 'events_seq_floor',
+         max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+             coalesce((SELECT max(seq) FROM events), 0));
+ALTER TABLE events RENAME TO events_v7;
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  conversation_id TEXT,
+  type TEXT NOT NULL,
+  payload_sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO events (seq, id, tenant_id, conversation_id, type, payload_sealed, created_at)
+  SELECT seq, id, tenant_id, conversation_id, type, payload_sealed, created_at FROM events_v7;
+DROP TABLE events_v7;
+CREATE INDEX events_by_tenant ON events (tenant_id, seq);
+CREATE TRIGGER events_seq_floor AFTER DELETE ON events
+  WHEN OLD.seq > (SELECT value FROM store_counters WHERE name = 'events_seq_floor')
+BEGIN
+  UPDATE store_counters SET value = OLD.seq WHERE name = 'events_seq_floor';
+END;
+)sql"},
 };
 
 }  // namespace
@@ -273,7 +307,7 @@ Result<int> CurrentSchemaVersion(Db& db) {
   return static_cast<int>(q.ColInt());
 }
 
-Status Migrate(Db& db, const Clock& clock) {
+Status Migrate(Db& db, const Clock& clock, int up_to) {
   PARLEY_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
               " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT"));
@@ -285,6 +319,7 @@ Status Migrate(Db& db, const Clock& clock) {
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= current) continue;
+    if (up_to > 0 && m.version > up_to) break;
     PARLEY_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
     Status s = db.Exec(m.sql);
     if (s.ok()) {

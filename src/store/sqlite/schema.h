@@ -16,10 +16,11 @@ namespace parley::store::sqlite {
 // The newest schema version this binary knows.
 int LatestSchemaVersion();
 
-// Brings the database up to LatestSchemaVersion(). Idempotent.
+// Brings the database up to LatestSchemaVersion(), or only up to `up_to` when it is
+// positive (tests of a migration start from the version before it). Idempotent.
 // Errors: kFailedPrecondition when the database was written by a newer binary (its version
 // is above LatestSchemaVersion()); kInternal/kUnavailable from SQLite.
-Status Migrate(Db& db, const Clock& clock);
+Status Migrate(Db& db, const Clock& clock, int up_to = 0);
 
 // The highest applied version (0 for an empty database).
 Result<int> CurrentSchemaVersion(Db& db);

@@ -47,6 +47,9 @@ class SqliteAccess final : public Writer {
   void Committed() {
     if (recent_ != nullptr) recent_->Commit();
   }
+  // The writer's: the highest event seq handed out so far (the store's at open). InsertEvent
+  // assigns the next; a seq whose insert was rolled back is not used again.
+  void SetLastEventSeq(int64_t seq) { last_event_seq_ = seq; }
 
   // ---- Reader (sqlite_reads.cc) ----
   Result<TenantRecord> GetTenant(const TenantId& id) override;
@@ -190,6 +193,7 @@ class SqliteAccess final : public Writer {
   Db& db_;
   LookupCache* cache_;
   RecentEvents* recent_;
+  int64_t last_event_seq_ = -1;  // -1: not the writer's; InsertEvent refuses
 };
 
 }  // namespace parley::store::sqlite

@@ -99,8 +99,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   PARLEY_ASSIGN_OR_RETURN(auto writer_db, OpenWriter(options));
   int64_t last_event_seq = 0;
   {
-    PARLEY_ASSIGN_OR_RETURN(Query q,
-                            writer_db->Prepare("SELECT coalesce(max(seq), 0) FROM events"));
+    // The highest seq handed out: the table's, or the floor a deleted newest event left.
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q, writer_db->Prepare("SELECT max(coalesce((SELECT max(seq) FROM events), 0),"
+                                    " (SELECT value FROM store_counters"
+                                    " WHERE name = 'events_seq_floor'))"));
     PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) last_event_seq = q.ColInt();
   }
@@ -133,6 +136,7 @@ SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Db> writer_db,
       writer_db_(std::move(writer_db)),
       reader_dbs_(std::move(reader_dbs)),
       checkpoint_db_(std::move(checkpoint_db)),
+      last_event_seq_(last_event_seq),
       recent_events_(options_.recent_event_bytes, last_event_seq) {
   next_restart_try_ = options_.wal_restart_frames;
   // Replaces SQLite's own autocheckpoint hook (off here: wal_autocheckpoint=0). Setting
@@ -281,6 +285,7 @@ void SqliteStore::WriterLoop() {
   WriterHooks hooks(writer_db_->raw(), cache, recent_events_);
   SqliteAccess access(*writer_db_, &cache,
                       options_.recent_event_bytes > 0 ? &recent_events_ : nullptr);
+  access.SetLastEventSeq(last_event_seq_);
   const size_t max_batch = static_cast<size_t>(options_.max_batch);
   std::vector<PendingWrite> batch;
   std::vector<Status> results;

@@ -172,6 +172,8 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> wal_restarts_{0};
   std::atomic<uint64_t> batches_run_again_{0};
   std::atomic<uint64_t> lookup_cache_hits_{0};
+  // The highest event seq handed out when the store opened; the writer continues from it.
+  const int64_t last_event_seq_;
   RecentEvents recent_events_;
   // Writer thread only (OnWalCommit, RestartWalIfLong): the WAL's frames after the last
   // commit, and the size at which to try a restart next.

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/clock.h"
 #include "store/contract/store_contract_test.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store_test_util.h"
@@ -82,6 +83,91 @@ TEST_F(SqliteStoreTest, DatabaseFromANewerBinaryIsRefused) {
   auto store = SqliteStore::Open({.path = path_});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+}
+
+EventRecord Event(const TenantId& t, int n) {
+  EventRecord r;
+  r.id = EventId::New(FromUnixMillis(1'700'000'000'000 + n));
+  r.tenant = t;
+  r.type = "message.created";
+  r.payload_sealed = "sealed" + std::to_string(n);
+  r.created_at = FromUnixMillis(1'700'000'000'000 + n);
+  return r;
+}
+
+// The newest events deleted, the store closed and opened again: the next event still gets a
+// seq above every one handed out before (the floor kept by the schema's trigger).
+TEST_F(SqliteStoreTest, EventSeqsAreNotReusedAfterTheNewestAreDeletedAndTheStoreReopens) {
+  TenantRecord t = Tenant(3);
+  int64_t newest = 0;
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store
+                    ->WriteSync([&](Writer& w) -> Status {
+                      PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+                      for (int i = 0; i < 3; ++i) {
+                        PARLEY_ASSIGN_OR_RETURN(newest, w.InsertEvent(Event(t.id, i)));
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+    ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.DeleteTenantData(t.id); }).ok());
+  }
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM events"), "0");
+  EXPECT_EQ(RawQuery(path_, "SELECT value FROM store_counters WHERE name = 'events_seq_floor'"),
+            std::to_string(newest));
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  TenantRecord u = Tenant(4);
+  int64_t next = 0;
+  ASSERT_TRUE(store
+                  ->WriteSync([&](Writer& w) -> Status {
+                    PARLEY_RETURN_IF_ERROR(w.InsertTenant(u));
+                    PARLEY_ASSIGN_OR_RETURN(next, w.InsertEvent(Event(u.id, 10)));
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(next, newest + 1);
+}
+
+// Schema 8 rebuilt the events table without AUTOINCREMENT: a database from before keeps its
+// events and seqs, and the seqs of its deleted newest events stay used.
+TEST_F(SqliteStoreTest, TheEventsOfAVersion7DatabaseKeepTheirSeqsAndItsDeletedOnesStayUsed) {
+  {
+    auto db = Db::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db, SystemClock::Instance(), 7).ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO events (id, tenant_id, conversation_id, type,"
+                           " payload_sealed, created_at) VALUES"
+                           " ('ev_1', 'tn_a', NULL, 'typing', X'01', 1),"
+                           " ('ev_2', 'tn_a', 'cv_1', 'message.created', X'02', 2),"
+                           " ('ev_3', 'tn_a', NULL, 'typing', X'03', 3),"
+                           " ('ev_4', 'tn_a', NULL, 'typing', X'04', 4);"
+                           "DELETE FROM events WHERE seq >= 3;")
+                    .ok());
+  }
+  EXPECT_EQ(RawQuery(path_, "SELECT seq FROM sqlite_sequence WHERE name = 'events'"), "4");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawQuery(path_, "SELECT max(version) FROM schema_migrations"), "8");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT group_concat(seq || ':' || id || ':' ||"
+                     " coalesce(conversation_id, '-') || ':' || hex(payload_sealed), ' ')"
+                     " FROM (SELECT * FROM events ORDER BY seq)"),
+            "1:ev_1:-:01 2:ev_2:cv_1:02");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM sqlite_sequence WHERE name = 'events'"), "0");
+  TenantRecord t = Tenant(5);
+  int64_t next = 0;
+  ASSERT_TRUE(store
+                  ->WriteSync([&](Writer& w) -> Status {
+                    PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+                    PARLEY_ASSIGN_OR_RETURN(next, w.InsertEvent(Event(t.id, 20)));
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(next, 5);
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {

@@ -473,17 +473,20 @@ Result<std::vector<PendingStatusRecord>> SqliteAccess::TakePendingStatuses(
 }
 
 Result<int64_t> SqliteAccess::InsertEvent(const EventRecord& r) {
-  PARLEY_ASSIGN_OR_RETURN(Query q,
-                          db_.Prepare("INSERT INTO events (id, tenant_id, conversation_id, type,"
-                                      " payload_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
-  q.Text(r.id.str())
+  if (last_event_seq_ < 0) return Internal("sqlite: events are inserted by the writer only");
+  PARLEY_ASSIGN_OR_RETURN(
+      Query q, db_.Prepare("INSERT INTO events (seq, id, tenant_id, conversation_id, type,"
+                           " payload_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  const int64_t seq = last_event_seq_ + 1;
+  q.Int(seq)
+      .Text(r.id.str())
       .Text(r.tenant.str())
       .OptText(r.conversation ? &r.conversation->str() : nullptr)
       .Text(r.type)
       .Blob(r.payload_sealed)
       .Time(r.created_at);
   PARLEY_RETURN_IF_ERROR(q.Run());
-  int64_t seq = q.LastInsertRowid();
+  last_event_seq_ = seq;
   if (recent_ != nullptr) recent_->Stage(r, seq);
   return seq;
 }
