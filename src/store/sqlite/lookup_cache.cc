@@ -15,6 +15,14 @@ std::string Key3(std::string_view a, std::string_view b, std::string_view c) {
   return key;
 }
 
+std::string ConnectionKey(const TenantId& tenant, const ConnectionId& id) {
+  std::string key;
+  key.reserve(tenant.str().size() + id.str().size() + 1);
+  key.append(tenant.str()).push_back(kSep);
+  key.append(id.str());
+  return key;
+}
+
 }  // namespace
 
 std::string LookupCache::CustomerKey(const TenantId& tenant, std::string_view channel_kind,
@@ -49,6 +57,16 @@ void LookupCache::PutConversation(std::string key, int64_t rowid, ConversationRe
   conversations_.Put(std::move(key), rowid, std::move(record));
 }
 
+const ConnectionRecord* LookupCache::FindConnection(const TenantId& tenant,
+                                                    const ConnectionId& id) const {
+  return connections_.Find(ConnectionKey(tenant, id));
+}
+
+void LookupCache::PutConnection(int64_t rowid, ConnectionRecord record) {
+  std::string key = ConnectionKey(record.tenant, record.id);
+  connections_.Put(std::move(key), rowid, std::move(record));
+}
+
 void LookupCache::ExpectConversationInsert(const std::string& key) {
   conversations_.EraseKey(key);
   expected_ = Expected::kConversationInsert;
@@ -70,6 +88,7 @@ void LookupCache::EndExpected() { expected_ = Expected::kNothing; }
 void LookupCache::Clear() {
   customers_.Clear();
   conversations_.Clear();
+  connections_.Clear();
 }
 
 void LookupCache::Changed(int op, std::string_view table, int64_t rowid) {
@@ -93,6 +112,9 @@ void LookupCache::Changed(int op, std::string_view table, int64_t rowid) {
       return;
     }
     conversations_.EraseRow(rowid);
+  } else if (table == "connections") {
+    // An insert cannot change a cached answer: ids are unique.
+    if (op != SQLITE_INSERT) connections_.EraseRow(rowid);
   }
 }
 

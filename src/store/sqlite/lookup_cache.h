@@ -4,16 +4,17 @@
 // the customer of a contact (FindCustomerByContact) and that customer's open conversation on
 // the connection (FindOpenConversation). Each costs the writer an index search and a row
 // read per message; a busy conversation asks the same two questions again and again. The
-// open conversations it holds also answer GetConversation by id (an agent's reply).
+// open conversations it holds also answer GetConversation by id, and it keeps the
+// connections read by id (GetConnection): an agent's reply reads both.
 //
 // The cache cannot go stale, because SQLite tells it about every change: the store passes
-// it each row the writer connection inserts, updates or deletes in `customers` and
-// `conversations` (Changed, from SQLite's update hook), and any change to a cached row drops
-// it (a touch, announced with ExpectCustomerTouch or ExpectConversationTouch, moves its time
-// instead). A rollback, of the transaction or of a savepoint, empties the cache (Clear),
-// since the hook does not report what a rollback undoes. So a hit answers what the SQL would
-// answer, inside or outside the batch's transaction. Writes from other connections are not
-// seen: only the writer writes. The hook sees every change only as long as both tables keep
+// it each row the writer connection inserts, updates or deletes in `customers`,
+// `conversations` and `connections` (Changed, from SQLite's update hook), and any change to a
+// cached row drops it (a touch, announced with ExpectCustomerTouch or ExpectConversationTouch,
+// moves its time instead). A rollback, of the transaction or of a savepoint, empties the cache
+// (Clear), since the hook does not report what a rollback undoes. So a hit answers what the SQL
+// would answer, inside or outside the batch's transaction. Writes from other connections are not
+// seen: only the writer writes. The hook sees every change only as long as the tables keep
 // their rowids (no WITHOUT ROWID, no VACUUM while open: lookup_cache_test.cc checks the
 // schema) and no statement deletes rows unseen (INSERT OR REPLACE, a DELETE without WHERE:
 // the store has none).
@@ -61,6 +62,9 @@ class LookupCache {
                                                  const ConversationId& id) const;
   void PutCustomer(std::string key, int64_t rowid, CustomerRecord record);
   void PutConversation(std::string key, int64_t rowid, ConversationRecord record);
+  // A connection by its tenant and id (nullptr when not cached), and one just read.
+  const ConnectionRecord* FindConnection(const TenantId& tenant, const ConnectionId& id) const;
+  void PutConnection(int64_t rowid, ConnectionRecord record);
 
   // A new conversation of (tenant, connection, customer) is about to be inserted; the cached
   // open conversation of that key, if any, is no longer the newest.
@@ -128,6 +132,7 @@ class LookupCache {
 
   Table<CustomerRecord> customers_;
   Table<ConversationRecord> conversations_;
+  Table<ConnectionRecord> connections_;  // keyed by ConnectionKey
   Expected expected_ = Expected::kNothing;
   TimePoint touch_at_{};
   std::atomic<uint64_t>& hits_;

@@ -1,7 +1,7 @@
 // The writer's LookupCache, through the store: every answer a write gets from
-// FindCustomerByContact, FindOpenConversation and GetConversation must equal what a reader
-// (which has no cache) reads from the database, after each kind of change to the rows
-// behind them.
+// FindCustomerByContact, FindOpenConversation, GetConversation and GetConnection must equal what a
+// reader (which has no cache) reads from the database, after each kind of change to the rows behind
+// them.
 #include "store/sqlite/lookup_cache.h"
 
 #include <gtest/gtest.h>
@@ -38,6 +38,14 @@ std::string Describe(const Result<ConversationRecord>& r) {
          " customer=" + r->customer.str() + " started=" + Ticks(r->started_at) +
          " ended=" + (r->ended_at ? Ticks(*r->ended_at) : "-") + " reason=" + r->end_reason +
          " cookies=" + r->cookies_sealed + " private=" + r->private_sealed;
+}
+
+std::string Describe(const Result<ConnectionRecord>& r) {
+  if (!r.ok()) return std::string(StatusCodeName(r.status().code()));
+  return r->id.str() + " tenant=" + r->tenant.str() + " kind=" + r->kind + " name=" + r->name +
+         " identity=" + r->identity_sealed + "/" + r->identity_index +
+         " credentials=" + r->credentials_sealed + " settings=" + r->settings_json +
+         " created=" + Ticks(r->created_at);
 }
 
 class LookupCacheTest : public ::testing::Test {
@@ -118,6 +126,33 @@ class LookupCacheTest : public ::testing::Test {
         [&](Reader& r) -> Result<std::string> { return Describe(r.GetConversation(of, id)); });
     EXPECT_TRUE(reader.ok());
     return {writer, reader.ok() ? *reader : ""};
+  }
+  // GetConnection as a write sees it and as a reader sees it.
+  std::pair<std::string, std::string> Connection(const TenantId& tenant, const ConnectionId& id) {
+    std::string writer;
+    EXPECT_TRUE(store_
+                    ->WriteSync([&](Writer& w) {
+                      writer = Describe(w.GetConnection(tenant, id));
+                      return OkStatus();
+                    })
+                    .ok());
+    auto reader = store_->ReadSync<std::string>(
+        [&](Reader& r) -> Result<std::string> { return Describe(r.GetConnection(tenant, id)); });
+    EXPECT_TRUE(reader.ok());
+    return {writer, reader.ok() ? *reader : ""};
+  }
+  ConnectionRecord NewConnection(TimePoint at) {
+    ConnectionRecord c;
+    c.id = ConnectionId::New(at);
+    c.tenant = tenant_.id;
+    c.kind = "web";
+    c.name = "site";
+    c.identity_sealed = "identity";
+    c.identity_index = "ix-" + c.id.str();
+    c.credentials_sealed = "credentials";
+    c.settings_json = R"({"allowed_origins":["https://a.example"]})";
+    c.created_at = at;
+    return c;
   }
   // After `change`, the writer's (possibly cached) answer equals the database's; `change` may
   // fail on purpose.
@@ -213,6 +248,42 @@ TEST_F(LookupCacheTest, ErasureAndTenantDeletionAreSeen) {
   EXPECT_EQ(ById(again.id).first, "NOT_FOUND");
 }
 
+TEST_F(LookupCacheTest, ConnectionsByIdAreAnsweredFromMemoryUntilDeleted) {
+  ConnectionRecord c = NewConnection(At(100));
+  ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.InsertConnection(c); }).ok());
+  auto [writer, reader] = Connection(tenant_.id, c.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_NE(writer.find("credentials=credentials"), std::string::npos);
+  uint64_t before = Hits();
+  std::tie(writer, reader) = Connection(tenant_.id, c.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_EQ(Hits(), before + 1);
+  // Another tenant asking for the cached id: not found, and not from memory.
+  before = Hits();
+  EXPECT_EQ(Connection(TenantId::New(At(110)), c.id).first, "NOT_FOUND");
+  EXPECT_EQ(Hits(), before);
+
+  // A deletion that is rolled back leaves it; one that commits takes it away.
+  EXPECT_FALSE(store_
+                   ->WriteSync([&](Writer& w) -> Status {
+                     PARLEY_RETURN_IF_ERROR(w.DeleteConnection(tenant_.id, c.id));
+                     return Internal("fails on purpose");
+                   })
+                   .ok());
+  std::tie(writer, reader) = Connection(tenant_.id, c.id);
+  EXPECT_EQ(writer, reader);
+  EXPECT_NE(writer, "NOT_FOUND");
+  ASSERT_TRUE(
+      store_->WriteSync([&](Writer& w) { return w.DeleteConnection(tenant_.id, c.id); }).ok());
+  EXPECT_EQ(Connection(tenant_.id, c.id).first, "NOT_FOUND");
+
+  ConnectionRecord d = NewConnection(At(200));
+  ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.InsertConnection(d); }).ok());
+  EXPECT_NE(Connection(tenant_.id, d.id).first, "NOT_FOUND");  // cached now
+  ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.DeleteTenantData(tenant_.id); }).ok());
+  EXPECT_EQ(Connection(tenant_.id, d.id).first, "NOT_FOUND");
+}
+
 TEST_F(LookupCacheTest, WhatARolledBackWriteDidIsForgotten) {
   // A plain write runs under a savepoint: its failure rolls back to it.
   ExpectAgreementAfter([&](Writer& w) -> Status {
@@ -251,7 +322,7 @@ TEST_F(LookupCacheTest, TheHookedTablesHaveRowids) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2((dir_ + "/parley.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
-  for (const char* table : {"customers", "conversations", "events"}) {
+  for (const char* table : {"customers", "conversations", "connections", "events"}) {
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(
         sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = ?", -1, &stmt, nullptr),

@@ -258,10 +258,26 @@ Result<std::vector<EndpointRecord>> SqliteAccess::ListEndpoints(const TenantId& 
 
 Result<ConnectionRecord> SqliteAccess::GetConnection(const TenantId& tenant,
                                                      const ConnectionId& id) {
-  PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT " CONNECTION_COLS
+  if (cache_ == nullptr) {
+    PARLEY_ASSIGN_OR_RETURN(
+        Query q,
+        db_.Prepare("SELECT " CONNECTION_COLS " FROM connections WHERE id = ? AND tenant_id = ?"));
+    q.Text(id.str()).Text(tenant.str());
+    return One(q, ReadConnection, "connection");
+  }
+  if (const ConnectionRecord* hit = cache_->FindConnection(tenant, id)) {
+    cache_->CountHit();
+    return *hit;
+  }
+  PARLEY_ASSIGN_OR_RETURN(Query q, db_.Prepare("SELECT rowid, " CONNECTION_COLS
                                                " FROM connections WHERE id = ? AND tenant_id = ?"));
   q.Text(id.str()).Text(tenant.str());
-  return One(q, ReadConnection, "connection");
+  PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFound("connection not found");
+  int64_t rowid = q.ColInt();
+  PARLEY_ASSIGN_OR_RETURN(ConnectionRecord found, ReadConnection(q));
+  cache_->PutConnection(rowid, found);
+  return found;
 }
 
 Result<ConnectionRecord> SqliteAccess::GetConnectionById(const ConnectionId& id) {
