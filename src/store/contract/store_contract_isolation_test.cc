@@ -113,9 +113,9 @@ TEST_P(StoreContractTest, AnotherTenantCannotChangeOrDeleteTheRecordsOfATenant) 
   EXPECT_FALSE(prior->has_value());
 }
 
-// A webhook cursor made while another tenant's event was the newest starts at that event's
-// seq; deleting that tenant must not let the next events take seqs at or below it, or the
-// cursor would pass them by.
+// A webhook cursor or a stream's resume point that has passed a seq must never see a new
+// event take that seq, even once the events at and below it are gone (here: the newest
+// events, all of another tenant's, deleted with it); the cursor would pass the new one by.
 TEST_P(StoreContractTest, DeletingTheTenantWithTheNewestEventsDoesNotLetTheirSeqsBeReused) {
   Seeded a = SeedTenant(20);
   Seeded b = SeedTenant(21);

@@ -111,35 +111,28 @@ class LookupCacheTest : public ::testing::Test {
            Describe(r.FindOpenConversation(tenant_.id, connection_, customer_.id)) + " | " +
            Describe(r.GetConversation(tenant_.id, conversation_.id));
   }
+  // `lookup` as a write sees it, then as a reader sees it.
+  std::pair<std::string, std::string> Both(const std::function<std::string(Reader&)>& lookup) {
+    std::string writer;
+    EXPECT_TRUE(store_
+                    ->WriteSync([&](Writer& w) {
+                      writer = lookup(w);
+                      return OkStatus();
+                    })
+                    .ok());
+    auto reader =
+        store_->ReadSync<std::string>([&](Reader& r) -> Result<std::string> { return lookup(r); });
+    EXPECT_TRUE(reader.ok());
+    return {writer, reader.ok() ? *reader : ""};
+  }
   // One conversation by id, as a write sees it and as a reader sees it.
   std::pair<std::string, std::string> ById(const ConversationId& id,
                                            std::optional<TenantId> tenant = std::nullopt) {
     const TenantId& of = tenant ? *tenant : tenant_.id;
-    std::string writer;
-    EXPECT_TRUE(store_
-                    ->WriteSync([&](Writer& w) {
-                      writer = Describe(w.GetConversation(of, id));
-                      return OkStatus();
-                    })
-                    .ok());
-    auto reader = store_->ReadSync<std::string>(
-        [&](Reader& r) -> Result<std::string> { return Describe(r.GetConversation(of, id)); });
-    EXPECT_TRUE(reader.ok());
-    return {writer, reader.ok() ? *reader : ""};
+    return Both([&](Reader& r) { return Describe(r.GetConversation(of, id)); });
   }
-  // GetConnection as a write sees it and as a reader sees it.
   std::pair<std::string, std::string> Connection(const TenantId& tenant, const ConnectionId& id) {
-    std::string writer;
-    EXPECT_TRUE(store_
-                    ->WriteSync([&](Writer& w) {
-                      writer = Describe(w.GetConnection(tenant, id));
-                      return OkStatus();
-                    })
-                    .ok());
-    auto reader = store_->ReadSync<std::string>(
-        [&](Reader& r) -> Result<std::string> { return Describe(r.GetConnection(tenant, id)); });
-    EXPECT_TRUE(reader.ok());
-    return {writer, reader.ok() ? *reader : ""};
+    return Both([&](Reader& r) { return Describe(r.GetConnection(tenant, id)); });
   }
   ConnectionRecord NewConnection(TimePoint at) {
     ConnectionRecord c;
@@ -276,6 +269,18 @@ TEST_F(LookupCacheTest, ConnectionsByIdAreAnsweredFromMemoryUntilDeleted) {
   ASSERT_TRUE(
       store_->WriteSync([&](Writer& w) { return w.DeleteConnection(tenant_.id, c.id); }).ok());
   EXPECT_EQ(Connection(tenant_.id, c.id).first, "NOT_FOUND");
+
+  // One inserted and read (so cached) by a write that then fails is gone with the write.
+  ConnectionRecord e = NewConnection(At(300));
+  EXPECT_FALSE(store_
+                   ->WriteSync([&](Writer& w) -> Status {
+                     PARLEY_RETURN_IF_ERROR(w.InsertConnection(e));
+                     PARLEY_RETURN_IF_ERROR(w.GetConnection(tenant_.id, e.id).status());
+                     return Internal("fails on purpose");
+                   })
+                   .ok());
+  EXPECT_EQ(Connection(tenant_.id, e.id),
+            std::make_pair(std::string("NOT_FOUND"), std::string("NOT_FOUND")));
 
   ConnectionRecord d = NewConnection(At(200));
   ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.InsertConnection(d); }).ok());

@@ -16,8 +16,9 @@ struct Migration {
 // milliseconds; sealed values and wrapped keys are BLOBs. There are no foreign keys on
 // purpose: the hot ingest path would pay an index probe per reference, the single writer
 // already orders dependent writes, and DeleteTenantData removes rows table by table.
-// events and outbox use AUTOINCREMENT so a seq is never reused after the newest row is
-// deleted: stream cursors and the dispatcher rely on seqs only ever growing.
+// A seq is never reused after the newest row is deleted: stream cursors and the
+// dispatcher rely on seqs only ever growing. outbox uses AUTOINCREMENT for that; events did
+// until version 8, which keeps a floor instead (see there).
 const Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE tenants (

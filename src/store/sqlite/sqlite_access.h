@@ -48,7 +48,8 @@ class SqliteAccess final : public Writer {
     if (recent_ != nullptr) recent_->Commit();
   }
   // The writer's: the highest event seq handed out so far (the store's at open). InsertEvent
-  // assigns the next; a seq whose insert was rolled back is not used again.
+  // assigns the next; a seq whose insert was rolled back is not used again. This assumes
+  // what the whole store does: only this writer, in one process, writes the database.
   void SetLastEventSeq(int64_t seq) { last_event_seq_ = seq; }
 
   // ---- Reader (sqlite_reads.cc) ----

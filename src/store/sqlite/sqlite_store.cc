@@ -100,12 +100,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   int64_t last_event_seq = 0;
   {
     // The highest seq handed out: the table's, or the floor a deleted newest event left.
+    // Without the floor's row (which the schema creates) a seq could be handed out again.
     PARLEY_ASSIGN_OR_RETURN(
-        Query q, writer_db->Prepare("SELECT max(coalesce((SELECT max(seq) FROM events), 0),"
-                                    " (SELECT value FROM store_counters"
-                                    " WHERE name = 'events_seq_floor'))"));
+        Query q, writer_db->Prepare("SELECT max(coalesce((SELECT max(seq) FROM events), 0), value)"
+                                    " FROM store_counters WHERE name = 'events_seq_floor'"));
     PARLEY_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row) last_event_seq = q.ColInt();
+    if (!row) return FailedPrecondition("sqlite: store_counters has no events_seq_floor row");
+    last_event_seq = q.ColInt();
   }
 
   std::vector<std::unique_ptr<Db>> reader_dbs;

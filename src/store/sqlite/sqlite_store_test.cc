@@ -95,6 +95,21 @@ EventRecord Event(const TenantId& t, int n) {
   return r;
 }
 
+// Inserts tenant `t` and `events` events of it in one write; returns the last one's seq.
+int64_t InsertTenantEvents(Store& store, const TenantRecord& t, int events, int first_n) {
+  int64_t seq = 0;
+  EXPECT_TRUE(store
+                  .WriteSync([&](Writer& w) -> Status {
+                    PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
+                    for (int i = 0; i < events; ++i) {
+                      PARLEY_ASSIGN_OR_RETURN(seq, w.InsertEvent(Event(t.id, first_n + i)));
+                    }
+                    return OkStatus();
+                  })
+                  .ok());
+  return seq;
+}
+
 // The newest events deleted, the store closed and opened again: the next event still gets a
 // seq above every one handed out before (the floor kept by the schema's trigger).
 TEST_F(SqliteStoreTest, EventSeqsAreNotReusedAfterTheNewestAreDeletedAndTheStoreReopens) {
@@ -103,15 +118,7 @@ TEST_F(SqliteStoreTest, EventSeqsAreNotReusedAfterTheNewestAreDeletedAndTheStore
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store
-                    ->WriteSync([&](Writer& w) -> Status {
-                      PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
-                      for (int i = 0; i < 3; ++i) {
-                        PARLEY_ASSIGN_OR_RETURN(newest, w.InsertEvent(Event(t.id, i)));
-                      }
-                      return OkStatus();
-                    })
-                    .ok());
+    newest = InsertTenantEvents(*store, t, 3, 0);
     ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.DeleteTenantData(t.id); }).ok());
   }
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM events"), "0");
@@ -119,16 +126,16 @@ TEST_F(SqliteStoreTest, EventSeqsAreNotReusedAfterTheNewestAreDeletedAndTheStore
             std::to_string(newest));
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
-  TenantRecord u = Tenant(4);
-  int64_t next = 0;
-  ASSERT_TRUE(store
-                  ->WriteSync([&](Writer& w) -> Status {
-                    PARLEY_RETURN_IF_ERROR(w.InsertTenant(u));
-                    PARLEY_ASSIGN_OR_RETURN(next, w.InsertEvent(Event(u.id, 10)));
-                    return OkStatus();
-                  })
-                  .ok());
-  EXPECT_EQ(next, newest + 1);
+  EXPECT_EQ(InsertTenantEvents(*store, Tenant(4), 1, 10), newest + 1);
+}
+
+// Without the floor the store could hand a seq out again: it refuses to open.
+TEST_F(SqliteStoreTest, AStoreWithoutItsEventSeqFloorIsRefused) {
+  OpenOrDie().reset();
+  RawQuery(path_, "DELETE FROM store_counters WHERE name = 'events_seq_floor'");
+  auto store = SqliteStore::Open({.path = path_});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
 }
 
 // Schema 8 rebuilt the events table without AUTOINCREMENT: a database from before keeps its
@@ -158,16 +165,18 @@ TEST_F(SqliteStoreTest, TheEventsOfAVersion7DatabaseKeepTheirSeqsAndItsDeletedOn
                      " FROM (SELECT * FROM events ORDER BY seq)"),
             "1:ev_1:-:01 2:ev_2:cv_1:02");
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM sqlite_sequence WHERE name = 'events'"), "0");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'events' AND"
+                     " name IN ('events_by_tenant', 'events_seq_floor')"),
+            "2");
   TenantRecord t = Tenant(5);
-  int64_t next = 0;
-  ASSERT_TRUE(store
-                  ->WriteSync([&](Writer& w) -> Status {
-                    PARLEY_RETURN_IF_ERROR(w.InsertTenant(t));
-                    PARLEY_ASSIGN_OR_RETURN(next, w.InsertEvent(Event(t.id, 20)));
-                    return OkStatus();
-                  })
-                  .ok());
-  EXPECT_EQ(next, 5);
+  EXPECT_EQ(InsertTenantEvents(*store, t, 1, 20), 5);
+  // The migrated database's floor rises too.
+  ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.DeleteTenantData(t.id); }).ok());
+  store.reset();
+  store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(InsertTenantEvents(*store, Tenant(6), 1, 30), 6);
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
