@@ -471,6 +471,11 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
   RestartWalIfLong();
 }
 
+namespace {
+// RestartWalIfLong: how often the writer wakes a checkpoint thread that made no progress.
+constexpr int kStalledWakeBatches = 32;
+}  // namespace
+
 // Runs on the writer thread, inside its COMMIT.
 int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
   auto* store = static_cast<SqliteStore*>(self);
@@ -493,15 +498,19 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // frames) is not yet copied (the checkpoint thread is behind, or the WAL is left over from
 // before a restart of Parley), it wakes the checkpoint thread for the bulk and looks again
 // after the next batch. A reader still on old frames can prevent the restart: then the
-// writer tries its own checkpoint again only after another eighth of the limit; the
-// checkpoint thread is still woken after each batch while the rest stays large, for a pass
-// that copies nothing until the reader is done.
+// writer tries its own checkpoint again only after another eighth of the limit. While the
+// rest stays large and the checkpoint thread's passes copy nothing (the reader still holds
+// its frames), the writer wakes it only every kStalledWakeBatches batches: each pass sorts
+// the WAL's index to find what it may copy, a waste after every batch of a long read.
 void SqliteStore::RestartWalIfLong() {
   const int frames = wal_frames_;
   if (frames <= next_restart_try_) return;
   int backfilled = backfilled_frames_.load(std::memory_order_relaxed);
   int rest = backfilled <= frames ? frames - backfilled : frames;  // else: an older WAL's count
   if (rest > std::max(options_.wal_restart_frames / 16, 64)) {
+    if (backfilled == backfilled_at_wake_ && ++batches_since_wake_ < kStalledWakeBatches) return;
+    backfilled_at_wake_ = backfilled;
+    batches_since_wake_ = 0;
     {
       std::lock_guard lock(checkpoint_mu_);
       checkpoint_now_ = true;

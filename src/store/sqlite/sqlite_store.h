@@ -179,6 +179,10 @@ class SqliteStore final : public Store {
   // commit, and the size at which to try a restart next.
   int wal_frames_ = 0;
   int next_restart_try_ = 0;
+  // Writer thread only (RestartWalIfLong): the checkpoint thread's progress when the writer
+  // last woke it, and the batches since then.
+  int backfilled_at_wake_ = -1;
+  int batches_since_wake_ = 0;
   // Frames in the database after the checkpoint thread's last pass (SQLite's count).
   std::atomic<int> backfilled_frames_{0};
 
