@@ -151,10 +151,14 @@ struct Scan {
 };
 
 // `busy`: lanes with a delivery in flight when the scan began; their endpoints are not read.
+// Without `read_outbox` the outbox is taken to be empty (Loop knows it is).
 Result<Scan> ReadScan(store::Reader& r, int scan_limit, TimePoint now,
-                      const std::set<std::string>& busy) {
-  Scan out{r.ListOutbox(store::OutboxKind::kWebhook, scan_limit),
-           r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit), Scan::Cursors{}};
+                      const std::set<std::string>& busy, bool read_outbox) {
+  Scan out{std::vector<store::OutboxRecord>{}, std::vector<store::OutboxRecord>{}, Scan::Cursors{}};
+  if (read_outbox) {
+    out.webhooks = r.ListOutbox(store::OutboxKind::kWebhook, scan_limit);
+    out.sends = r.ListOutbox(store::OutboxKind::kChannelSend, scan_limit);
+  }
   auto behind = r.ListWebhookCursorsBehind(scan_limit);
   if (!behind.ok()) {
     out.cursors = behind.status();
@@ -410,16 +414,28 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
   while (!sh->stopped) {
     sh->wake_pending = false;
     sh->settled_lanes.clear();
+    // The outbox is read when it may hold something: it did at the last read, a commit has
+    // touched it since, or that read is a second old (every commit wakes this loop, and most
+    // write no outbox row).
+    const std::optional<uint64_t> outbox_version = sh->deps.store->OutboxVersion();
+    const TimePoint scan_start = sh->deps.clock->Now();
+    const bool read_outbox = !outbox_version || outbox_version != sh->outbox_empty_at ||
+                             scan_start - sh->outbox_read_at >= kIdleScan;
     // One read for the whole scan: each read is a trip to a reader thread and back.
-    std::function<Result<Scan>(store::Reader&)> scan = [scan_limit, clock = sh->deps.clock,
-                                                        busy = sh->busy_lanes](store::Reader& r) {
-      return ReadScan(r, scan_limit, clock->Now(), busy);
-    };
+    std::function<Result<Scan>(store::Reader&)> scan =
+        [scan_limit, clock = sh->deps.clock, busy = sh->busy_lanes, read_outbox](store::Reader& r) {
+          return ReadScan(r, scan_limit, clock->Now(), busy, read_outbox);
+        };
     auto scanned = co_await store::Read<Scan>(*sh->deps.store, std::move(scan));
     if (!scanned.ok()) scanned = Scan::Failed(scanned.status());
     auto& webhooks = scanned->webhooks;
     auto& sends = scanned->sends;
     auto& cursors = scanned->cursors;
+    if (read_outbox) {
+      const bool empty = webhooks.ok() && sends.ok() && webhooks->empty() && sends->empty();
+      sh->outbox_empty_at = empty ? outbox_version : std::nullopt;
+      sh->outbox_read_at = scan_start;
+    }
     if (!webhooks.ok() || !sends.ok()) {
       log::Error("delivery.scan_failed",
                  {{"code", StatusCodeName(webhooks.ok() ? sends.status().code()

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -40,6 +41,10 @@ struct Dispatcher::Shared {
   // they wait for the next scan, which the finish asks for.
   std::set<std::string> settled_lanes;
   int sends_in_flight = 0;
+  // The store's OutboxVersion when the outbox was last read empty (none: it was not), and
+  // when it was last read.
+  std::optional<uint64_t> outbox_empty_at;
+  TimePoint outbox_read_at{};
   std::mt19937_64 rng{std::random_device{}()};
   http::Counter* deliveries = nullptr;
   http::Counter* failures = nullptr;

@@ -549,6 +549,12 @@ class Store {
   // Called on the writer thread after every committed batch (e.g. to wake the dispatcher).
   virtual void SetCommitListener(std::function<void()> listener) = 0;
 
+  // A number that changes after every commit that inserted, changed or deleted outbox rows,
+  // and only after the commit: taken before a read of the outbox, an unchanged number later
+  // means the outbox is as that read found it. Any thread. nullopt when the backend cannot
+  // tell (read the outbox every time).
+  virtual std::optional<uint64_t> OutboxVersion() const { return std::nullopt; }
+
   // Blocking helpers for startup, the CLI and tests — never call them on an I/O thread.
   Status WriteSync(WriteFn fn) {
     std::promise<Status> p;

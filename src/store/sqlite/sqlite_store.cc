@@ -245,8 +245,8 @@ namespace {
 // calls SqliteAccess::RolledBackTo after it). Registered for the writer thread's lifetime.
 class WriterHooks {
  public:
-  WriterHooks(sqlite3* db, LookupCache& cache, RecentEvents& recent)
-      : db_(db), cache_(cache), recent_(recent) {
+  WriterHooks(sqlite3* db, LookupCache& cache, RecentEvents& recent, bool& outbox_touched)
+      : db_(db), cache_(cache), recent_(recent), outbox_touched_(outbox_touched) {
     sqlite3_update_hook(db_, &WriterHooks::OnUpdate, this);
     sqlite3_rollback_hook(db_, &WriterHooks::OnRollback, this);
   }
@@ -266,6 +266,10 @@ class WriterHooks {
       if (op != SQLITE_INSERT) hooks->recent_.Removed(rowid);  // rowid is the seq
       return;
     }
+    if (name == "outbox") {
+      hooks->outbox_touched_ = true;
+      return;
+    }
     hooks->cache_.Changed(op, name, rowid);
   }
   static void OnRollback(void* self) {
@@ -277,13 +281,14 @@ class WriterHooks {
   sqlite3* db_;
   LookupCache& cache_;
   RecentEvents& recent_;
+  bool& outbox_touched_;
 };
 
 }  // namespace
 
 void SqliteStore::WriterLoop() {
   LookupCache cache(lookup_cache_hits_);
-  WriterHooks hooks(writer_db_->raw(), cache, recent_events_);
+  WriterHooks hooks(writer_db_->raw(), cache, recent_events_, outbox_touched_);
   SqliteAccess access(*writer_db_, &cache,
                       options_.recent_event_bytes > 0 ? &recent_events_ : nullptr);
   access.SetLastEventSeq(last_event_seq_);
@@ -412,6 +417,7 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
 
 void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                            std::vector<Status>& results) {
+  outbox_touched_ = false;  // a rolled-back run may leave it set: one needless read at worst
   size_t failed_at = 0;
   TransactionOutcome outcome =
       RunTransaction(access, batch, results, batch.size(), &failed_at, options_.rerun_writes);
@@ -441,6 +447,8 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
   }
   failed_writes_.fetch_add(failed, std::memory_order_relaxed);
   if (committed) committed_batches_.fetch_add(1, std::memory_order_release);
+  // Only now, after the COMMIT: a reader that sees the new number sees the batch's rows.
+  if (committed && outbox_touched_) outbox_version_.fetch_add(1, std::memory_order_acq_rel);
 
   try {
     // The callbacks' posts to one event loop go out together when the scope closes.

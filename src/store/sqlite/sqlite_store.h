@@ -103,6 +103,9 @@ class SqliteStore final : public Store {
   void SubmitRerunnableWrite(WriteFn fn, Done done) override;
   void SubmitRead(ReadFn fn) override;
   void SetCommitListener(std::function<void()> listener) override;
+  std::optional<uint64_t> OutboxVersion() const override {
+    return outbox_version_.load(std::memory_order_acquire);
+  }
   std::optional<std::vector<EventRecord>> RecentEventsAfter(const TenantId& tenant,
                                                             int64_t after_seq, int limit) override;
 
@@ -158,6 +161,10 @@ class SqliteStore final : public Store {
   bool checkpoint_stopping_ = false;  // guarded by checkpoint_mu_
   bool checkpoint_now_ = false;       // guarded by checkpoint_mu_: the writer asks for a pass
 
+  // Incremented after each commit of a batch that touched the outbox (`outbox_touched_`,
+  // writer thread only, set by the update hook).
+  std::atomic<uint64_t> outbox_version_{0};
+  bool outbox_touched_ = false;
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;  // guarded by listener_mu_
 

@@ -129,6 +129,43 @@ TEST_F(SqliteStoreTest, EventSeqsAreNotReusedAfterTheNewestAreDeletedAndTheStore
   EXPECT_EQ(InsertTenantEvents(*store, Tenant(4), 1, 10), newest + 1);
 }
 
+// The dispatcher reads the outbox only when OutboxVersion moved since it found it empty.
+TEST_F(SqliteStoreTest, TheOutboxVersionMovesWithEachCommitThatTouchesTheOutbox) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto version = [&] { return store->OutboxVersion().value_or(0); };
+  ASSERT_TRUE(store->OutboxVersion().has_value());
+  const uint64_t v0 = version();
+  TenantRecord t = Tenant(7);
+  ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.InsertTenant(t); }).ok());
+  EXPECT_EQ(version(), v0);  // no outbox row written
+  OutboxRecord row;
+  row.kind = OutboxKind::kChannelSend;
+  row.tenant = t.id;
+  row.target_id = "ch_x";
+  row.ref_id = "msg_x";
+  row.conversation_id = "cv_x";
+  row.created_at = row.next_attempt_at = FromUnixMillis(1'700'000'000'000);
+  int64_t seq = 0;
+  ASSERT_TRUE(store
+                  ->WriteSync([&](Writer& w) -> Status {
+                    PARLEY_ASSIGN_OR_RETURN(seq, w.InsertOutbox(row));
+                    return OkStatus();
+                  })
+                  .ok());
+  const uint64_t v1 = version();
+  EXPECT_GT(v1, v0);
+  ASSERT_TRUE(store
+                  ->WriteSync([&](Writer& w) {
+                    return w.RescheduleOutbox(seq, 1, FromUnixMillis(1'700'000'001'000), "down");
+                  })
+                  .ok());
+  const uint64_t v2 = version();
+  EXPECT_GT(v2, v1);
+  ASSERT_TRUE(store->WriteSync([&](Writer& w) { return w.DeleteOutbox({seq}); }).ok());
+  EXPECT_GT(version(), v2);
+}
+
 // Without the floor the store could hand a seq out again: it refuses to open.
 TEST_F(SqliteStoreTest, AStoreWithoutItsEventSeqFloorIsRefused) {
   OpenOrDie().reset();
