@@ -415,12 +415,12 @@ asio::awaitable<void> Dispatcher::Loop(std::shared_ptr<Shared> sh) {
     sh->wake_pending = false;
     sh->settled_lanes.clear();
     // The outbox is read when it may hold something: it did at the last read, a commit has
-    // touched it since, or that read is a second old (every commit wakes this loop, and most
-    // write no outbox row).
+    // added or changed rows since, or that read is half a second old (every commit wakes this
+    // loop, and most write no outbox row; an idle loop, every second, always reads).
     const std::optional<uint64_t> outbox_version = sh->deps.store->OutboxVersion();
-    const TimePoint scan_start = sh->deps.clock->Now();
+    const auto scan_start = std::chrono::steady_clock::now();
     const bool read_outbox = !outbox_version || outbox_version != sh->outbox_empty_at ||
-                             scan_start - sh->outbox_read_at >= kIdleScan;
+                             scan_start - sh->outbox_read_at >= kIdleScan / 2;
     // One read for the whole scan: each read is a trip to a reader thread and back.
     std::function<Result<Scan>(store::Reader&)> scan =
         [scan_limit, clock = sh->deps.clock, busy = sh->busy_lanes, read_outbox](store::Reader& r) {

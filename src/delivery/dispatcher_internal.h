@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <random>
@@ -44,7 +45,7 @@ struct Dispatcher::Shared {
   // The store's OutboxVersion when the outbox was last read empty (none: it was not), and
   // when it was last read.
   std::optional<uint64_t> outbox_empty_at;
-  TimePoint outbox_read_at{};
+  std::chrono::steady_clock::time_point outbox_read_at{};
   std::mt19937_64 rng{std::random_device{}()};
   http::Counter* deliveries = nullptr;
   http::Counter* failures = nullptr;

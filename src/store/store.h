@@ -549,10 +549,10 @@ class Store {
   // Called on the writer thread after every committed batch (e.g. to wake the dispatcher).
   virtual void SetCommitListener(std::function<void()> listener) = 0;
 
-  // A number that changes after every commit that inserted, changed or deleted outbox rows,
-  // and only after the commit: taken before a read of the outbox, an unchanged number later
-  // means the outbox is as that read found it. Any thread. nullopt when the backend cannot
-  // tell (read the outbox every time).
+  // A number that changes after every commit that inserted or changed outbox rows, and only
+  // after the commit: taken before a read of the outbox begins, an unchanged number later
+  // means the outbox holds nothing that read did not see (deletions do not move it). Any
+  // thread. nullopt when the backend cannot tell (read the outbox every time).
   virtual std::optional<uint64_t> OutboxVersion() const { return std::nullopt; }
 
   // Blocking helpers for startup, the CLI and tests — never call them on an I/O thread.

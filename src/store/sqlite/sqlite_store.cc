@@ -267,7 +267,8 @@ class WriterHooks {
       return;
     }
     if (name == "outbox") {
-      hooks->outbox_touched_ = true;
+      // A deletion cannot give an outbox read empty before something to do.
+      if (op != SQLITE_DELETE) hooks->outbox_touched_ = true;
       return;
     }
     hooks->cache_.Changed(op, name, rowid);
@@ -480,7 +481,8 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
 }
 
 namespace {
-// RestartWalIfLong: how often the writer wakes a checkpoint thread that made no progress.
+// RestartWalIfLong: the longest wait, in batches, between two wakes of a checkpoint thread
+// whose passes make no progress (the waits double up to it: 1, 2, 4, …).
 constexpr int kStalledWakeBatches = 32;
 }  // namespace
 
@@ -490,6 +492,8 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
   if (frames < store->wal_frames_) {  // the WAL started over
     store->wal_restarts_.fetch_add(1, std::memory_order_relaxed);
     store->next_restart_try_ = store->options_.wal_restart_frames;
+    store->backfilled_at_wake_ = -1;  // the last wake's count was the old WAL's
+    store->stalled_wait_ = 1;
   }
   store->wal_frames_ = frames;
   return SQLITE_OK;
@@ -508,15 +512,22 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
 // after the next batch. A reader still on old frames can prevent the restart: then the
 // writer tries its own checkpoint again only after another eighth of the limit. While the
 // rest stays large and the checkpoint thread's passes copy nothing (the reader still holds
-// its frames), the writer wakes it only every kStalledWakeBatches batches: each pass sorts
-// the WAL's index to find what it may copy, a waste after every batch of a long read.
+// its frames), the writer waits longer between wakes, 1, 2, 4 … up to kStalledWakeBatches
+// batches: each pass sorts the WAL's index to find what it may copy, a waste after every
+// batch of a long read. A pass that copied something resets the wait.
 void SqliteStore::RestartWalIfLong() {
   const int frames = wal_frames_;
   if (frames <= next_restart_try_) return;
   int backfilled = backfilled_frames_.load(std::memory_order_relaxed);
   int rest = backfilled <= frames ? frames - backfilled : frames;  // else: an older WAL's count
   if (rest > std::max(options_.wal_restart_frames / 16, 64)) {
-    if (backfilled == backfilled_at_wake_ && ++batches_since_wake_ < kStalledWakeBatches) return;
+    if (backfilled != backfilled_at_wake_) {
+      stalled_wait_ = 1;
+    } else if (++batches_since_wake_ < stalled_wait_) {
+      return;
+    } else {
+      stalled_wait_ = std::min(stalled_wait_ * 2, kStalledWakeBatches);
+    }
     backfilled_at_wake_ = backfilled;
     batches_since_wake_ = 0;
     {

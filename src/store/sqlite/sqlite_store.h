@@ -187,9 +187,10 @@ class SqliteStore final : public Store {
   int wal_frames_ = 0;
   int next_restart_try_ = 0;
   // Writer thread only (RestartWalIfLong): the checkpoint thread's progress when the writer
-  // last woke it, and the batches since then.
+  // last woke it, the batches since then, and how many to wait while it makes none.
   int backfilled_at_wake_ = -1;
   int batches_since_wake_ = 0;
+  int stalled_wait_ = 1;
   // Frames in the database after the checkpoint thread's last pass (SQLite's count).
   std::atomic<int> backfilled_frames_{0};
 
