@@ -267,7 +267,7 @@ class WriterHooks {
       return;
     }
     if (name == "outbox") {
-      // A deletion cannot give an outbox read empty before something to do.
+      // Only new or changed rows can be work that an earlier read did not see.
       if (op != SQLITE_DELETE) hooks->outbox_touched_ = true;
       return;
     }
