@@ -13,6 +13,7 @@
 #include <future>
 #include <tuple>
 
+#include "core/test_temp_dir.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_util.h"
 
@@ -51,9 +52,7 @@ std::string Describe(const Result<ConnectionRecord>& r) {
 class LookupCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_lookup_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     auto store = SqliteStore::Open({.path = dir_ + "/parley.db"});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
@@ -74,11 +73,7 @@ class LookupCacheTest : public ::testing::Test {
                     })
                     .ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   ConversationRecord NewConversation(TimePoint at) {
     ConversationRecord c;
@@ -90,40 +85,37 @@ class LookupCacheTest : public ::testing::Test {
     return c;
   }
 
-  // The lookups as a write sees them, then as a reader sees them.
-  std::string FromWriter() {
+  // `lookup` as a write sees it (through the writer's cache), and as a reader sees it.
+  std::string AsWriter(const std::function<std::string(Reader&)>& lookup) {
     std::string out;
     EXPECT_TRUE(store_
                     ->WriteSync([&](Writer& w) {
-                      out = Lookups(w);
+                      out = lookup(w);
                       return OkStatus();
                     })
                     .ok());
     return out;
   }
-  std::string FromReader() {
-    auto out = store_->ReadSync<std::string>([&](Reader& r) { return Lookups(r); });
+  std::string AsReader(const std::function<std::string(Reader&)>& lookup) {
+    auto out =
+        store_->ReadSync<std::string>([&](Reader& r) -> Result<std::string> { return lookup(r); });
     EXPECT_TRUE(out.ok());
     return out.ok() ? *out : "";
+  }
+  std::pair<std::string, std::string> Both(const std::function<std::string(Reader&)>& lookup) {
+    return {AsWriter(lookup), AsReader(lookup)};
+  }
+  // The lookups as a write sees them, then as a reader sees them.
+  std::string FromWriter() {
+    return AsWriter([&](Reader& r) { return Lookups(r); });
+  }
+  std::string FromReader() {
+    return AsReader([&](Reader& r) { return Lookups(r); });
   }
   std::string Lookups(Reader& r) {
     return Describe(r.FindCustomerByContact(tenant_.id, "custom", "idx-1")) + " | " +
            Describe(r.FindOpenConversation(tenant_.id, connection_, customer_.id)) + " | " +
            Describe(r.GetConversation(tenant_.id, conversation_.id));
-  }
-  // `lookup` as a write sees it, then as a reader sees it.
-  std::pair<std::string, std::string> Both(const std::function<std::string(Reader&)>& lookup) {
-    std::string writer;
-    EXPECT_TRUE(store_
-                    ->WriteSync([&](Writer& w) {
-                      writer = lookup(w);
-                      return OkStatus();
-                    })
-                    .ok());
-    auto reader =
-        store_->ReadSync<std::string>([&](Reader& r) -> Result<std::string> { return lookup(r); });
-    EXPECT_TRUE(reader.ok());
-    return {writer, reader.ok() ? *reader : ""};
   }
   // One conversation by id, as a write sees it and as a reader sees it.
   std::pair<std::string, std::string> ById(const ConversationId& id,
@@ -158,7 +150,8 @@ class LookupCacheTest : public ::testing::Test {
   }
   uint64_t Hits() { return store_->Stats().lookup_cache_hits; }
 
-  std::string dir_;
+  TestTempDir tmp_{"parley_lookup"};  // first: removed after the store closes
+  std::string dir_ = tmp_.path();
   std::unique_ptr<SqliteStore> store_;
   TenantRecord tenant_;
   ConnectionId connection_ = ConnectionId::New(At(0));

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "core/test_temp_dir.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace parley::store::sqlite {
@@ -16,9 +17,7 @@ class PageCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(InstallPageCache()) << "SQLite was initialized before the layer";
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_pcache_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     auto db = Db::Open(dir_ + "/t.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
@@ -26,11 +25,7 @@ class PageCacheTest : public ::testing::Test {
                           "CREATE TABLE t (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;")
                     .ok());
   }
-  void TearDown() override {
-    db_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { db_.reset(); }
 
   // Inserts `n` rows with random 32-byte keys (random places in the B-tree: many splits).
   void InsertRandom(int n) {
@@ -54,7 +49,8 @@ class PageCacheTest : public ::testing::Test {
     return std::string(q->ColText());
   }
 
-  std::string dir_;
+  TestTempDir tmp_{"parley_pcache"};  // first: removed after the database closes
+  std::string dir_ = tmp_.path();
   std::unique_ptr<Db> db_;
   std::mt19937 rng_{7};
   long rows_ = 0;

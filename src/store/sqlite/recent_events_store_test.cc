@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 
+#include "core/test_temp_dir.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace parley::store::sqlite {
@@ -18,17 +19,11 @@ TimePoint At(int64_t ms) { return FromUnixMillis(1'700'000'000'000 + ms); }
 class RecentEventsStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_recent_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     Open();
     ASSERT_TRUE(store_->WriteSync([&](Writer& w) { return w.InsertTenant(tenant_); }).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
   void Open() {
     store_.reset();
     auto store = SqliteStore::Open({.path = dir_ + "/parley.db"});
@@ -104,7 +99,8 @@ class RecentEventsStoreTest : public ::testing::Test {
   }
   std::string fields_, db_fields_;  // Fields of what FromMemory and FromDatabase saw
 
-  std::string dir_;
+  TestTempDir tmp_{"parley_recent"};  // first: removed after the store closes
+  std::string dir_ = tmp_.path();
   std::unique_ptr<SqliteStore> store_;
   TenantRecord tenant_{TenantId::New(At(0)), "t", "wrapped", "{}", At(0)};
 };

@@ -78,11 +78,8 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnceAcrossReopens) {
 }
 
 TEST_F(SqliteStoreTest, DatabaseFromANewerBinaryIsRefused) {
-  OpenOrDie().reset();
-  RawQuery(path_, "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)");
-  auto store = SqliteStore::Open({.path = path_});
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(OpenAfter("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)"),
+            StatusCode::kFailedPrecondition);
 }
 
 EventRecord Event(const TenantId& t, int n) {
@@ -169,11 +166,8 @@ TEST_F(SqliteStoreTest, TheOutboxVersionMovesWithEachCommitThatAddsOrChangesOutb
 
 // Without the floor the store could hand a seq out again: it refuses to open.
 TEST_F(SqliteStoreTest, AStoreWithoutItsEventSeqFloorIsRefused) {
-  OpenOrDie().reset();
-  RawQuery(path_, "DELETE FROM store_counters WHERE name = 'events_seq_floor'");
-  auto store = SqliteStore::Open({.path = path_});
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(OpenAfter("DELETE FROM store_counters WHERE name = 'events_seq_floor'"),
+            StatusCode::kFailedPrecondition);
 }
 
 // Schema 8 rebuilt the events table without AUTOINCREMENT: a database from before keeps its

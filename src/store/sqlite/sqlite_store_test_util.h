@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "core/test_temp_dir.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace parley::store::sqlite::sqlite_testing {
@@ -59,21 +60,20 @@ inline RawReader BeginRawRead(const std::string& path) {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_sqlite_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/parley.db";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_TRUE(tmp_.ok()); }
   std::unique_ptr<SqliteStore> OpenOrDie(SqliteOptions options = {}) {
     if (options.path.empty()) options.path = path_;
     auto store = SqliteStore::Open(std::move(options));
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
+  }
+  // Creates the store, runs `sql` on the closed database, and opens it again: the code of
+  // that open (kOk when it opened).
+  StatusCode OpenAfter(const std::string& sql) {
+    OpenOrDie().reset();
+    RawQuery(path_, sql);
+    auto store = SqliteStore::Open({.path = path_});
+    return store.ok() ? StatusCode::kOk : store.status().code();
   }
 
   // Holds the writer inside a plain write (inserting Tenant(tenant)) until `released` is
@@ -114,8 +114,9 @@ class SqliteStoreTest : public ::testing::Test {
     return result;
   }
 
-  std::string dir_;
-  std::string path_;
+  TestTempDir tmp_{"parley_sqlite"};  // first: removed after everything below
+  std::string dir_ = tmp_.path();
+  std::string path_ = dir_ + "/parley.db";
 };
 
 }  // namespace parley::store::sqlite::sqlite_testing

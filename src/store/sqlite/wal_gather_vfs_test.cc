@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/test_temp_dir.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace parley::store::sqlite {
@@ -14,16 +15,7 @@ namespace {
 
 class WalGatherVfsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_vfs_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/t.db";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_TRUE(tmp_.ok()); }
 
   std::unique_ptr<Db> OpenWriter() {
     auto db = Db::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kWalGatherVfs);
@@ -60,8 +52,9 @@ class WalGatherVfsTest : public ::testing::Test {
     return q->ColText();
   }
 
-  std::string dir_;
-  std::string path_;
+  TestTempDir tmp_{"parley_vfs"};
+  std::string dir_ = tmp_.path();
+  std::string path_ = dir_ + "/t.db";
 };
 
 TEST_F(WalGatherVfsTest, CommitGoesOutInOneWriteAndOtherConnectionsSeeIt) {
