@@ -333,7 +333,9 @@ class ClientApi {
         PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       }
       PARLEY_RETURN_IF_ERROR(store::TouchConversationIfDue(w, conv, now));
-      PARLEY_RETURN_IF_ERROR(recorder->RecordMessage(w, m, message_json).status());
+      PARLEY_RETURN_IF_ERROR(
+          recorder->RecordMessage(w, std::make_shared<const Message>(std::move(m)), message_json)
+              .status());
       if (!key_hash.empty()) {
         store::IdempotencyRecord idem;
         idem.tenant = tenant;

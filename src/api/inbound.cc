@@ -54,11 +54,11 @@ PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundM
   // Media messages are left to the write: their attachments are checked and described there.
   if (!guess || std::holds_alternative<MediaContent>(in.content)) return p;
   const TenantId& tenant = c.context.tenant;
-  Message m = channels::ToCommonFormat(
+  auto m = std::make_shared<const Message>(channels::ToCommonFormat(
       in, {p.message, tenant, guess->conversation, ChannelRef{c.context.kind, c.context.id},
-           guess->customer, p.now});
-  p.message_json = Serialize(m);
-  p.body_sealed = c.key->Seal(p.message_json, delivery::place::MessageBody(tenant, m.id.str()));
+           guess->customer, p.now}));
+  p.message_json = Serialize(*m);
+  p.body_sealed = c.key->Seal(p.message_json, delivery::place::MessageBody(tenant, m->id.str()));
   p.event = delivery::EventRecorder::PrepareMessage(*c.key, clock, m, p.message_json);
   p.guess = std::move(guess);
   return p;
@@ -164,6 +164,7 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
     PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
     PARLEY_RETURN_IF_ERROR(recorder.RecordPrepared(w, prepared->event, conversation.id).status());
     out.message_json = prepared->message_json;
+    out.stored = prepared->event.message;
     return out;
   }
 
@@ -175,7 +176,8 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
   std::string body = Serialize(m);
   record.body_sealed = key.Seal(body, delivery::place::MessageBody(tenant, m.id.str()));
   PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
-  PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, m, body).status());
+  out.stored = std::make_shared<const Message>(std::move(m));
+  PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, out.stored, body).status());
   out.message_json = std::move(body);
   return out;
 }

@@ -112,11 +112,28 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     }
   }
 
+  // The frame of a message in memory (MessageFrame), its attachments' links minted now.
+  std::string FrameOf(const Message& m, std::string_view status, std::string_view ack_of,
+                      ViewFacts* facts) {
+    if (chat.app_.attachments && std::holds_alternative<MediaContent>(m.content)) {
+      Message linked = m;
+      chat.app_.attachments->AddLinks(key(), linked, now());
+      return MessageFrame(linked, status, ack_of, facts);
+    }
+    return MessageFrame(m, status, ack_of, facts);
+  }
+
   // An event of this session's conversation as a widget frame; "" when the widget has no
   // use for it. A plain function, not a coroutine: its arena stays on the thread's stack.
   std::string Render(const bus::BusEvent& e) {
     // This socket's own message: its ack carried it already.
     if (!acked_here.empty() && acked_here.erase(e.id.str()) > 0) return {};
+    if (e.message) {  // recorded on this node: the message is in memory
+      ViewFacts facts;
+      std::string frame = FrameOf(*e.message, {}, {}, &facts);
+      RememberOwn(facts);
+      return frame;
+    }
     // Read in an arena on the stack: the tree lives only until the frame is written.
     unsigned char buffer[8192];
     json::monotonic_resource arena(buffer, sizeof(buffer));
@@ -392,24 +409,16 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
       chat.Index(*conversation, shared_from_this());
     }
     std::string ack;
-    if (!outcome->message_json.empty()) {
+    if (outcome->stored) {  // not a duplicate
       ViewFacts facts;
-      ack = chat.app_.attachments
-                ? MessageFrame(chat.app_.attachments->AddLinks(key(), outcome->message_json, now()),
-                               "sent", *client_id, &facts)
-                : MessageFrame(outcome->message_json, "sent", *client_id, &facts);
+      ack = FrameOf(*outcome->stored, "sent", *client_id, &facts);
       RememberOwn(facts);
       if (!ack.empty() && acked_here.size() < kMaxOwnMessages) {
         acked_here.insert(delivery::MessageCreatedEventId(outcome->message).str());
       }
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
     }
-    if (ack.empty()) {
-      // A stored message that could not be read back (which should not happen) is acked
-      // without a view.
-      ack = outcome->message_json.empty() ? DuplicateAckFrame(*client_id, outcome->message.str())
-                                          : AckFrame(*client_id);
-    }
+    if (ack.empty()) ack = DuplicateAckFrame(*client_id, outcome->message.str());
     // The message's own event reaches the visitor's other tabs, not this socket: the ack
     // carries the message here.
     Send(std::move(ack));

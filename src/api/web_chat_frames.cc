@@ -111,8 +111,43 @@ std::string MessageFrame(const json::object& m, std::string_view status, std::st
   return json::serialize(frame);
 }
 
-std::string AckFrame(std::string_view client_id) {
-  return json::serialize(json::object{{"type", "ack"}, {"client_id", client_id}});
+std::string MessageFrame(const Message& m, std::string_view status, std::string_view ack_of,
+                         ViewFacts* facts) {
+  // MessageView's members in its order, written without a tree.
+  const auto* text = std::get_if<TextContent>(&m.content);
+  std::string out;
+  out.reserve(256 + ack_of.size() + (text ? text->text.size() : 256));
+  if (ack_of.empty()) {
+    out += R"({"type":"message")";
+  } else {
+    out += R"({"type":"ack","client_id":)";
+    AppendJsonString(out, ack_of);
+  }
+  out += R"(,"message":{"id":)";
+  AppendJsonString(out, m.id.str());
+  out += R"(,"direction":)";
+  AppendJsonString(out, WireName(m.direction));
+  out += R"(,"content":)";
+  AppendContentJson(out, m.content);
+  if (m.reply_to) {
+    out += R"(,"reply_to":)";
+    AppendJsonString(out, m.reply_to->str());
+  }
+  out += R"(,"author":{"role":)";
+  AppendJsonString(out, WireName(m.author.role));
+  if (!m.author.name.empty()) {
+    out += R"(,"name":)";
+    AppendJsonString(out, m.author.name);
+  }
+  out += R"(},"created_at":)";
+  AppendJsonString(out, FormatRfc3339(m.received_at));
+  if (!status.empty()) {
+    out += R"(,"status":)";
+    AppendJsonString(out, status);
+  }
+  out += "}}";
+  if (facts) *facts = ViewFacts{m.id.str(), m.direction == Direction::kInbound};
+  return out;
 }
 
 std::string DuplicateAckFrame(std::string_view client_id, std::string_view message_id) {

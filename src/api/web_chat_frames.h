@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "channels/web/web_adapter.h"
+#include "core/message.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -50,8 +51,11 @@ std::string MessageFrame(const boost::json::object& m, std::string_view status,
                          std::string_view ack_of, ViewFacts* facts,
                          const boost::json::storage_ptr& sp);
 
-// {"type":"ack","client_id"}: a message taken, without its view.
-std::string AckFrame(std::string_view client_id);
+// The same for a message in memory (links already minted), written directly without a
+// parse or a tree: the frame MessageFrame(Serialize(m), …) gives (web_chat_test.cc).
+std::string MessageFrame(const Message& m, std::string_view status, std::string_view ack_of = {},
+                         ViewFacts* facts = nullptr);
+
 // {"type":"ack","client_id","message":{"id"},"duplicate":true}: a message sent again, stored
 // the first time as `message_id`.
 std::string DuplicateAckFrame(std::string_view client_id, std::string_view message_id);

@@ -18,6 +18,10 @@
 
 #include "core/ids.h"
 
+namespace parley {
+struct Message;  // core/message.h
+}  // namespace parley
+
 namespace parley::bus {
 
 struct BusEvent {
@@ -28,6 +32,10 @@ struct BusEvent {
   EventId id;
   std::string json;  // the event in the common format (plaintext: never logged)
   std::optional<ConversationId> conversation{};  // the conversation it concerns, if any
+  // In-process only: the message of a message.created event, as `json` holds it, so that a
+  // subscriber on the node that recorded it need not parse `json` again. Empty for other
+  // events, and for an event that came from another node: subscribers read `json` then.
+  std::shared_ptr<const Message> message{};
 };
 
 // Dropping the Subscription unsubscribes; after its destructor returns the callback is not

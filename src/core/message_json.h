@@ -67,6 +67,11 @@ std::string Serialize(const Event& event);
 // Serialize(event) when its data is already serialized as `data_json` (event.data itself is
 // not read): an inbound message is serialized once for its row and its message.created event.
 std::string SerializeWithData(const Event& event, std::string_view data_json);
+// Appends `s` as a JSON string, escaped as Serialize escapes: '"', '\\' and control
+// characters only (\b \t \n \f \r short, the rest as \u00xx), UTF-8 as is.
+void AppendJsonString(std::string& out, std::string_view s);
+// Appends `content` as JSON, as Serialize(message) writes its "content" member.
+void AppendContentJson(std::string& out, const Content& content);
 Result<Message> ParseMessage(std::string_view text);
 Result<Event> ParseEvent(std::string_view text);
 

@@ -1,6 +1,7 @@
 // src/core/message_json_test_samples.h — sample messages and events for the tests of
-// message_json.h only (message_json_test.cc, message_json_validation_test.cc,
-// message_schema_test.cc); not part of parley_core.
+// message_json.h (message_json_test.cc, message_json_validation_test.cc,
+// message_schema_test.cc) and of the widget's frames (api/web_chat_test.cc); not part of
+// parley_core.
 //
 // SampleMessages() holds one message per content type with every optional field set and
 // another with them all unset; SampleEvents() one event per event type.

@@ -298,7 +298,40 @@ std::string SerializeInArena(const Build& build) {
 // only, with \b \t \n \f \r short and the rest as \u00xx, everything else (UTF-8
 // included) as is. Contents other than text are written through their tree.
 
-void AppendString(std::string& out, std::string_view s) {
+void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
+
+// `"key":` after a comma unless it is the object's first member.
+void AppendKey(std::string& out, std::string_view key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;  // keys are fixed ASCII names or tokens
+  out += "\":";
+}
+
+void AppendOptString(std::string& out, const std::string& s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    AppendString(out, s);
+  }
+}
+
+void AppendTime(std::string& out, TimePoint t) { AppendString(out, FormatRfc3339(t)); }
+
+// `{"v":…,"id":…,"tenant":…`: how a message and an event both begin.
+void AppendOpening(std::string& out, int v, std::string_view id, std::string_view tenant) {
+  out += '{';
+  AppendKey(out, "v", true);
+  out += std::to_string(v);
+  AppendKey(out, "id");
+  AppendString(out, id);
+  AppendKey(out, "tenant");
+  AppendString(out, tenant);
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t i = 0;
@@ -340,37 +373,6 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// `"key":` after a comma unless it is the object's first member.
-void AppendKey(std::string& out, std::string_view key, bool first = false) {
-  if (!first) out += ',';
-  out += '"';
-  out += key;  // keys are fixed ASCII names or tokens
-  out += "\":";
-}
-
-void AppendOptString(std::string& out, const std::string& s) {
-  if (s.empty()) {
-    out += "null";
-  } else {
-    AppendString(out, s);
-  }
-}
-
-void AppendTime(std::string& out, TimePoint t) { AppendString(out, FormatRfc3339(t)); }
-
-// `{"v":…,"id":…,"tenant":…`: how a message and an event both begin.
-void AppendOpening(std::string& out, int v, std::string_view id, std::string_view tenant) {
-  out += '{';
-  AppendKey(out, "v", true);
-  out += std::to_string(v);
-  AppendKey(out, "id");
-  AppendString(out, id);
-  AppendKey(out, "tenant");
-  AppendString(out, tenant);
-}
-
-}  // namespace
-
 json::value ToJson(const Content& content, const json::storage_ptr& sp) {
   json::object o = Object(8, sp);
   o.emplace("type", Enum(TypeOf(content), sp));
@@ -411,6 +413,19 @@ json::value ToJson(const Event& e, const json::storage_ptr& sp) {
   json::object o = EventHeader(e, sp);
   o.emplace("data", std::visit([&](const auto& d) { return DataJson(d, sp); }, e.data));
   return o;
+}
+
+void AppendContentJson(std::string& out, const Content& content) {
+  if (const auto* text = std::get_if<TextContent>(&content)) {
+    out += '{';
+    AppendKey(out, "type", true);
+    AppendString(out, WireName(ContentType::kText));
+    AppendKey(out, "text");
+    AppendString(out, text->text);
+    out += '}';
+  } else {
+    out += SerializeInArena([&](Sp sp) { return ToJson(content, sp); });
+  }
 }
 
 std::string Serialize(const Message& m) {
@@ -463,16 +478,7 @@ std::string Serialize(const Message& m) {
   AppendKey(out, "received_at");
   AppendTime(out, m.received_at);
   AppendKey(out, "content");
-  if (text) {
-    out += '{';
-    AppendKey(out, "type", true);
-    AppendString(out, WireName(ContentType::kText));
-    AppendKey(out, "text");
-    AppendString(out, text->text);
-    out += '}';
-  } else {
-    out += SerializeInArena([&](Sp sp) { return ToJson(m.content, sp); });
-  }
+  AppendContentJson(out, m.content);
   AppendKey(out, "metadata");
   out += '{';
   bool first = true;

@@ -13,15 +13,20 @@ Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& ten
   return Store(writer, event, std::move(json), conversation);
 }
 
-Result<EventId> EventRecorder::RecordMessage(store::Writer& writer, const Message& message,
+Result<EventId> EventRecorder::RecordMessage(store::Writer& writer,
+                                             std::shared_ptr<const Message> message,
                                              std::string_view message_json) {
-  PreparedEvent prepared = PrepareMessage(*key_, clock_, message, message_json);
+  PreparedEvent prepared = PrepareMessage(*key_, clock_, std::move(message), message_json);
+  const ConversationId conversation = prepared.message->conversation;
   return StoreSealed(writer, prepared.header, std::move(prepared.json), std::move(prepared.sealed),
-                     message.conversation);
+                     conversation, std::move(prepared.message));
 }
 
 PreparedEvent EventRecorder::PrepareMessage(const crypto::DataKey& key, const Clock& clock,
-                                            const Message& message, std::string_view message_json) {
+                                            std::shared_ptr<const Message> shared,
+                                            std::string_view message_json) {
+  PARLEY_CHECK(shared != nullptr);
+  const Message& message = *shared;
   PreparedEvent out;
   out.header.tenant = message.tenant;
   out.header.created_at = clock.Now();
@@ -31,12 +36,14 @@ PreparedEvent EventRecorder::PrepareMessage(const crypto::DataKey& key, const Cl
   out.header.data = Message{};  // only its kind is read (the type): the data is message_json
   out.json = SerializeWithData(out.header, message_json);
   out.sealed = key.Seal(out.json, place::EventPayload(message.tenant, out.header.id.str()));
+  out.message = std::move(shared);
   return out;
 }
 
 Result<EventId> EventRecorder::RecordPrepared(store::Writer& writer, const PreparedEvent& event,
                                               std::optional<ConversationId> conversation) {
-  return StoreSealed(writer, event.header, event.json, event.sealed, std::move(conversation));
+  return StoreSealed(writer, event.header, event.json, event.sealed, std::move(conversation),
+                     event.message);
 }
 
 void PublishLive(bus::EventBus& bus, const Clock& clock, const TenantId& tenant, EventData data,
@@ -70,7 +77,8 @@ Result<EventId> EventRecorder::Store(store::Writer& writer, const Event& event, 
 
 Result<EventId> EventRecorder::StoreSealed(store::Writer& writer, const Event& event,
                                            std::string json, std::string sealed,
-                                           std::optional<ConversationId> conversation) {
+                                           std::optional<ConversationId> conversation,
+                                           std::shared_ptr<const Message> message) {
   const TenantId& tenant = event.tenant;
   store::EventRecord row;
   row.id = event.id;
@@ -83,8 +91,8 @@ Result<EventId> EventRecorder::StoreSealed(store::Writer& writer, const Event& e
   // Webhook endpoints read events from their cursors (store.h, WebhookCursorRecord): the row
   // is all a write needs for every endpoint of the tenant.
   PARLEY_ASSIGN_OR_RETURN(int64_t seq, writer.InsertEvent(row));
-  pending_.push_back(
-      bus::BusEvent{tenant, seq, event.id, std::move(row.payload_json), conversation});
+  pending_.push_back(bus::BusEvent{tenant, seq, event.id, std::move(row.payload_json), conversation,
+                                   std::move(message)});
   return event.id;
 }
 

@@ -37,6 +37,7 @@ struct PreparedEvent {
   Event header;  // id, tenant, created_at
   std::string json;
   std::string sealed;
+  std::shared_ptr<const Message> message;  // published with the event (BusEvent::message)
 };
 
 // Not thread-safe: one recorder belongs to one write.
@@ -48,15 +49,17 @@ class EventRecorder {
 
   Result<EventId> Record(store::Writer& writer, const TenantId& tenant, EventData data,
                          std::optional<ConversationId> conversation);
-  // Records message.created for `message`, whose serialized form (Serialize(message)) the
-  // caller already has, in the message's conversation.
-  Result<EventId> RecordMessage(store::Writer& writer, const Message& message,
+  // Records message.created for `message` (not null), whose serialized form
+  // (Serialize(*message)) the caller already has, in the message's conversation. The bus
+  // event carries `message` too (BusEvent::message).
+  Result<EventId> RecordMessage(store::Writer& writer, std::shared_ptr<const Message> message,
                                 std::string_view message_json);
 
   // Builds and seals the message.created event of `message` (see RecordMessage) without a
   // writer, for RecordPrepared. Thread-safe.
   static PreparedEvent PrepareMessage(const crypto::DataKey& key, const Clock& clock,
-                                      const Message& message, std::string_view message_json);
+                                      std::shared_ptr<const Message> message,
+                                      std::string_view message_json);
   // Records an event built by PrepareMessage.
   Result<EventId> RecordPrepared(store::Writer& writer, const PreparedEvent& event,
                                  std::optional<ConversationId> conversation);
@@ -72,7 +75,8 @@ class EventRecorder {
   Result<EventId> Store(store::Writer& writer, const Event& event, std::string json,
                         std::optional<ConversationId> conversation);
   Result<EventId> StoreSealed(store::Writer& writer, const Event& event, std::string json,
-                              std::string sealed, std::optional<ConversationId> conversation);
+                              std::string sealed, std::optional<ConversationId> conversation,
+                              std::shared_ptr<const Message> message = nullptr);
 
   std::shared_ptr<const crypto::DataKey> key_;
   const Clock& clock_;
