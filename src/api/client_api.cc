@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/client_send.h"
 #include "api/handlers.h"
 #include "api/json_util.h"
 #include "core/log.h"
@@ -78,7 +79,7 @@ bool PrintableKey(std::string_view key) {
 // Results of the send write, filled on the writer thread.
 struct SendResult {
   std::string response_json;
-  bool replayed = false;
+  ChannelRef channel;  // the conversation's
 };
 
 class ClientApi {
@@ -275,47 +276,65 @@ class ClientApi {
     std::shared_ptr<const crypto::DataKey> data_key = *key;
     ConversationId cv = *conversation_id;
     Content c = std::move(*content);
+    auto outgoing = [=](TimePoint now, ChannelRef channel) {
+      Message m;
+      m.id = MessageId::New(now);
+      m.tenant = tenant;
+      m.conversation = cv;
+      m.channel = std::move(channel);
+      m.direction = Direction::kOutbound;
+      m.author = author;
+      m.received_at = now;
+      m.content = c;
+      return m;
+    };
+    // Sealed here, off the store writer, when the conversation's channel is known
+    // (client_send.h); the write checks it.
+    std::shared_ptr<const SealedSend> prepared;
+    if (!reply_to && !std::holds_alternative<MediaContent>(c)) {
+      if (std::optional<ChannelRef> channel = channels_.Find(cv)) {
+        prepared = std::make_shared<const SealedSend>(
+            SealSend(**key, *clock, outgoing(clock->Now(), std::move(*channel)), key_hash));
+      }
+    }
     store::Store::WriteFn send_message = [=](store::Writer& w) -> Status {
       recorder->Clear();
-      TimePoint now = clock->Now();
       PARLEY_ASSIGN_OR_RETURN(store::ConversationRecord conv, w.GetConversation(tenant, cv));
       if (conv.state != store::ConversationState::kOpen) {
         return FailedPrecondition("conversation has ended");
       }
       PARLEY_ASSIGN_OR_RETURN(store::ConnectionRecord connection,
                               w.GetConnection(tenant, conv.connection));
-      Message m;
-      m.id = MessageId::New(now);
-      m.tenant = tenant;
-      m.conversation = cv;
-      m.channel = ChannelRef{connection.kind, connection.id};
-      m.direction = Direction::kOutbound;
-      m.author = author;
-      m.received_at = now;
-      m.content = c;
-      PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, *data_key, conv, m.content, now));
-      if (reply_to) {
-        auto answered = w.GetMessage(tenant, *reply_to);
-        if (!answered.ok() || answered->conversation != cv) {
-          return InvalidArgument("reply_to: no such message in this conversation");
+      std::shared_ptr<const SealedSend> sealed = prepared;
+      if (!sealed || sealed->message->channel != ChannelRef{connection.kind, connection.id}) {
+        TimePoint now = clock->Now();
+        Message m = outgoing(now, ChannelRef{connection.kind, connection.id});
+        PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, *data_key, conv, m.content, now));
+        if (reply_to) {
+          auto answered = w.GetMessage(tenant, *reply_to);
+          if (!answered.ok() || answered->conversation != cv) {
+            return InvalidArgument("reply_to: no such message in this conversation");
+          }
+          m.reply_to = reply_to;
+          auto answered_body = data_key->Open(
+              answered->body_sealed, delivery::place::MessageBody(tenant, reply_to->str()));
+          if (answered_body.ok()) {
+            auto parsed = ParseMessage(*answered_body);
+            if (parsed.ok()) m.reply_to_provider_id = parsed->provider_message_id;
+          }
         }
-        m.reply_to = reply_to;
-        auto answered_body = data_key->Open(answered->body_sealed,
-                                            delivery::place::MessageBody(tenant, reply_to->str()));
-        if (answered_body.ok()) {
-          auto parsed = ParseMessage(*answered_body);
-          if (parsed.ok()) m.reply_to_provider_id = parsed->provider_message_id;
-        }
+        sealed =
+            std::make_shared<const SealedSend>(SealSend(*data_key, *clock, std::move(m), key_hash));
       }
-      std::string message_json = Serialize(m);
+      const Message& m = *sealed->message;
+      const TimePoint now = m.received_at;
       store::MessageRecord record;
       record.id = m.id;
       record.tenant = tenant;
       record.conversation = cv;
       record.connection = connection.id;
       record.direction = store::Direction::kOutbound;
-      record.body_sealed =
-          data_key->Seal(message_json, delivery::place::MessageBody(tenant, m.id.str()));
+      record.body_sealed = sealed->body_sealed;
       // Web chat has no provider to send to: the widget reads the stored message, live from
       // the bus or when it reconnects, so storing it is sending it.
       bool web = connection.kind == "web";
@@ -333,21 +352,19 @@ class ClientApi {
         PARLEY_RETURN_IF_ERROR(w.InsertOutbox(out).status());
       }
       PARLEY_RETURN_IF_ERROR(store::TouchConversationIfDue(w, conv, now));
-      PARLEY_RETURN_IF_ERROR(
-          recorder->RecordMessage(w, std::make_shared<const Message>(std::move(m)), message_json)
-              .status());
+      PARLEY_RETURN_IF_ERROR(recorder->RecordPrepared(w, sealed->event, cv).status());
       if (!key_hash.empty()) {
         store::IdempotencyRecord idem;
         idem.tenant = tenant;
         idem.key_hash = key_hash;
         idem.request_hash = request_hash;
         idem.response_status = 202;
-        idem.response_sealed =
-            data_key->Seal(message_json, delivery::place::IdempotencyResponse(tenant, key_hash));
+        idem.response_sealed = sealed->idempotency_sealed;
         idem.created_at = now;
         PARLEY_RETURN_IF_ERROR(w.InsertIdempotency(idem));
       }
-      result->response_json = std::move(message_json);
+      result->response_json = sealed->json;
+      result->channel = m.channel;
       return OkStatus();
     };
     Status s = co_await store::WriteRerunnable(*app_.store, std::move(send_message));
@@ -357,6 +374,7 @@ class ClientApi {
       if (replay) co_return std::move(*replay);
     }
     if (!s.ok()) co_return http::ErrorResponse(s);
+    channels_.Remember(cv, std::move(result->channel));
     recorder->Publish(*app_.bus);
     co_return http::JsonResponse(
         202, app_.attachments->AddLinks(**key, std::move(result->response_json), clock->Now()));
@@ -548,6 +566,7 @@ class ClientApi {
 
   App& app_;
   Auth& auth_;
+  ConversationChannels channels_;  // for SendMessage: see client_send.h
 };
 
 }  // namespace
