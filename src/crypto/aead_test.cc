@@ -60,6 +60,33 @@ TEST(AesGcmTest, RejectsTamperedTagAndRecoversForNextCall) {
   EXPECT_FALSE(testing_internal::AesGcmDecrypt(v.key, v.nonce, v.aad, "short").ok());
 }
 
+// A thread's context keeps the key it used last and then only sets the nonce. The same key
+// again must give the published answer, and another key must never run under the kept
+// one, in either direction.
+TEST(AesGcmTest, TheKeyKeptFromTheLastCallIsUsedOnlyForThatKey) {
+  Case16 v;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(HexEncode(testing_internal::AesGcmEncrypt(v.key, v.nonce, v.aad, v.plaintext)),
+              HexEncode(v.ciphertext_and_tag));
+    EXPECT_TRUE(testing_internal::AesGcmDecrypt(v.key, v.nonce, v.aad, v.ciphertext_and_tag).ok());
+  }
+  const std::string a = RandomBytes(kAeadKeySize), b = RandomBytes(kAeadKeySize);
+  for (int round = 0; round < 3; ++round) {
+    const std::string sealed_a = AeadSeal(a, "place", "for a");
+    const std::string sealed_b = AeadSeal(b, "place", "for b");
+    auto opened_a = AeadOpen(a, "place", sealed_a);
+    ASSERT_TRUE(opened_a.ok());
+    EXPECT_EQ(*opened_a, "for a");
+    EXPECT_FALSE(AeadOpen(b, "place", sealed_a).ok());  // right after a's own opening
+    auto opened_b = AeadOpen(b, "place", sealed_b);
+    ASSERT_TRUE(opened_b.ok());
+    EXPECT_EQ(*opened_b, "for b");
+    EXPECT_FALSE(AeadOpen(a, "place", sealed_b).ok());
+    // A seal under b right after one under a is b's: a cannot open it.
+    EXPECT_FALSE(AeadOpen(a, "place", AeadSeal(b, "place", "b again")).ok());
+  }
+}
+
 TEST(AeadTest, SealsInDocumentedFormat) {
   const std::string key = RandomBytes(kAeadKeySize);
   const std::string sealed = AeadSeal(key, "aad", "hello");

@@ -79,12 +79,21 @@ std::array<uint32_t, 8> PaddedKeyState(const unsigned char* key, size_t size, un
   return chain;
 }
 
+// Not the one-shot SHA256(): in OpenSSL 3 it fetches the digest (EVP_Q_digest) on every
+// call, which cost three times the hashing of an API key.
+void Sha256Into(const unsigned char* data, size_t size, unsigned char* out) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, data, size);
+  SHA256_Final(out, &c);
+  OPENSSL_cleanse(&c, sizeof(c));
+}
+
 }  // namespace
 
 std::string Sha256(std::string_view data) {
   std::string out(kSha256Size, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  Sha256Into(Bytes(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));
   return out;
 }
 
@@ -94,7 +103,7 @@ HmacSha256Key::HmacSha256Key(std::string_view key) {
   const unsigned char* k = Bytes(key);
   size_t size = key.size();
   if (size > kSha256Block) {
-    SHA256(k, size, hashed);
+    Sha256Into(k, size, hashed);
     k = hashed;
     size = kSha256Size;
   }
