@@ -1,12 +1,12 @@
 #include "api/inbound.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 
 #include "core/message_json.h"
+#include "core/test_temp_dir.h"
 #include "delivery/message_status.h"
 #include "delivery/tenant_keys.h"
 #include "store/sqlite/sqlite_store.h"
@@ -19,9 +19,7 @@ namespace json = boost::json;
 class InboundTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_in_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     auto store = store::sqlite::SqliteStore::Open({.path = dir_ + "/parley.db", .clock = &clock_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
@@ -30,11 +28,7 @@ class InboundTest : public ::testing::Test {
     connection_.context.kind = "custom";
     connection_.key = std::make_shared<const crypto::DataKey>(crypto::DataKey::Generate());
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   static channels::InboundMessage Text(std::string provider_id, std::string text) {
     channels::InboundMessage in;
@@ -79,7 +73,8 @@ class InboundTest : public ::testing::Test {
   }
 
   FakeClock clock_{FromUnixMillis(1'763'708'000'000)};
-  std::string dir_;
+  TestTempDir tmp_{"parley_in"};
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<store::Store> store_;
   OpenConnection connection_;
 };

@@ -21,6 +21,8 @@
 #include <string>
 #include <thread>
 
+#include "core/test_temp_dir.h"
+
 namespace parley::blob {
 namespace {
 
@@ -79,12 +81,7 @@ bool ProcessGone(pid_t pid) {
 
 class ScanHookTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-scan-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { ASSERT_TRUE(tmp_.ok()); }
 
   std::string Script(const std::string& name, const std::string& body) {
     std::string path = (dir_ / name).string();
@@ -112,7 +109,8 @@ class ScanHookTest : public ::testing::Test {
   // Our child was reaped by the session: no zombie left behind.
   static bool Reaped(pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == -1 && errno == ECHILD; }
 
-  std::filesystem::path dir_;
+  TestTempDir tmp_{"parley-scan"};
+  const std::filesystem::path dir_{tmp_.path()};
 };
 
 constexpr const char* kInfectedScript =

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/test_temp_dir.h"
 #include "crypto/keys.h"
 
 namespace parley::crypto {
@@ -18,12 +19,7 @@ const SealPlace kPlace{"tn_a", "t", "c", "r"};
 
 class MasterKeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "parley_crypto_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { ASSERT_TRUE(tmp_.ok()); }
 
   std::string Write(const std::string& name, const std::string& content, mode_t mode) {
     const std::string path = dir_ + "/" + name;
@@ -32,7 +28,8 @@ class MasterKeyFileTest : public ::testing::Test {
     return path;
   }
 
-  std::string dir_;
+  TestTempDir tmp_{"parley_crypto"};
+  const std::string dir_ = tmp_.path();
 };
 
 // True when `a` opens what `b` wrapped, i.e. they are the same key.

@@ -1,11 +1,11 @@
 #include "delivery/message_status.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "core/test_temp_dir.h"
 #include "delivery/tenant_keys.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -43,18 +43,12 @@ TEST(PendingStatusTest, SealsAndOpensOnlyAtItsPlace) {
 class PendingStatusStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_ps_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     auto store = store::sqlite::SqliteStore::Open({.path = dir_ + "/parley.db", .clock = &clock_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   void KeepPending(const std::string& index, DeliveryStatus status, int at_ms,
                    const std::string& sealed_at_index = "") {
@@ -74,7 +68,8 @@ class PendingStatusStoreTest : public ::testing::Test {
   }
 
   FakeClock clock_{FromUnixMillis(1'763'708'000'000)};
-  std::string dir_;
+  TestTempDir tmp_{"parley_ps"};
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<store::Store> store_;
   std::shared_ptr<const crypto::DataKey> key_ =
       std::make_shared<const crypto::DataKey>(crypto::DataKey::Generate());

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +13,7 @@
 #include "blob/local_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "core/message_json.h"
+#include "core/test_temp_dir.h"
 #include "crypto/keys.h"
 #include "delivery/attachments.h"
 #include "delivery/event_recorder.h"
@@ -41,9 +41,7 @@ int64_t RawCount(const std::string& path, const std::string& sql) {
 class SweeperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_sweep_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     path_ = dir_ + "/parley.db";
     auto store = store::sqlite::SqliteStore::Open({.path = path_, .clock = &clock_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -74,11 +72,7 @@ class SweeperTest : public ::testing::Test {
                   return w.InsertCustomer(customer_);
                 }).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   Status Write(store::Store::WriteFn fn) { return store_->WriteSync(std::move(fn)); }
 
@@ -157,7 +151,9 @@ class SweeperTest : public ::testing::Test {
   }
 
   FakeClock clock_{FromUnixMillis(1'763'708'000'000)};
-  std::string dir_, path_;
+  TestTempDir tmp_{"parley_sweep"};
+  const std::string dir_ = tmp_.path();
+  std::string path_;
   crypto::KeyRing ring_{crypto::MasterKey::Generate()};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<TenantKeys> keys_;

@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <maxminddb.h>
-#include <stdlib.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "channels/web/mmdb_writer_test_support.h"
+#include "core/test_temp_dir.h"
 
 namespace parley::channels::web {
 
@@ -278,10 +278,7 @@ Location London() {
 class GeoIpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "parley_webctx_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_TRUE(tmp_.ok());
     MmdbWriter city("GeoLite2-City");
     ASSERT_TRUE(city.Insert("81.2.69.0/24", LondonRecord()).ok());
     ASSERT_TRUE(
@@ -294,8 +291,6 @@ class GeoIpTest : public ::testing::Test {
     ASSERT_TRUE(city.Insert("175.16.199.0/24", Probe()).ok());
     ASSERT_TRUE(city.WriteFile(dir_ / "city.mmdb").ok());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Values that exercise every size encoding and integer width of the writer.
   static MmdbValue Probe() {
     return MmdbValue::Map({{"medium", MmdbValue::String(std::string(100, 'm'))},
@@ -306,7 +301,8 @@ class GeoIpTest : public ::testing::Test {
                            {"list", MmdbValue::Array({MmdbValue::Uint16(7), Names("x")})}});
   }
 
-  std::filesystem::path dir_;
+  TestTempDir tmp_{"parley_webctx"};
+  const std::filesystem::path dir_{tmp_.path()};
 };
 
 TEST_F(GeoIpTest, LibmaxminddbReadsTheWrittenFile) {

@@ -3,8 +3,6 @@
 // isolation; store_contract_flow_test.cc write semantics, ordering and concurrency.
 #include "store/contract/store_contract_test.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 
 #include "store/store_util.h"
@@ -26,19 +24,12 @@ std::string Bin(std::string_view tag, int n) {
 }  // namespace
 
 void StoreContractTest::SetUp() {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "parley_store_contract_XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  dir_ = tmpl;
+  ASSERT_TRUE(tmp_.ok());
   store_ = GetParam()(dir_);
   ASSERT_NE(store_, nullptr);
 }
 
-void StoreContractTest::TearDown() {
-  store_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+void StoreContractTest::TearDown() { store_.reset(); }
 
 std::future<Status> StoreContractTest::SubmitAsync(Store::WriteFn fn) {
   auto promise = std::make_shared<std::promise<Status>>();

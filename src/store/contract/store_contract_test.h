@@ -19,6 +19,7 @@
 #include <string>
 #include <tuple>
 
+#include "core/test_temp_dir.h"
 #include "store/store.h"
 
 namespace parley::store::contract {
@@ -123,7 +124,8 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   };
   Seeded SeedTenant(int n);
 
-  std::string dir_;
+  TestTempDir tmp_{"parley_store_contract"};
+  const std::string dir_ = tmp_.path();  // the store's directory (GetParam()'s argument)
   std::unique_ptr<Store> store_;
 };
 
