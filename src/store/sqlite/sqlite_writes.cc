@@ -326,7 +326,9 @@ Status SqliteAccess::EndOpenConversation(const TenantId& tenant, const Conversat
   q.Text(id.str()).Text(tenant.str());
   PARLEY_ASSIGN_OR_RETURN(bool exists, q.Step());
   if (!exists) return NotFound("conversation not found");
-  if (q.ColText() == "open") return FailedPrecondition("conversation active since");
+  if (q.ColText() == "open") {
+    return FailedPrecondition("conversation active again since it was found idle");
+  }
   return FailedPrecondition("conversation already ended");
 }
 
