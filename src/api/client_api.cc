@@ -292,7 +292,7 @@ class ClientApi {
     // (client_send.h); the write checks it.
     std::shared_ptr<const SealedSend> prepared;
     if (!reply_to && !std::holds_alternative<MediaContent>(c)) {
-      if (std::optional<ChannelRef> channel = channels_.Find(cv)) {
+      if (std::optional<ChannelRef> channel = channels_.Find(tenant, cv)) {
         prepared = std::make_shared<const SealedSend>(
             SealSend(**key, *clock, outgoing(clock->Now(), std::move(*channel)), key_hash));
       }
@@ -374,7 +374,7 @@ class ClientApi {
       if (replay) co_return std::move(*replay);
     }
     if (!s.ok()) co_return http::ErrorResponse(s);
-    channels_.Remember(cv, std::move(result->channel));
+    channels_.Remember(tenant, cv, std::move(result->channel));
     recorder->Publish(*app_.bus);
     co_return http::JsonResponse(
         202, app_.attachments->AddLinks(**key, std::move(result->response_json), clock->Now()));

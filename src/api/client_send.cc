@@ -20,19 +20,27 @@ SealedSend SealSend(const crypto::DataKey& key, const Clock& clock, Message mess
   return out;
 }
 
-std::optional<ChannelRef> ConversationChannels::Find(const ConversationId& conversation) const {
+namespace {
+std::string Key(const TenantId& tenant, const ConversationId& conversation) {
+  return tenant.str() + "/" + conversation.str();
+}
+}  // namespace
+
+std::optional<ChannelRef> ConversationChannels::Find(const TenantId& tenant,
+                                                     const ConversationId& conversation) const {
+  const std::string key = Key(tenant, conversation);
   std::lock_guard lock(mu_);
-  auto it = channels_.find(conversation.str());
+  auto it = channels_.find(key);
   if (it == channels_.end()) return std::nullopt;
   return it->second;
 }
 
-void ConversationChannels::Remember(const ConversationId& conversation, ChannelRef channel) {
+void ConversationChannels::Remember(const TenantId& tenant, const ConversationId& conversation,
+                                    ChannelRef channel) {
+  std::string key = Key(tenant, conversation);
   std::lock_guard lock(mu_);
-  if (channels_.size() >= kMaxEntries && !channels_.contains(conversation.str())) {
-    channels_.clear();
-  }
-  channels_.insert_or_assign(conversation.str(), std::move(channel));
+  if (channels_.size() >= kMaxEntries && !channels_.contains(key)) channels_.clear();
+  channels_.insert_or_assign(std::move(key), std::move(channel));
 }
 
 }  // namespace parley::api

@@ -9,9 +9,13 @@
 // The write checks the channel against the conversation it reads, and seals the message
 // itself when there is nothing prepared or the guess was wrong.
 //
-//   std::optional<ChannelRef> channel = channels.Find(conversation);
+// The message's id and time are then taken before the write, as an inbound message's are:
+// two messages sent into one conversation at the same moment may commit in the other order
+// than their ids. The events' seq (the stream, webhooks) is the commit order.
+//
+//   std::optional<ChannelRef> channel = channels.Find(tenant, conversation);
 //   SealedSend sealed = SealSend(key, clock, message_with_that_channel, key_hash);
-//   // in the write: use `sealed` if conversation.connection == channel->connection
+//   // in the write: use `sealed` if the conversation's {kind, connection} == *channel
 #pragma once
 
 #include <memory>
@@ -42,18 +46,19 @@ struct SealedSend {
 SealedSend SealSend(const crypto::DataKey& key, const Clock& clock, Message message,
                     std::string_view key_hash);
 
-// The channel of each conversation a message was last sent into. A conversation's
-// connection never changes, so an entry is only ever missing, never wrong; the write still
-// checks it. Bounded: cleared when full. Thread-safe.
+// The channel of each conversation a message was last sent into, by tenant and
+// conversation. A conversation's connection never changes, so an entry is only ever
+// missing, never wrong; the write still checks it. Bounded: cleared when full (beyond that
+// many conversations, sends are sealed on the writer again). Thread-safe.
 class ConversationChannels {
  public:
-  std::optional<ChannelRef> Find(const ConversationId& conversation) const;
-  void Remember(const ConversationId& conversation, ChannelRef channel);
+  std::optional<ChannelRef> Find(const TenantId& tenant, const ConversationId& conversation) const;
+  void Remember(const TenantId& tenant, const ConversationId& conversation, ChannelRef channel);
 
  private:
   static constexpr size_t kMaxEntries = 20000;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, ChannelRef> channels_;  // guarded by mu_
+  std::unordered_map<std::string, ChannelRef> channels_;  // by Key(); guarded by mu_
 };
 
 }  // namespace parley::api

@@ -163,7 +163,6 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
     record.body_sealed = prepared->body_sealed;
     PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
     PARLEY_RETURN_IF_ERROR(recorder.RecordPrepared(w, prepared->event, conversation.id).status());
-    out.message_json = prepared->message_json;
     out.stored = prepared->event.message;
     return out;
   }
@@ -178,7 +177,6 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
   PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
   out.stored = std::make_shared<const Message>(std::move(m));
   PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, out.stored, body).status());
-  out.message_json = std::move(body);
   return out;
 }
 

@@ -38,8 +38,7 @@ struct InboundOutcome {
   CustomerId customer;
   bool duplicate = false;
   bool conversation_started = false;
-  std::string message_json;               // the stored message (common format); "" for a duplicate
-  std::shared_ptr<const Message> stored;  // the same message in memory; null for a duplicate
+  std::shared_ptr<const Message> stored;  // the stored message; null for a duplicate
 };
 
 // What StoreInbound can do before its write, on the caller's thread: the time, the message

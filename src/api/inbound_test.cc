@@ -83,6 +83,8 @@ TEST_F(InboundTest, AMessageBuiltBeforeTheWriteIsStoredAsTheWriterWouldHaveBuilt
   PreparedInbound first_prep;
   InboundOutcome first = Store(Text("p1", "hello"), &first_prep);
   EXPECT_TRUE(first.conversation_started);
+  ASSERT_NE(first.stored, nullptr);
+  EXPECT_EQ(first.stored->id, first.message);
   EXPECT_FALSE(first_prep.guess.has_value());  // nothing known of this contact yet
 
   clock_.Advance(std::chrono::milliseconds(5));
@@ -92,10 +94,12 @@ TEST_F(InboundTest, AMessageBuiltBeforeTheWriteIsStoredAsTheWriterWouldHaveBuilt
   EXPECT_FALSE(second.conversation_started);
   EXPECT_EQ(second.conversation, first.conversation);
   EXPECT_EQ(second.customer, first.customer);
-  EXPECT_EQ(second.message_json, second_prep.message_json);
+  ASSERT_NE(second.stored, nullptr);
+  EXPECT_EQ(second.stored, second_prep.event.message);  // the message built before the write
+  EXPECT_EQ(Serialize(*second.stored), second_prep.message_json);
 
   auto [body, payload] = Stored(second.message);
-  EXPECT_EQ(body, second.message_json);
+  EXPECT_EQ(body, second_prep.message_json);
   auto message = ParseMessage(body);
   ASSERT_TRUE(message.ok()) << message.status().ToString();
   EXPECT_EQ(message->id, second.message);
@@ -111,6 +115,7 @@ TEST_F(InboundTest, AMessageBuiltBeforeTheWriteIsStoredAsTheWriterWouldHaveBuilt
   InboundOutcome again = Store(Text("p2", "again"));
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.message, second.message);
+  EXPECT_EQ(again.stored, nullptr);
 }
 
 TEST_F(InboundTest, AStaleGuessIsCheckedAndTheWriterBuildsTheMessageForTheNewConversation) {
@@ -132,7 +137,8 @@ TEST_F(InboundTest, AStaleGuessIsCheckedAndTheWriterBuildsTheMessageForTheNewCon
   auto message = ParseMessage(body);
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->conversation, next.conversation);
-  EXPECT_EQ(body, next.message_json);
+  ASSERT_NE(next.stored, nullptr);  // built by the writer this time
+  EXPECT_EQ(Serialize(*next.stored), body);
   EXPECT_NE(payload.find(next.conversation.str()), std::string::npos);
 
   // The guess follows the new conversation.

@@ -112,17 +112,6 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     }
   }
 
-  // The frame of a message in memory (MessageFrame), its attachments' links minted now.
-  std::string FrameOf(const Message& m, std::string_view status, std::string_view ack_of,
-                      ViewFacts* facts) {
-    if (chat.app_.attachments && std::holds_alternative<MediaContent>(m.content)) {
-      Message linked = m;
-      chat.app_.attachments->AddLinks(key(), linked, now());
-      return MessageFrame(linked, status, ack_of, facts);
-    }
-    return MessageFrame(m, status, ack_of, facts);
-  }
-
   // An event of this session's conversation as a widget frame; "" when the widget has no
   // use for it. A plain function, not a coroutine: its arena stays on the thread's stack.
   std::string Render(const bus::BusEvent& e) {
@@ -130,7 +119,8 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     if (!acked_here.empty() && acked_here.erase(e.id.str()) > 0) return {};
     if (e.message) {  // recorded on this node: the message is in memory
       ViewFacts facts;
-      std::string frame = FrameOf(*e.message, {}, {}, &facts);
+      std::string frame =
+          MessageFrame(*e.message, {}, {}, &facts, chat.app_.attachments, key(), now());
       RememberOwn(facts);
       return frame;
     }
@@ -411,14 +401,16 @@ struct WebChat::Session : std::enable_shared_from_this<WebChat::Session> {
     std::string ack;
     if (outcome->stored) {  // not a duplicate
       ViewFacts facts;
-      ack = FrameOf(*outcome->stored, "sent", *client_id, &facts);
+      ack = MessageFrame(*outcome->stored, "sent", *client_id, &facts, chat.app_.attachments, key(),
+                         now());
       RememberOwn(facts);
-      if (!ack.empty() && acked_here.size() < kMaxOwnMessages) {
+      if (acked_here.size() < kMaxOwnMessages) {
         acked_here.insert(delivery::MessageCreatedEventId(outcome->message).str());
       }
       if (chat.messages_in_) chat.messages_in_->Inc({"web"});
+    } else {
+      ack = DuplicateAckFrame(*client_id, outcome->message.str());
     }
-    if (ack.empty()) ack = DuplicateAckFrame(*client_id, outcome->message.str());
     // The message's own event reaches the visitor's other tabs, not this socket: the ack
     // carries the message here.
     Send(std::move(ack));

@@ -10,6 +10,7 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "delivery/attachments.h"
 
 namespace parley::api {
 
@@ -148,6 +149,17 @@ std::string MessageFrame(const Message& m, std::string_view status, std::string_
   out += "}}";
   if (facts) *facts = ViewFacts{m.id.str(), m.direction == Direction::kInbound};
   return out;
+}
+
+std::string MessageFrame(const Message& m, std::string_view status, std::string_view ack_of,
+                         ViewFacts* facts, const delivery::Attachments* attachments,
+                         const crypto::DataKey& key, TimePoint now) {
+  if (attachments && std::holds_alternative<MediaContent>(m.content)) {
+    Message linked = m;
+    attachments->AddLinks(key, linked, now);
+    return MessageFrame(linked, status, ack_of, facts);
+  }
+  return MessageFrame(m, status, ack_of, facts);
 }
 
 std::string DuplicateAckFrame(std::string_view client_id, std::string_view message_id) {

@@ -14,9 +14,15 @@
 #include <vector>
 
 #include "channels/web/web_adapter.h"
+#include "core/clock.h"
 #include "core/message.h"
 #include "core/result.h"
+#include "crypto/keys.h"
 #include "store/store.h"
+
+namespace parley::delivery {
+class Attachments;  // delivery/attachments.h
+}  // namespace parley::delivery
 
 namespace parley::api {
 
@@ -52,9 +58,17 @@ std::string MessageFrame(const boost::json::object& m, std::string_view status,
                          const boost::json::storage_ptr& sp);
 
 // The same for a message in memory (links already minted), written directly without a
-// parse or a tree: the frame MessageFrame(Serialize(m), …) gives (web_chat_test.cc).
+// parse or a tree: the frame MessageFrame(Serialize(m), …) gives (web_chat_frames_test.cc;
+// that form is kept as the reference). Unlike it, this one does not check that the text is
+// valid UTF-8 or within kMaxMessageJsonBytes: every message in memory was parsed from JSON
+// or built by an adapter within message.h's limits.
 std::string MessageFrame(const Message& m, std::string_view status, std::string_view ack_of = {},
                          ViewFacts* facts = nullptr);
+// As above, a media message's attachments first given links minted at `now` (a copy: `m`
+// is not changed), when `attachments` is given.
+std::string MessageFrame(const Message& m, std::string_view status, std::string_view ack_of,
+                         ViewFacts* facts, const delivery::Attachments* attachments,
+                         const crypto::DataKey& key, TimePoint now);
 
 // {"type":"ack","client_id","message":{"id"},"duplicate":true}: a message sent again, stored
 // the first time as `message_id`.

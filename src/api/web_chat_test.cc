@@ -3,7 +3,6 @@
 #include "api/web_chat.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,7 +19,7 @@
 #include "blob/local_blob_store.h"
 #include "bus/in_process_bus.h"
 #include "core/message_json.h"
-#include "core/message_json_test_samples.h"
+#include "core/test_temp_dir.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
 #include "delivery/attachments.h"
@@ -128,9 +127,7 @@ class FakeSocket final : public http::WebSocket {
 class WebChatTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley_web_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
     auto store = store::sqlite::SqliteStore::Open({.path = dir_ + "/parley.db", .clock = &clock_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
@@ -190,8 +187,6 @@ class WebChatTest : public ::testing::Test {
     runtime_.Stop();
     chat_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   Status WriteSync(store::Store::WriteFn fn) {
@@ -236,7 +231,8 @@ class WebChatTest : public ::testing::Test {
   static constexpr std::string_view kSecret = "pds_0123456789abcdef0123456789abcdef";
   FakeClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
   crypto::KeyRing ring_{crypto::MasterKey::Generate()};
-  std::string dir_;
+  TestTempDir tmp_{"parley_web"};
+  const std::string dir_ = tmp_.path();
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<delivery::TenantKeys> keys_;
   bus::InProcessBus bus_;
@@ -540,80 +536,6 @@ TEST_F(WebChatTest, AnAgentsImageReachesTheWidgetWithAFreshLink) {
   app_.attachments = nullptr;
   for (auto& s : sockets_) s->Hangup();
   for (int i = 0; i < 200 && chat_->open_sessions() > 0; ++i) std::this_thread::sleep_for(10ms);
-}
-
-// The widget's message and ack frames, built in an arena, carry the same view as MessageView.
-TEST(MessageFrameTest, CarriesTheViewAndTellsTheIdAndDirection) {
-  const std::string stored =
-      R"({"id":"msg_1","tenant":"tn_1","conversation":"cv_1","direction":"inbound",)"
-      R"("content":{"type":"text","text":"hi \"there\""},"reply_to":null,)"
-      R"("author":{"role":"customer","name":"Ann","id":"cu_1"},"received_at":"2026-11-22T10:00:00Z"})";
-  auto stored_json = ParseBoundedJson(stored);
-  ASSERT_TRUE(stored_json.ok());
-  const json::object view = MessageView(stored_json->get_object(), "sent");
-
-  // Byte for byte what serializing the view in a frame writes: the same keys, in order.
-  ViewFacts facts;
-  EXPECT_EQ(MessageFrame(stored, "sent", "c7", &facts),
-            json::serialize(json::object{{"type", "ack"}, {"client_id", "c7"}, {"message", view}}));
-  EXPECT_FALSE(view.contains("tenant"));
-  EXPECT_EQ(
-      json::serialize(view),
-      R"({"id":"msg_1","direction":"inbound","content":{"type":"text","text":"hi \"there\""},)"
-      R"("author":{"role":"customer","name":"Ann"},"created_at":"2026-11-22T10:00:00Z",)"
-      R"("status":"sent"})");
-  EXPECT_EQ(facts.id, "msg_1");
-  EXPECT_TRUE(facts.inbound);
-
-  EXPECT_EQ(MessageFrame(stored, {}),
-            json::serialize(json::object{{"type", "message"},
-                                         {"message", MessageView(stored_json->get_object())}}));
-
-  ViewFacts agent;
-  std::string outbound = stored;
-  outbound.replace(outbound.find("inbound"), 7, "outbound");
-  EXPECT_FALSE(MessageFrame(outbound, {}, {}, &agent).empty());
-  EXPECT_EQ(agent.id, "msg_1");
-  EXPECT_FALSE(agent.inbound);
-
-  EXPECT_EQ(MessageFrame("[1,2]", "sent"), "");
-  EXPECT_EQ(MessageFrame("{not json", "sent"), "");
-
-  // A view without a usable id is shown but not remembered by id.
-  ViewFacts odd = FactsOf(json::object{{"id", 7}, {"direction", "inbound"}});
-  EXPECT_EQ(odd.id, "");
-  EXPECT_TRUE(odd.inbound);
-}
-
-// The frame of a message in memory is byte for byte the frame of its stored JSON, for every
-// content type, with and without the optional fields, as a message and as an ack.
-TEST(MessageFrameTest, AMessageInMemoryGivesTheFrameOfItsJson) {
-  std::vector<Message> samples = message_json_testing::SampleMessages();
-  ASSERT_GE(samples.size(), 10u);
-  for (const Message& m : samples) {
-    const std::string stored = Serialize(m);
-    for (std::string_view status : {"", "sent"}) {
-      for (std::string_view ack_of : {"", "c\"7"}) {
-        ViewFacts from_json, from_memory;
-        EXPECT_EQ(MessageFrame(m, status, ack_of, &from_memory),
-                  MessageFrame(stored, status, ack_of, &from_json))
-            << stored;
-        EXPECT_EQ(from_memory.id, from_json.id);
-        EXPECT_EQ(from_memory.inbound, from_json.inbound);
-      }
-    }
-  }
-}
-
-// A message larger than the arena on the stack goes on in the heap.
-TEST(MessageFrameTest, AMessageLargerThanTheArenaIsWhole) {
-  const std::string text(50000, 'x');
-  const std::string stored =
-      R"({"id":"msg_2","direction":"outbound","content":{"type":"text","text":")" + text +
-      R"("},"author":{"role":"agent"},"received_at":"2026-11-22T10:00:00Z"})";
-  auto frame = ParseBoundedJson(MessageFrame(stored, {}));
-  ASSERT_TRUE(frame.ok());
-  EXPECT_EQ(frame->at("message").at("content").at("text").as_string().size(), text.size());
 }
 
 }  // namespace

@@ -298,8 +298,6 @@ std::string SerializeInArena(const Build& build) {
 // only, with \b \t \n \f \r short and the rest as \u00xx, everything else (UTF-8
 // included) as is. Contents other than text are written through their tree.
 
-void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
-
 // `"key":` after a comma unless it is the object's first member.
 void AppendKey(std::string& out, std::string_view key, bool first = false) {
   if (!first) out += ',';
@@ -312,11 +310,11 @@ void AppendOptString(std::string& out, const std::string& s) {
   if (s.empty()) {
     out += "null";
   } else {
-    AppendString(out, s);
+    AppendJsonString(out, s);
   }
 }
 
-void AppendTime(std::string& out, TimePoint t) { AppendString(out, FormatRfc3339(t)); }
+void AppendTime(std::string& out, TimePoint t) { AppendJsonString(out, FormatRfc3339(t)); }
 
 // `{"v":…,"id":…,"tenant":…`: how a message and an event both begin.
 void AppendOpening(std::string& out, int v, std::string_view id, std::string_view tenant) {
@@ -324,9 +322,9 @@ void AppendOpening(std::string& out, int v, std::string_view id, std::string_vie
   AppendKey(out, "v", true);
   out += std::to_string(v);
   AppendKey(out, "id");
-  AppendString(out, id);
+  AppendJsonString(out, id);
   AppendKey(out, "tenant");
-  AppendString(out, tenant);
+  AppendJsonString(out, tenant);
 }
 
 }  // namespace
@@ -419,9 +417,9 @@ void AppendContentJson(std::string& out, const Content& content) {
   if (const auto* text = std::get_if<TextContent>(&content)) {
     out += '{';
     AppendKey(out, "type", true);
-    AppendString(out, WireName(ContentType::kText));
+    AppendJsonString(out, WireName(ContentType::kText));
     AppendKey(out, "text");
-    AppendString(out, text->text);
+    AppendJsonString(out, text->text);
     out += '}';
   } else {
     out += SerializeInArena([&](Sp sp) { return ToJson(content, sp); });
@@ -434,23 +432,23 @@ std::string Serialize(const Message& m) {
   out.reserve(640 + (text ? text->text.size() : 256));
   AppendOpening(out, m.v, m.id.str(), m.tenant.str());
   AppendKey(out, "conversation");
-  AppendString(out, m.conversation.str());
+  AppendJsonString(out, m.conversation.str());
   AppendKey(out, "channel");
   out += '{';
   AppendKey(out, "kind", true);
-  AppendString(out, m.channel.kind);
+  AppendJsonString(out, m.channel.kind);
   AppendKey(out, "connection");
-  AppendString(out, m.channel.connection.str());
+  AppendJsonString(out, m.channel.connection.str());
   out += '}';
   AppendKey(out, "direction");
-  AppendString(out, WireName(m.direction));
+  AppendJsonString(out, WireName(m.direction));
   AppendKey(out, "author");
   out += '{';
   AppendKey(out, "role", true);
-  AppendString(out, WireName(m.author.role));
+  AppendJsonString(out, WireName(m.author.role));
   AppendKey(out, "customer");
   if (m.author.customer) {
-    AppendString(out, m.author.customer->str());
+    AppendJsonString(out, m.author.customer->str());
   } else {
     out += "null";
   }
@@ -463,7 +461,7 @@ std::string Serialize(const Message& m) {
   AppendOptString(out, m.provider_message_id);
   AppendKey(out, "reply_to");
   if (m.reply_to) {
-    AppendString(out, m.reply_to->str());
+    AppendJsonString(out, m.reply_to->str());
   } else {
     out += "null";
   }
@@ -485,9 +483,9 @@ std::string Serialize(const Message& m) {
   for (const auto& [k, v] : m.metadata) {
     if (!first) out += ',';
     first = false;
-    AppendString(out, k);
+    AppendJsonString(out, k);
     out += ':';
-    AppendString(out, v);
+    AppendJsonString(out, v);
   }
   out += "}}";
   return out;
@@ -503,7 +501,7 @@ std::string SerializeWithData(const Event& event, std::string_view data_json) {
   out.reserve(192 + data_json.size());
   AppendOpening(out, event.v, event.id.str(), event.tenant.str());
   AppendKey(out, "type");
-  AppendString(out, WireName(TypeOf(event)));
+  AppendJsonString(out, WireName(TypeOf(event)));
   AppendKey(out, "created_at");
   AppendTime(out, event.created_at);
   AppendKey(out, "data");
