@@ -78,8 +78,7 @@ bool PrintableKey(std::string_view key) {
 
 // Results of the send write, filled on the writer thread.
 struct SendResult {
-  std::string response_json;
-  ChannelRef channel;  // the conversation's
+  std::shared_ptr<const SealedSend> sent;  // what was stored
 };
 
 class ClientApi {
@@ -363,8 +362,7 @@ class ClientApi {
         idem.created_at = now;
         PARLEY_RETURN_IF_ERROR(w.InsertIdempotency(idem));
       }
-      result->response_json = sealed->json;
-      result->channel = m.channel;
+      result->sent = std::move(sealed);
       return OkStatus();
     };
     Status s = co_await store::WriteRerunnable(*app_.store, std::move(send_message));
@@ -374,10 +372,10 @@ class ClientApi {
       if (replay) co_return std::move(*replay);
     }
     if (!s.ok()) co_return http::ErrorResponse(s);
-    channels_.Remember(tenant, cv, std::move(result->channel));
+    channels_.Remember(tenant, cv, result->sent->message->channel);
     recorder->Publish(*app_.bus);
     co_return http::JsonResponse(
-        202, app_.attachments->AddLinks(**key, std::move(result->response_json), clock->Now()));
+        202, app_.attachments->AddLinks(**key, result->sent->json, clock->Now()));
   }
 
   // The stored answer for an Idempotency-Key, if the key was used before.
