@@ -8,6 +8,7 @@
 #include "api/client_send.h"
 #include "api/handlers.h"
 #include "api/json_util.h"
+#include "api/sealed_message.h"
 #include "core/log.h"
 #include "core/message_json.h"
 #include "crypto/encoding.h"
@@ -78,7 +79,7 @@ bool PrintableKey(std::string_view key) {
 
 // Results of the send write, filled on the writer thread.
 struct SendResult {
-  std::shared_ptr<const SealedSend> sent;  // what was stored
+  std::shared_ptr<const SealedMessage> sent;  // what was stored
 };
 
 class ClientApi {
@@ -289,11 +290,11 @@ class ClientApi {
     };
     // Sealed here, off the store writer, when the conversation's channel is known
     // (client_send.h); the write checks it.
-    std::shared_ptr<const SealedSend> prepared;
+    std::shared_ptr<const SealedMessage> prepared;
     if (!reply_to && !std::holds_alternative<MediaContent>(c)) {
       if (std::optional<ChannelRef> channel = channels_.Find(tenant, cv)) {
-        prepared = std::make_shared<const SealedSend>(
-            SealSend(**key, *clock, outgoing(clock->Now(), std::move(*channel)), key_hash));
+        prepared = std::make_shared<const SealedMessage>(
+            SealMessage(**key, *clock, outgoing(clock->Now(), std::move(*channel)), key_hash));
       }
     }
     store::Store::WriteFn send_message = [=](store::Writer& w) -> Status {
@@ -304,7 +305,7 @@ class ClientApi {
       }
       PARLEY_ASSIGN_OR_RETURN(store::ConnectionRecord connection,
                               w.GetConnection(tenant, conv.connection));
-      std::shared_ptr<const SealedSend> sealed = prepared;
+      std::shared_ptr<const SealedMessage> sealed = prepared;
       if (!sealed || sealed->message->channel != ChannelRef{connection.kind, connection.id}) {
         TimePoint now = clock->Now();
         Message m = outgoing(now, ChannelRef{connection.kind, connection.id});
@@ -322,8 +323,8 @@ class ClientApi {
             if (parsed.ok()) m.reply_to_provider_id = parsed->provider_message_id;
           }
         }
-        sealed =
-            std::make_shared<const SealedSend>(SealSend(*data_key, *clock, std::move(m), key_hash));
+        sealed = std::make_shared<const SealedMessage>(
+            SealMessage(*data_key, *clock, std::move(m), key_hash));
       }
       const Message& m = *sealed->message;
       const TimePoint now = m.received_at;

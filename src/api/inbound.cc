@@ -54,12 +54,10 @@ PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundM
   // Media messages are left to the write: their attachments are checked and described there.
   if (!guess || std::holds_alternative<MediaContent>(in.content)) return p;
   const TenantId& tenant = c.context.tenant;
-  auto m = std::make_shared<const Message>(channels::ToCommonFormat(
-      in, {p.message, tenant, guess->conversation, ChannelRef{c.context.kind, c.context.id},
-           guess->customer, p.now}));
-  p.message_json = Serialize(*m);
-  p.body_sealed = c.key->Seal(p.message_json, delivery::place::MessageBody(tenant, m->id.str()));
-  p.event = delivery::EventRecorder::PrepareMessage(*c.key, clock, m, p.message_json);
+  p.sealed = SealMessage(*c.key, clock,
+                         channels::ToCommonFormat(in, {p.message, tenant, guess->conversation,
+                                                       ChannelRef{c.context.kind, c.context.id},
+                                                       guess->customer, p.now}));
   p.guess = std::move(guess);
   return p;
 }
@@ -160,10 +158,11 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
       prepared->guess->customer == customer.id &&
       prepared->guess->conversation == conversation.id) {
     // Built before the write for this very conversation (PrepareInbound).
-    record.body_sealed = prepared->body_sealed;
+    record.body_sealed = prepared->sealed.body_sealed;
     PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
-    PARLEY_RETURN_IF_ERROR(recorder.RecordPrepared(w, prepared->event, conversation.id).status());
-    out.stored = prepared->event.message;
+    PARLEY_RETURN_IF_ERROR(
+        recorder.RecordPrepared(w, prepared->sealed.event, conversation.id).status());
+    out.stored = prepared->sealed.message;
     return out;
   }
 
@@ -172,11 +171,11 @@ Result<InboundOutcome> StoreInbound(store::Writer& w, const OpenConnection& c,
                                     ChannelRef{c.context.kind, c.context.id}, customer.id, now});
   PARLEY_RETURN_IF_ERROR(delivery::ResolveAttachments(w, key, conversation, m.content, now));
 
-  std::string body = Serialize(m);
-  record.body_sealed = key.Seal(body, delivery::place::MessageBody(tenant, m.id.str()));
+  SealedMessage sealed = SealMessage(key, clock, std::move(m));
+  record.body_sealed = sealed.body_sealed;
   PARLEY_RETURN_IF_ERROR(w.InsertMessage(record));
-  out.stored = std::make_shared<const Message>(std::move(m));
-  PARLEY_RETURN_IF_ERROR(recorder.RecordMessage(w, out.stored, body).status());
+  PARLEY_RETURN_IF_ERROR(recorder.RecordPrepared(w, sealed.event, conversation.id).status());
+  out.stored = sealed.message;
   return out;
 }
 

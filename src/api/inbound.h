@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "api/connection_cache.h"
+#include "api/sealed_message.h"
 #include "channels/channel_adapter.h"
 #include "core/clock.h"
 #include "delivery/event_recorder.h"
@@ -49,10 +50,8 @@ struct PreparedInbound {
   MessageId message;
   std::string dedupe_index;
   std::string contact_index;
-  std::optional<ConversationGuesses::Guess> guess;  // set when the fields below are
-  std::string message_json;
-  std::string body_sealed;
-  delivery::PreparedEvent event;
+  std::optional<ConversationGuesses::Guess> guess;  // set when `sealed` is
+  SealedMessage sealed;
 };
 PreparedInbound PrepareInbound(const OpenConnection& c, const channels::InboundMessage& in,
                                const Clock& clock);

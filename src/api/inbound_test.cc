@@ -95,11 +95,11 @@ TEST_F(InboundTest, AMessageBuiltBeforeTheWriteIsStoredAsTheWriterWouldHaveBuilt
   EXPECT_EQ(second.conversation, first.conversation);
   EXPECT_EQ(second.customer, first.customer);
   ASSERT_NE(second.stored, nullptr);
-  EXPECT_EQ(second.stored, second_prep.event.message);  // the message built before the write
-  EXPECT_EQ(Serialize(*second.stored), second_prep.message_json);
+  EXPECT_EQ(second.stored, second_prep.sealed.message);  // the message built before the write
+  EXPECT_EQ(Serialize(*second.stored), second_prep.sealed.json);
 
   auto [body, payload] = Stored(second.message);
-  EXPECT_EQ(body, second_prep.message_json);
+  EXPECT_EQ(body, second_prep.sealed.json);
   auto message = ParseMessage(body);
   ASSERT_TRUE(message.ok()) << message.status().ToString();
   EXPECT_EQ(message->id, second.message);

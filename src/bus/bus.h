@@ -34,7 +34,7 @@ struct BusEvent {
   std::optional<ConversationId> conversation{};  // the conversation it concerns, if any
   // In-process only: the message of a message.created event, as `json` holds it, so that a
   // subscriber on the node that recorded it need not parse `json` again. Set only by
-  // EventRecorder::RecordMessage and RecordPrepared; empty otherwise, and for an event that
+  // EventRecorder::RecordPrepared; empty otherwise, and for an event that
   // came from another node: subscribers read `json` then.
   std::shared_ptr<const Message> message{};
 };

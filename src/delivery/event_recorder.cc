@@ -13,15 +13,6 @@ Result<EventId> EventRecorder::Record(store::Writer& writer, const TenantId& ten
   return Store(writer, event, std::move(json), conversation);
 }
 
-Result<EventId> EventRecorder::RecordMessage(store::Writer& writer,
-                                             std::shared_ptr<const Message> message,
-                                             std::string_view message_json) {
-  PreparedEvent prepared = PrepareMessage(*key_, clock_, std::move(message), message_json);
-  const ConversationId conversation = prepared.message->conversation;
-  return StoreSealed(writer, prepared.header, std::move(prepared.json), std::move(prepared.sealed),
-                     conversation, std::move(prepared.message));
-}
-
 PreparedEvent EventRecorder::PrepareMessage(const crypto::DataKey& key, const Clock& clock,
                                             std::shared_ptr<const Message> shared,
                                             std::string_view message_json) {

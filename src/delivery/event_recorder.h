@@ -49,14 +49,10 @@ class EventRecorder {
 
   Result<EventId> Record(store::Writer& writer, const TenantId& tenant, EventData data,
                          std::optional<ConversationId> conversation);
-  // Records message.created for `message` (not null), whose serialized form
-  // (Serialize(*message)) the caller already has, in the message's conversation. The bus
-  // event carries `message` too (BusEvent::message).
-  Result<EventId> RecordMessage(store::Writer& writer, std::shared_ptr<const Message> message,
-                                std::string_view message_json);
-
-  // Builds and seals the message.created event of `message` (see RecordMessage) without a
-  // writer, for RecordPrepared. Thread-safe.
+  // Builds and seals the message.created event of `message` (not null), whose serialized
+  // form (Serialize(*message)) the caller already has, without a writer, for RecordPrepared
+  // (api/sealed_message.h). The bus event carries `message` too (BusEvent::message).
+  // Thread-safe.
   static PreparedEvent PrepareMessage(const crypto::DataKey& key, const Clock& clock,
                                       std::shared_ptr<const Message> message,
                                       std::string_view message_json);
