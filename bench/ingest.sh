@@ -380,6 +380,7 @@ for conns in "${levels[@]}"; do
     dedupe0=$(sql_count inbound_dedupe)
     commits0=$(metric_of parley_store_commits_total)
     writes0=$(metric_of parley_store_writes_total)
+    curl -sf "$parley_url/metrics" >"$tmp/metrics0" || true
     cpu0=$(ticks_of "$parley_pid")
     thread_ticks "$parley_pid" >"$tmp/threads0"
     perf_pid=""
@@ -409,6 +410,7 @@ for conns in "${levels[@]}"; do
     thread_ticks "$parley_pid" >"$tmp/threads1"
     commits=$(($(metric_of parley_store_commits_total) - commits0))
     writes=$(($(metric_of parley_store_writes_total) - writes0))
+    curl -sf "$parley_url/metrics" >"$tmp/metrics1" || true
     ((drained)) ||
       failures+=("$run: $(pending_count) deliveries still pending after ${DRAIN_TIMEOUT}s")
 
@@ -438,6 +440,7 @@ for conns in "${levels[@]}"; do
     printf '       store: %s commits, %s writes (%s writes and %s messages per commit)\n' \
       "$commits" "$writes" "$(calc "printf \"%.1f\", $writes / ($commits + ($commits == 0))")" \
       "$(calc "printf \"%.1f\", $stored / ($commits + ($commits == 0))")"
+    store_times "$tmp/metrics0" "$tmp/metrics1" | sed 's/^/       /'
     # CPU per stored message by thread (load and drain): which thread limits the rate.
     printf '       CPU by thread, µs/msg:%s\n' "$(join "$tmp/threads0" "$tmp/threads1" |
       awk -v n="$stored" -v hz="$clk_tck" '$3 > $2 { printf " %s %.1f", $1, ($3 - $2) * 1e6 / hz / (n ? n : 1) }')"

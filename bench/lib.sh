@@ -43,3 +43,49 @@ children_ticks_to() {  # children_ticks_to VAR
     split($1, u, /[ms]/); split($2, s, /[ms]/)
     printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }' "$tmp/times")"
 }
+
+# Where the store's transactions spent their time between two snapshots of Parley's
+# /metrics (files): per histogram, the mean, the bucket bound that holds the 99th percentile
+# and the one that holds the slowest, in ms. Prints one line, or nothing without commits.
+#   curl -sf "$url/metrics" >"$tmp/m0"; …; curl -sf "$url/metrics" >"$tmp/m1"
+#   store_times "$tmp/m0" "$tmp/m1"
+store_times() {  # store_times BEFORE AFTER
+  awk '
+    FNR == 1 { file++ }
+    $1 ~ /^parley_store_(queue|statements|commit|wal_sync)_seconds_(bucket|sum|count)/ {
+      v[file, $1] = $2; if (file == 1) names[$1] = 1
+    }
+    END {
+      n = split("queue statements commit wal_sync", hist, " ")
+      split("queued,statements,commit,WAL sync", label, ",")
+      out = ""
+      for (i = 1; i <= n; i++) {
+        base = "parley_store_" hist[i] "_seconds"
+        count = v[2, base "_count"] - v[1, base "_count"]
+        if (count <= 0) continue
+        mean = (v[2, base "_sum"] - v[1, base "_sum"]) / count
+        # Buckets are cumulative; their bounds are in the label: name_bucket{le="0.001"}.
+        nb = 0
+        for (name in names) {
+          if (index(name, base "_bucket{le=\"") != 1) continue
+          le = substr(name, length(base "_bucket{le=\"") + 1); sub(/".*/, "", le)
+          if (le == "+Inf") continue
+          nb++; bound[nb] = le + 0; cum[nb] = v[2, name] - v[1, name]
+        }
+        # bounds in increasing order (insertion sort: a dozen buckets)
+        for (a = 2; a <= nb; a++) for (b = a; b > 1 && bound[b - 1] > bound[b]; b--) {
+          t = bound[b]; bound[b] = bound[b - 1]; bound[b - 1] = t
+          t = cum[b]; cum[b] = cum[b - 1]; cum[b - 1] = t
+        }
+        p99 = top = sprintf(">%g", bound[nb] * 1000)
+        for (b = nb; b >= 1; b--) {
+          if (cum[b] >= 0.99 * count) p99 = sprintf("%g", bound[b] * 1000)
+          if (cum[b] >= count) top = sprintf("%g", bound[b] * 1000)
+        }
+        out = out sprintf("%s %s %.2f (p99 <= %s, max <= %s)", (out == "" ? "" : ";"),
+                          label[i], mean * 1000, p99, top)
+        delete bound; delete cum
+      }
+      if (out != "") print "store time per commit, ms, mean (bucket bounds of p99 and max):" out
+    }' "$1" "$2"
+}

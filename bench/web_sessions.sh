@@ -264,6 +264,7 @@ EOF
   rss1=$(rss_kib "$parley_pid")
   commits0=$(metric_of "$port" parley_store_commits_total)
   writes0=$(metric_of "$port" parley_store_writes_total)
+  curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$run/metrics0" || true
   thread_ticks "$parley_pid" >"$run/threads0"
   t0=$(date +%s.%N)
   m0=$(machine_ticks)
@@ -298,6 +299,7 @@ EOF
   stolen_max=$(awk -v a="$stolen" -v b="$stolen_max" 'BEGIN { print (a > b ? a : b) }')
   commits=$(($(metric_of "$port" parley_store_commits_total) - commits0))
   writes=$(($(metric_of "$port" parley_store_writes_total) - writes0))
+  curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$run/metrics1" || true
   thread_ticks "$parley_pid" >"$run/threads1"
   grep -v '^RESULT ' "$run/generator.out" | sed 's/^/  /'
   ((gen_rc == 0)) || failures+=("$n sessions: the generator exited with $gen_rc (see above)")
@@ -308,6 +310,7 @@ EOF
     "and the generator; about 0 on an idle machine); the hypervisor took $stolen cores (steal)"
   echo "  store during the phases: $commits commits, $writes writes" \
     "($(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c : 0 }') writes per commit)"
+  store_times "$run/metrics0" "$run/metrics1" | sed 's/^/    /'
   # Which thread limits the rate: compare with the phases' busy time (2 × DURATION + warm-up).
   echo "  parley CPU by thread over the phases ($(awk -v a="$t0" -v b="$t1" \
     'BEGIN { printf "%.0f", b - a }') s, drains included), seconds:$(join "$run/threads0" \

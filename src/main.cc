@@ -8,9 +8,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -40,6 +42,7 @@
 #include "delivery/sweeper.h"
 #include "http/client.h"
 #include "http/io_runtime.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -161,6 +164,32 @@ std::string AttachmentPublicUrl(const config::Config& cfg) {
          std::to_string(listen.port);
 }
 
+// Histograms of where the store's transactions spend their time, fed by the writer thread.
+std::function<void(const store::sqlite::CommitTimes&)> StoreTimeMetrics(http::Metrics& metrics) {
+  const std::vector<double> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                      0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+  auto series = [&](const char* name, const char* help) {
+    return &metrics.AddHistogram(name, help, {}, bounds).WithLabels({});
+  };
+  http::Histogram::Series* queued =
+      series("parley_store_queue_seconds",
+             "How long each transaction's oldest write waited for the store's writer.");
+  http::Histogram::Series* statements =
+      series("parley_store_statements_seconds",
+             "Each committed transaction's writes, from its BEGIN to its COMMIT.");
+  http::Histogram::Series* commit = series(
+      "parley_store_commit_seconds", "Each COMMIT: the WAL frames written and synced to disk.");
+  http::Histogram::Series* wal_sync = series("parley_store_wal_sync_seconds",
+                                             "The WAL file's sync (fdatasync) within each COMMIT.");
+  return [=](const store::sqlite::CommitTimes& t) {
+    using Seconds = std::chrono::duration<double>;
+    queued->Observe(Seconds(t.queued).count());
+    statements->Observe(Seconds(t.statements).count());
+    commit->Observe(Seconds(t.commit).count());
+    wal_sync->Observe(Seconds(t.wal_sync).count());
+  };
+}
+
 int Serve(const cli::ServeFlags& flags) {
   auto loaded = config::Load(flags.config_file, config::Environment::FromProcess());
   if (!loaded.ok()) return Fail(loaded.status().message());
@@ -184,6 +213,7 @@ int Serve(const cli::ServeFlags& flags) {
   if (!admin_token.ok()) return Fail(admin_token.status().message());
 
   const Clock& clock = SystemClock::Instance();
+  http::Metrics metrics;
   store::sqlite::SqliteOptions store_options;
   store_options.path = cfg.data_dir + "/parley.db";
   store_options.max_batch = cfg.store.max_batch;
@@ -193,6 +223,7 @@ int Serve(const cli::ServeFlags& flags) {
               {{"note", "testing aid: each batch's leading rerunnable writes run twice"}});
   }
   store_options.clock = &clock;
+  store_options.on_commit = StoreTimeMetrics(metrics);
   auto store = store::sqlite::SqliteStore::Open(store_options);
   if (!store.ok()) return Fail("cannot open the store: " + store.status().message());
 
@@ -200,7 +231,6 @@ int Serve(const cli::ServeFlags& flags) {
   runtime.Start(cfg.server.io_threads);
   crypto::KeyRing ring(std::move(*master));
   delivery::TenantKeys keys(ring, **store);
-  http::Metrics metrics;
   http::ClientOptions client_options;
   // The S3 attachment backend reads objects in ranged GETs of kS3ReadBytes.
   client_options.max_response_bytes =

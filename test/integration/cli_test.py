@@ -209,6 +209,13 @@ class ServiceEndpointsTest(harness.ParleyTestCase):
                      "parley_store_wal_restarts_total", "parley_open_streams",
                      "parley_outbox_depth"):
             self.assertRegex(text, r"(?m)^%s \d" % name, name)
+        # The store's transactions so far (the bootstrap's and the message's) in its timings.
+        commits = int(re.search(r"(?m)^parley_store_commits_total (\d+)", text).group(1))
+        for name in ("queue", "statements", "commit", "wal_sync"):
+            m = re.search(r"(?m)^parley_store_%s_seconds_count (\d+)" % name, text)
+            self.assertTrue(m, name)
+            self.assertGreaterEqual(int(m.group(1)), 1, name)
+            self.assertLessEqual(int(m.group(1)), commits, name)
         self.assertNotIn(t.connection_secret, text, "no secrets in metrics")
         self.assertNotIn("met-user", text, "no contact ids in metrics")
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -189,17 +190,18 @@ std::optional<std::vector<EventRecord>> SqliteStore::RecentEventsAfter(const Ten
 }
 
 void SqliteStore::SubmitWrite(WriteFn fn, Done done) {
-  Submit(PendingWrite{std::move(fn), std::move(done), false});
+  Submit(PendingWrite{std::move(fn), std::move(done), false, {}});
 }
 
 void SqliteStore::SubmitRerunnableWrite(WriteFn fn, Done done) {
-  Submit(PendingWrite{std::move(fn), std::move(done), true});
+  Submit(PendingWrite{std::move(fn), std::move(done), true, {}});
 }
 
 void SqliteStore::Submit(PendingWrite write) {
   {
     std::lock_guard lock(write_mu_);
     if (!write_stopping_) {
+      write.submitted = std::chrono::steady_clock::now();
       writes_.push_back(std::move(write));
       write_cv_.notify_one();
       return;
@@ -364,6 +366,7 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
     RunSql(*writer_db_, "ROLLBACK").IgnoreError();
   }
   access.Beginning();
+  const auto began = std::chrono::steady_clock::now();
   Status begin = RunSql(*writer_db_, "BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Status& r : results) r = begin;
@@ -402,8 +405,13 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
     }
     return TransactionOutcome::kFailed;
   }
+  const auto committing = std::chrono::steady_clock::now();
+  TakeWalSyncTime();
   Status commit = RunSql(*writer_db_, "COMMIT");
   if (commit.ok()) {
+    commit_times_.statements = committing - began;
+    commit_times_.commit = std::chrono::steady_clock::now() - committing;
+    commit_times_.wal_sync = TakeWalSyncTime();
     access.Committed();
     return TransactionOutcome::kCommitted;
   }
@@ -419,6 +427,8 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
 void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                            std::vector<Status>& results) {
   outbox_touched_ = false;  // a rolled-back run may leave it set: one needless read at worst
+  // FIFO: the first write waited longest.
+  commit_times_.queued = std::chrono::steady_clock::now() - batch.front().submitted;
   size_t failed_at = 0;
   TransactionOutcome outcome =
       RunTransaction(access, batch, results, batch.size(), &failed_at, options_.rerun_writes);
@@ -463,6 +473,12 @@ void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batc
       }
     }
   } catch (...) {
+  }
+  if (committed && options_.on_commit) {
+    try {
+      options_.on_commit(commit_times_);
+    } catch (...) {
+    }
   }
   if (committed && any_ok) {
     std::shared_ptr<const std::function<void()>> listener;

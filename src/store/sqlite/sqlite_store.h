@@ -10,9 +10,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +32,19 @@ namespace parley::store::sqlite {
 
 class Db;
 class SqliteAccess;
+
+// Where one committed transaction's time went; SqliteOptions::on_commit hears it.
+struct CommitTimes {
+  // From the submission of the transaction's oldest write to its BEGIN: the wait for the
+  // writer (the batches before it, their syncs included).
+  std::chrono::nanoseconds queued{0};
+  // From BEGIN to the COMMIT, over the run that committed: the writes' statements.
+  std::chrono::nanoseconds statements{0};
+  // The COMMIT: the WAL frames written and synced.
+  std::chrono::nanoseconds commit{0};
+  // The part of `commit` spent in the WAL file's sync (fdatasync), as the disk answers it.
+  std::chrono::nanoseconds wal_sync{0};
+};
 
 struct SqliteOptions {
   std::string path;     // the database file; created with mode 0600 if missing
@@ -54,6 +69,9 @@ struct SqliteOptions {
   // Memory for the events committed since Open, in the clear, for RecentEventsAfter
   // (store/recent_events.h); 0 keeps none.
   size_t recent_event_bytes = 16u << 20;
+  // Called on the writer thread after each committed transaction, after the writes' `done`
+  // callbacks (metrics). It must be cheap, must not throw and must not call into the store.
+  std::function<void(const CommitTimes&)> on_commit = nullptr;
 };
 
 // Counters since Open, for tests and metrics.
@@ -116,6 +134,7 @@ class SqliteStore final : public Store {
     WriteFn fn;
     Done done;
     bool rerunnable = false;
+    std::chrono::steady_clock::time_point submitted;  // for CommitTimes::queued
   };
   enum class TransactionOutcome { kCommitted, kFailed, kRunAgainWithSavepoints };
 
@@ -191,6 +210,8 @@ class SqliteStore final : public Store {
   int backfilled_at_wake_ = -1;
   int batches_since_wake_ = 0;
   int stalled_wait_ = 1;
+  // Writer thread only: the times of the last transaction RunTransaction committed.
+  CommitTimes commit_times_;
   // Frames in the database after the checkpoint thread's last pass (SQLite's count).
   std::atomic<int> backfilled_frames_{0};
 

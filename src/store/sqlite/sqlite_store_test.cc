@@ -10,8 +10,10 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/contract/store_contract_test.h"
@@ -252,6 +254,42 @@ TEST_F(SqliteStoreTest, GroupCommitPutsQueuedWritesInFewTransactions) {
   EXPECT_LE(stats.batches, 1u + (kWrites - 1 + 255) / 256);
   EXPECT_EQ(stats.failed_writes, 0u);
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM tenants"), std::to_string(kWrites));
+}
+
+// on_commit hears each committed transaction: how long its oldest write waited for the
+// writer, its statements, and its COMMIT with the WAL sync inside it.
+TEST_F(SqliteStoreTest, OnCommitHearsWhereEachTransactionSpentItsTime) {
+  using std::chrono::milliseconds;
+  std::mutex mu;
+  std::vector<CommitTimes> heard;
+  SqliteOptions options;
+  options.on_commit = [&](const CommitTimes& t) {
+    std::lock_guard lock(mu);
+    heard.push_back(t);
+  };
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  // The first transaction holds the writer for 30 ms after the second write is queued.
+  std::promise<void> release;
+  std::future<Status> first = HoldWriter(*store, release.get_future().share(), 50);
+  std::atomic<int> runs{0};
+  std::future<Status> second = SubmitCounted(*store, false, 51, runs);
+  std::this_thread::sleep_for(milliseconds(30));
+  release.set_value();
+  ASSERT_TRUE(first.get().ok());
+  ASSERT_TRUE(second.get().ok());
+  const uint64_t batches = store->Stats().batches;
+  store.reset();  // joins the writer: every on_commit call has returned
+
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(batches, 2u);
+  EXPECT_GE(heard[0].statements, milliseconds(30));
+  EXPECT_GE(heard[1].queued, milliseconds(30));
+  for (const CommitTimes& t : heard) {
+    EXPECT_GE(t.queued.count(), 0);
+    EXPECT_GT(t.wal_sync.count(), 0);  // synchronous=FULL: every WAL commit syncs
+    EXPECT_GE(t.commit, t.wal_sync);
+  }
 }
 
 TEST_F(SqliteStoreTest, AWriteThatThrowsFailsAloneWithInternal) {

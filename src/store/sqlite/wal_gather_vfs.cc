@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace parley::store::sqlite {
 
@@ -20,6 +21,8 @@ constexpr size_t kMaxWrite = 124u << 10;
 sqlite3_vfs* g_base = nullptr;
 std::atomic<uint64_t> g_wal_writes{0};
 std::atomic<uint64_t> g_wal_flushes{0};
+// This thread's time in WAL syncs since TakeWalSyncTime last read it.
+thread_local std::chrono::nanoseconds t_wal_sync{0};
 
 // The file object SQLite allocates for us (szOsFile bytes): our part, then the default VFS's
 // file, aligned.
@@ -105,8 +108,13 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 }
 
 int Sync(sqlite3_file* file, int flags) {
-  if (int rc = FlushOf(file); rc != SQLITE_OK) return rc;
-  return Real(file)->pMethods->xSync(Real(file), flags);
+  GatherFile* f = Of(file);
+  if (!f->gather) return f->real->pMethods->xSync(f->real, flags);
+  if (int rc = Flush(f); rc != SQLITE_OK) return rc;
+  auto start = std::chrono::steady_clock::now();
+  int rc = f->real->pMethods->xSync(f->real, flags);
+  t_wal_sync += std::chrono::steady_clock::now() - start;
+  return rc;
 }
 
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
@@ -256,6 +264,8 @@ bool RegisterWalGatherVfs() {
   }();
   return registered;
 }
+
+std::chrono::nanoseconds TakeWalSyncTime() { return std::exchange(t_wal_sync, {}); }
 
 namespace internal {
 WalGatherCounts WalGatherStats() {

@@ -21,6 +21,7 @@
 //   sqlite3_open_v2(path, &db, flags, kWalGatherVfs);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace parley::store::sqlite {
@@ -39,5 +40,9 @@ struct WalGatherCounts {
 };
 WalGatherCounts WalGatherStats();
 }  // namespace internal
+
+// The time this thread spent syncing WAL files opened through the VFS since its last call,
+// and starts over (the store's writer reads it around each COMMIT).
+std::chrono::nanoseconds TakeWalSyncTime();
 
 }  // namespace parley::store::sqlite
