@@ -8,7 +8,9 @@
 #   SESSIONS=1000 DURATION=3 RATE=500 bash bench/web_sessions.sh
 #
 # Environment (all optional):
-#   SESSIONS     space-separated session counts, each on a fresh server (default "10000 50000")
+#   SESSIONS     space-separated session counts, each on a fresh server (default "10000 50000");
+#                a count above the open-file limit is not run, and the largest count the
+#                limit allows runs in its stead
 #   RATE         customer messages (and, for the baseline, pings) per second, all active
 #                sessions together (default 5000; 0 = memory only, no round trips)
 #   DURATION     seconds of each measured phase (default 10)
@@ -191,7 +193,19 @@ summary=()
 others_max=0
 stolen_max=0
 c0=0 c1=0  # set by children_ticks_to
+# A level the open-file limit refuses is reported as not run, and the largest level the limit
+# allows (a multiple of 500) runs after it, once: the memory projection then comes from as
+# many sessions as this machine can hold.
+fit=$(((nofile - 1000) / 500 * 500))
+run_levels=()
 for n in "${levels[@]}"; do
+  run_levels+=("$n")
+  if ((n + 1000 > nofile && fit >= ACTIVE && fit >= 1000)) &&
+    ! printf '%s\n' "${levels[@]}" "${run_levels[@]}" | grep -qx "$fit"; then
+    run_levels+=("$fit")
+  fi
+done
+for n in "${run_levels[@]}"; do
   # --- does this level fit the open-file limit? ---
   need=$((n + 1000))
   if ((need > nofile)); then
