@@ -380,7 +380,7 @@ for conns in "${levels[@]}"; do
     dedupe0=$(sql_count inbound_dedupe)
     commits0=$(metric_of parley_store_commits_total)
     writes0=$(metric_of parley_store_writes_total)
-    curl -sf "$parley_url/metrics" >"$tmp/metrics0" || true
+    curl -sf --max-time 5 "$parley_url/metrics" >"$tmp/metrics0" || true
     cpu0=$(ticks_of "$parley_pid")
     thread_ticks "$parley_pid" >"$tmp/threads0"
     perf_pid=""
@@ -410,7 +410,7 @@ for conns in "${levels[@]}"; do
     thread_ticks "$parley_pid" >"$tmp/threads1"
     commits=$(($(metric_of parley_store_commits_total) - commits0))
     writes=$(($(metric_of parley_store_writes_total) - writes0))
-    curl -sf "$parley_url/metrics" >"$tmp/metrics1" || true
+    curl -sf --max-time 5 "$parley_url/metrics" >"$tmp/metrics1" || true
     ((drained)) ||
       failures+=("$run: $(pending_count) deliveries still pending after ${DRAIN_TIMEOUT}s")
 

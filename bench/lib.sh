@@ -46,14 +46,18 @@ children_ticks_to() {  # children_ticks_to VAR
 
 # Where the store's transactions spent their time between two snapshots of Parley's
 # /metrics (files): per histogram, the mean, the bucket bound that holds the 99th percentile
-# and the one that holds the slowest, in ms. Prints one line, or nothing without commits.
+# and the one that holds the slowest, in ms. Prints one line: the times, a note that there
+# were no commits, or a note that a snapshot is missing (/metrics did not answer).
 #   curl -sf "$url/metrics" >"$tmp/m0"; …; curl -sf "$url/metrics" >"$tmp/m1"
 #   store_times "$tmp/m0" "$tmp/m1"
 store_times() {  # store_times BEFORE AFTER
+  if [[ ! -s $1 || ! -s $2 ]]; then
+    echo "store time per commit: no /metrics snapshot before or after"
+    return
+  fi
   awk '
-    FNR == 1 { file++ }
     $1 ~ /^parley_store_(queue|statements|commit|wal_sync)_seconds_(bucket|sum|count)/ {
-      v[file, $1] = $2; if (file == 1) names[$1] = 1
+      v[(FILENAME == ARGV[1] ? 1 : 2), $1] = $2; names[$1] = 1
     }
     END {
       n = split("queue statements commit wal_sync", hist, " ")
@@ -77,15 +81,16 @@ store_times() {  # store_times BEFORE AFTER
           t = bound[b]; bound[b] = bound[b - 1]; bound[b - 1] = t
           t = cum[b]; cum[b] = cum[b - 1]; cum[b - 1] = t
         }
-        p99 = top = sprintf(">%g", bound[nb] * 1000)
+        p99 = top = sprintf("> %g", bound[nb] * 1000)
         for (b = nb; b >= 1; b--) {
-          if (cum[b] >= 0.99 * count) p99 = sprintf("%g", bound[b] * 1000)
-          if (cum[b] >= count) top = sprintf("%g", bound[b] * 1000)
+          if (cum[b] >= 0.99 * count) p99 = sprintf("<= %g", bound[b] * 1000)
+          if (cum[b] >= count) top = sprintf("<= %g", bound[b] * 1000)
         }
-        out = out sprintf("%s %s %.2f (p99 <= %s, max <= %s)", (out == "" ? "" : ";"),
-                          label[i], mean * 1000, p99, top)
+        out = out sprintf("%s %s %.2f (p99 %s, max %s)", (out == "" ? "" : ";"), label[i],
+                          mean * 1000, p99, top)
         delete bound; delete cum
       }
       if (out != "") print "store time per commit, ms, mean (bucket bounds of p99 and max):" out
+      else print "store time per commit: no commits"
     }' "$1" "$2"
 }

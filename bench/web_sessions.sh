@@ -9,8 +9,9 @@
 #
 # Environment (all optional):
 #   SESSIONS     space-separated session counts, each on a fresh server (default "10000 50000");
-#                a count above the open-file limit is not run, and the largest count the
-#                limit allows runs in its stead
+#                a count that needs more open files than the limit (count + 1000) is not
+#                run and fails the run; after it, the largest multiple of 500 that fits
+#                runs (once, when it is at least ACTIVE and 1000)
 #   RATE         customer messages (and, for the baseline, pings) per second, all active
 #                sessions together (default 5000; 0 = memory only, no round trips)
 #   DURATION     seconds of each measured phase (default 10)
@@ -193,9 +194,9 @@ summary=()
 others_max=0
 stolen_max=0
 c0=0 c1=0  # set by children_ticks_to
-# A level the open-file limit refuses is reported as not run, and the largest level the limit
-# allows (a multiple of 500) runs after it, once: the memory projection then comes from as
-# many sessions as this machine can hold.
+# A level the open-file limit refuses is reported as not run (and fails the run); the
+# largest level the limit allows (a multiple of 500) runs after it, once: the memory
+# projection then comes from as many sessions as this machine can hold.
 fit=$(((nofile - 1000) / 500 * 500))
 run_levels=()
 for n in "${levels[@]}"; do

@@ -186,7 +186,7 @@ std::function<void(const store::sqlite::CommitTimes&)> StoreTimeMetrics(http::Me
     queued->Observe(Seconds(t.queued).count());
     statements->Observe(Seconds(t.statements).count());
     commit->Observe(Seconds(t.commit).count());
-    wal_sync->Observe(Seconds(t.wal_sync).count());
+    if (t.wrote_wal) wal_sync->Observe(Seconds(t.wal_sync).count());
   };
 }
 
@@ -213,6 +213,7 @@ int Serve(const cli::ServeFlags& flags) {
   if (!admin_token.ok()) return Fail(admin_token.status().message());
 
   const Clock& clock = SystemClock::Instance();
+  // Before the store: its writer observes into these metrics until the store is destroyed.
   http::Metrics metrics;
   store::sqlite::SqliteOptions store_options;
   store_options.path = cfg.data_dir + "/parley.db";

@@ -366,7 +366,6 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
     RunSql(*writer_db_, "ROLLBACK").IgnoreError();
   }
   access.Beginning();
-  const auto began = std::chrono::steady_clock::now();
   Status begin = RunSql(*writer_db_, "BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Status& r : results) r = begin;
@@ -406,11 +405,13 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
     return TransactionOutcome::kFailed;
   }
   const auto committing = std::chrono::steady_clock::now();
+  const uint64_t wal_commits = wal_commits_;
   TakeWalSyncTime();
   Status commit = RunSql(*writer_db_, "COMMIT");
   if (commit.ok()) {
-    commit_times_.statements = committing - began;
+    commit_times_.statements = committing - batch_began_;
     commit_times_.commit = std::chrono::steady_clock::now() - committing;
+    commit_times_.wrote_wal = wal_commits_ != wal_commits;
     commit_times_.wal_sync = TakeWalSyncTime();
     access.Committed();
     return TransactionOutcome::kCommitted;
@@ -427,8 +428,8 @@ SqliteStore::TransactionOutcome SqliteStore::RunTransaction(SqliteAccess& access
 void SqliteStore::RunBatch(SqliteAccess& access, std::vector<PendingWrite>& batch,
                            std::vector<Status>& results) {
   outbox_touched_ = false;  // a rolled-back run may leave it set: one needless read at worst
-  // FIFO: the first write waited longest.
-  commit_times_.queued = std::chrono::steady_clock::now() - batch.front().submitted;
+  batch_began_ = std::chrono::steady_clock::now();
+  commit_times_.queued = batch_began_ - batch.front().submitted;  // FIFO: the longest wait
   size_t failed_at = 0;
   TransactionOutcome outcome =
       RunTransaction(access, batch, results, batch.size(), &failed_at, options_.rerun_writes);

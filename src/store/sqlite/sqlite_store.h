@@ -35,14 +35,18 @@ class SqliteAccess;
 
 // Where one committed transaction's time went; SqliteOptions::on_commit hears it.
 struct CommitTimes {
-  // From the submission of the transaction's oldest write to its BEGIN: the wait for the
-  // writer (the batches before it, their syncs included).
+  // From the submission of the transaction's oldest write to its first BEGIN: the wait for
+  // the writer (the batches before it, their syncs included).
   std::chrono::nanoseconds queued{0};
-  // From BEGIN to the COMMIT, over the run that committed: the writes' statements.
+  // From the first BEGIN to the COMMIT: the writes' statements, with the runs rolled back
+  // and run again when a write failed (SqliteStats::batches_run_again).
   std::chrono::nanoseconds statements{0};
   // The COMMIT: the WAL frames written and synced.
   std::chrono::nanoseconds commit{0};
-  // The part of `commit` spent in the WAL file's sync (fdatasync), as the disk answers it.
+  // False when the transaction changed no page: SQLite then writes and syncs nothing.
+  bool wrote_wal = false;
+  // The part of `commit` spent in the WAL file's sync (fdatasync); 0 without `wrote_wal`. It
+  // grows with the frames the commit wrote, so compare it per write before blaming the disk.
   std::chrono::nanoseconds wal_sync{0};
 };
 
@@ -210,8 +214,11 @@ class SqliteStore final : public Store {
   int backfilled_at_wake_ = -1;
   int batches_since_wake_ = 0;
   int stalled_wait_ = 1;
-  // Writer thread only: the times of the last transaction RunTransaction committed.
+  // Writer thread only: the times of the last transaction RunTransaction committed, when
+  // RunBatch began it, and the commits that wrote WAL frames (OnWalCommit).
   CommitTimes commit_times_;
+  std::chrono::steady_clock::time_point batch_began_;
+  uint64_t wal_commits_ = 0;
   // Frames in the database after the checkpoint thread's last pass (SQLite's count).
   std::atomic<int> backfilled_frames_{0};
 

@@ -26,6 +26,7 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
     store->stalled_wait_ = 1;
   }
   store->wal_frames_ = frames;
+  ++store->wal_commits_;
   return SQLITE_OK;
 }
 
