@@ -176,7 +176,8 @@ std::function<void(const store::sqlite::CommitTimes&)> StoreTimeMetrics(http::Me
              "How long each transaction's oldest write waited for the store's writer.");
   http::Histogram::Series* statements =
       series("parley_store_statements_seconds",
-             "Each committed transaction's writes, from its BEGIN to its COMMIT.");
+             "Each committed transaction's writes, from its first BEGIN to its COMMIT (runs "
+             "rolled back and run again included).");
   http::Histogram::Series* commit = series(
       "parley_store_commit_seconds", "Each COMMIT: the WAL frames written and synced to disk.");
   http::Histogram::Series* wal_sync = series("parley_store_wal_sync_seconds",
