@@ -355,6 +355,7 @@ int Serve(const cli::ServeFlags& flags) {
   app.retry_initial_backoff = cfg.delivery.initial_backoff;
   app.retry_max_backoff = cfg.delivery.max_backoff;
   app.media_fetches = static_cast<size_t>(cfg.channels.media_fetches);
+  app.media_fetches_per_tenant = static_cast<size_t>(config::MediaFetchesPerTenant(cfg.channels));
   api::Auth auth(app);
   http::Router router;
   api::RegisterServiceApi(router, app);

@@ -42,8 +42,10 @@ struct App {
   std::chrono::milliseconds retry_initial_backoff{1000};
   std::chrono::milliseconds retry_max_backoff{3600000};
   // Provider media downloads in progress at once, across all connections: each is held
-  // whole in memory (up to its tenant's attachment limit) until it is stored.
+  // whole in memory (up to its tenant's attachment limit) until it is stored. One tenant
+  // has at most media_fetches_per_tenant of them (1..media_fetches).
   size_t media_fetches = 4;
+  size_t media_fetches_per_tenant = 2;
 };
 
 }  // namespace parley::api

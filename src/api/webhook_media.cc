@@ -19,10 +19,11 @@ namespace parley::api {
 using boost::asio::awaitable;
 
 WebhookMedia::WebhookMedia(App& app, http::Counter& fetches)
-    : app_(app), fetches_(fetches), slots_(app.media_fetches) {
-  app.metrics->AddGauge("parley_media_fetches_waiting",
-                        "Provider media downloads waiting for one of the media_fetches slots.",
-                        [slots = &slots_] { return static_cast<double>(slots->waiting()); });
+    : app_(app), fetches_(fetches), slots_(app.media_fetches, app.media_fetches_per_tenant) {
+  app.metrics->AddGauge(
+      "parley_media_fetches_waiting",
+      "Provider media downloads waiting for a slot (media_fetches, per tenant too).",
+      [slots = &slots_] { return static_cast<double>(slots->waiting()); });
 }
 
 awaitable<Status> WebhookMedia::Fetch(std::shared_ptr<const OpenConnection> connection,
@@ -88,9 +89,11 @@ awaitable<Result<AttachmentId>> WebhookMedia::FetchOne(const channels::Connectio
   // before or while it arrives, not after.
   auto max_bytes = co_await app_.attachments->MaxBytes(ctx.tenant);
   if (!max_bytes.ok()) co_return max_bytes.status();
-  // The file is held whole until stored, so only media_fetches downloads run at once. A
-  // call that waits too long for one is kept and tried again (a transient failure).
-  std::optional<http::Semaphore::Permit> slot = co_await slots_.Acquire(slot_wait);
+  // The file is held whole until stored, so only media_fetches downloads run at once, and
+  // only media_fetches_per_tenant of them for one tenant. A call that waits too long for
+  // one is kept and tried again (a transient failure).
+  std::optional<http::KeyedSemaphore::Permit> slot =
+      co_await slots_.Acquire(ctx.tenant.str(), slot_wait);
   if (!slot) {
     *busy = true;
     fetches_.Inc({ctx.kind, "busy"});

@@ -3,7 +3,8 @@
 // The provider media a webhook call refers to, fetched through the channel's adapter into
 // the tenant's attachment storage before the call's messages are stored (DESIGN.md §5: 2xx
 // only after the commit). A download is held whole in memory, at most the tenant's
-// attachment limit, so only `media_fetches` (App) run at once.
+// attachment limit, so only `media_fetches` (App) run at once, and only
+// `media_fetches_per_tenant` of them for one tenant.
 //
 //   WebhookMedia media(app, fetches_counter);
 //   bool busy = false;
@@ -60,7 +61,7 @@ class WebhookMedia {
 
   App& app_;
   http::Counter& fetches_;
-  http::Semaphore slots_;  // provider media downloads in progress
+  http::KeyedSemaphore slots_;  // provider media downloads in progress, by tenant
 };
 
 }  // namespace parley::api

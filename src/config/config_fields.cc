@@ -436,6 +436,9 @@ std::vector<FieldSpec> BuildFields() {
   f.push_back(IntField(
       "channels.media_fetches", 1, 256, [](auto& c) -> auto& { return c.channels.media_fetches; }));
   f.push_back(IntField(
+      "channels.media_fetches_per_tenant", 0, 256,
+      [](auto& c) -> auto& { return c.channels.media_fetches_per_tenant; }));
+  f.push_back(IntField(
       "channels.custom.replay_window_s", 30, 3600,
       [](auto& c) -> auto& { return c.channels.custom.replay_window; }));
 

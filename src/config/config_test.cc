@@ -127,6 +127,7 @@ request_timeout_ms = 2000
 dead_letter_ttl_s = 86400
 [channels]
 media_fetches = 16
+media_fetches_per_tenant = 3
 [channels.custom]
 replay_window_s = 120
 [log]
@@ -159,6 +160,8 @@ file = "/var/log/parley.log"
   EXPECT_EQ(c.delivery.dead_letter_ttl, 24h);
   EXPECT_EQ(c.channels.custom.replay_window, 2min);
   EXPECT_EQ(c.channels.media_fetches, 16);
+  EXPECT_EQ(c.channels.media_fetches_per_tenant, 3);
+  EXPECT_EQ(MediaFetchesPerTenant(c.channels), 3);
   EXPECT_EQ(c.log.level, log::Level::kDebug);
   EXPECT_EQ(c.log.file, "/var/log/parley.log");
   EXPECT_TRUE(Validate(c).ok());
@@ -213,6 +216,7 @@ io_threads = 0
 max_batch = 10001
 [channels]
 media_fetches = 0
+media_fetches_per_tenant = 257
 [channels.custom]
 replay_window_s = -5
 )",
@@ -224,6 +228,22 @@ replay_window_s = -5
   EXPECT_THAT(error,
               HasSubstr("channels.custom.replay_window_s: must be between 30 and 3600 (got -5)"));
   EXPECT_THAT(error, HasSubstr("channels.media_fetches: must be between 1 and 256 (got 0)"));
+  EXPECT_THAT(error, HasSubstr("channels.media_fetches_per_tenant: must be between 0 and 256"
+                               " (got 257)"));
+}
+
+TEST(ConfigTest, OneTenantMayHoldHalfTheMediaDownloadsUnlessToldOtherwise) {
+  ChannelsConfig c;
+  EXPECT_EQ(MediaFetchesPerTenant(c), 2) << "half of the default 4";
+  c.media_fetches = 5;
+  EXPECT_EQ(MediaFetchesPerTenant(c), 3) << "rounded up";
+  c.media_fetches = 1;
+  EXPECT_EQ(MediaFetchesPerTenant(c), 1);
+  c.media_fetches = 8;
+  c.media_fetches_per_tenant = 8;
+  EXPECT_EQ(MediaFetchesPerTenant(c), 8) << "a single-tenant deployment";
+  c.media_fetches_per_tenant = 20;
+  EXPECT_EQ(MediaFetchesPerTenant(c), 8) << "never more than media_fetches";
 }
 
 TEST(ConfigTest, RejectsBadStringValues) {

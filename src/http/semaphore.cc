@@ -1,6 +1,7 @@
 // src/http/semaphore.cc
 #include "http/semaphore.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <deque>
 #include <mutex>
+#include <unordered_map>
 
 #include "core/status.h"
 
@@ -146,5 +148,112 @@ asio::awaitable<std::optional<Semaphore::Permit>> Semaphore::Acquire(
 
 size_t Semaphore::held() const { return state_->held(); }
 size_t Semaphore::waiting() const { return state_->waiting(); }
+
+namespace internal {
+
+// One key's own permits, and how many holders and waiters use the key now.
+struct KeyEntry {
+  explicit KeyEntry(size_t per_key) : semaphore(per_key) {}
+  Semaphore semaphore;
+  size_t users = 0;  // under KeyedSemaphoreState::mutex
+};
+
+class KeyedSemaphoreState {
+ public:
+  KeyedSemaphoreState(size_t permits, size_t per_key) : shared(permits), per_key_(per_key) {}
+
+  std::shared_ptr<KeyEntry> Enter(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<KeyEntry>& entry = keys_[key];
+    if (!entry) entry = std::make_shared<KeyEntry>(per_key_);
+    ++entry->users;
+    return entry;
+  }
+
+  void Leave(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = keys_.find(key);
+    if (it != keys_.end() && --it->second->users == 0) keys_.erase(it);
+  }
+
+  size_t held() const { return shared.held(); }
+  size_t waiting() const {
+    std::lock_guard lock(mutex_);
+    size_t n = shared.waiting();
+    for (const auto& [key, entry] : keys_) n += entry->semaphore.waiting();
+    return n;
+  }
+  size_t keys() const {
+    std::lock_guard lock(mutex_);
+    return keys_.size();
+  }
+
+  Semaphore shared;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<KeyEntry>> keys_;
+  const size_t per_key_;
+};
+
+// A holder's or waiter's use of a key: the key is forgotten when its last use goes.
+struct KeyUse {
+  KeyUse(std::shared_ptr<KeyedSemaphoreState> state_in, std::string key_in)
+      : state(std::move(state_in)), key(std::move(key_in)), entry(state->Enter(key)) {}
+  ~KeyUse() { state->Leave(key); }
+  KeyUse(const KeyUse&) = delete;
+  KeyUse& operator=(const KeyUse&) = delete;
+
+  std::shared_ptr<KeyedSemaphoreState> state;
+  std::string key;
+  std::shared_ptr<KeyEntry> entry;
+};
+
+}  // namespace internal
+
+KeyedSemaphore::Permit::Permit(std::shared_ptr<internal::KeyUse> use, Semaphore::Permit mine,
+                               Semaphore::Permit shared)
+    : use_(std::move(use)), mine_(std::move(mine)), shared_(std::move(shared)) {}
+
+KeyedSemaphore::Permit::Permit(Permit&& other) noexcept = default;
+
+KeyedSemaphore::Permit& KeyedSemaphore::Permit::operator=(Permit&& other) noexcept {
+  if (this != &other) {
+    shared_.reset();
+    mine_.reset();
+    use_.reset();
+    use_ = std::move(other.use_);
+    mine_ = std::move(other.mine_);
+    shared_ = std::move(other.shared_);
+  }
+  return *this;
+}
+
+KeyedSemaphore::Permit::~Permit() = default;  // members go in reverse: as operator= does
+
+KeyedSemaphore::KeyedSemaphore(size_t permits, size_t per_key)
+    : state_(std::make_shared<internal::KeyedSemaphoreState>(permits, std::min(per_key, permits))) {
+  PARLEY_CHECK(permits >= 1 && per_key >= 1);
+}
+
+KeyedSemaphore::~KeyedSemaphore() = default;
+
+asio::awaitable<std::optional<KeyedSemaphore::Permit>> KeyedSemaphore::Acquire(
+    std::string key, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto use = std::make_shared<internal::KeyUse>(state_, std::move(key));
+  std::optional<Semaphore::Permit> mine = co_await use->entry->semaphore.Acquire(timeout);
+  if (!mine) co_return std::nullopt;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  std::optional<Semaphore::Permit> shared =
+      co_await use->state->shared.Acquire(std::max(left, std::chrono::milliseconds::zero()));
+  if (!shared) co_return std::nullopt;
+  co_return Permit(std::move(use), std::move(*mine), std::move(*shared));
+}
+
+size_t KeyedSemaphore::held() const { return state_->held(); }
+size_t KeyedSemaphore::waiting() const { return state_->waiting(); }
+size_t KeyedSemaphore::keys() const { return state_->keys(); }
 
 }  // namespace parley::http

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -126,6 +127,83 @@ TEST_F(SemaphoreTest, AWaiterWhoseLoopGoesAwayLeavesTheQueueAndKeepsNoPermit) {
   EXPECT_EQ(semaphore.held(), 0u);
   auto again = RunSync(first(), Take(&semaphore, 0ms));
   EXPECT_TRUE(again && *again);
+}
+
+using KeyTaken = std::optional<KeyedSemaphore::Permit>;
+
+asio::awaitable<KeyTaken> TakeKey(KeyedSemaphore* semaphore, std::string key,
+                                  std::chrono::milliseconds timeout) {
+  co_return co_await semaphore->Acquire(std::move(key), timeout);
+}
+
+std::future<KeyTaken> TakeKeyOn(asio::io_context& loop, KeyedSemaphore& semaphore, std::string key,
+                                std::chrono::milliseconds timeout) {
+  return asio::co_spawn(loop, TakeKey(&semaphore, std::move(key), timeout), asio::use_future);
+}
+
+TEST_F(SemaphoreTest, OneKeyTakesAtMostItsShareAndLeavesTheRestToOthers) {
+  KeyedSemaphore semaphore(/*permits=*/3, /*per_key=*/2);
+  auto a1 = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
+  auto a2 = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
+  ASSERT_TRUE(a1 && *a1 && a2 && *a2);
+  auto a3 = RunSync(first(), TakeKey(&semaphore, "tenant-a", 20ms));
+  ASSERT_TRUE(a3);
+  EXPECT_FALSE(*a3) << "a third permit for one key, with per_key 2";
+  EXPECT_EQ(semaphore.held(), 2u);
+  auto b1 = RunSync(first(), TakeKey(&semaphore, "tenant-b", 0ms));
+  ASSERT_TRUE(b1 && *b1) << "another key finds the permit the first could not have";
+  EXPECT_EQ(semaphore.held(), 3u);
+  EXPECT_EQ(semaphore.keys(), 2u);
+  auto c1 = RunSync(first(), TakeKey(&semaphore, "tenant-c", 20ms));
+  ASSERT_TRUE(c1);
+  EXPECT_FALSE(*c1) << "every shared permit is held";
+  EXPECT_EQ(semaphore.waiting(), 0u) << "waiters that timed out leave both queues";
+  EXPECT_EQ(semaphore.keys(), 2u) << "a key is forgotten when its last waiter gives up";
+
+  a1->reset();
+  a2->reset();
+  EXPECT_EQ(semaphore.keys(), 1u) << "a key is forgotten when its last permit goes";
+  b1->reset();
+  EXPECT_EQ(semaphore.held(), 0u);
+  EXPECT_EQ(semaphore.keys(), 0u);
+}
+
+TEST_F(SemaphoreTest, AKeyWaitingForItsOwnPermitIsServedWhenItsHolderLetsGo) {
+  KeyedSemaphore semaphore(/*permits=*/4, /*per_key=*/1);
+  auto held = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
+  ASSERT_TRUE(held && *held);
+  std::future<KeyTaken> waiting = TakeKeyOn(second(), semaphore, "tenant-a", 10s);
+  ASSERT_TRUE(WaitUntil([&] { return semaphore.waiting() == 1; }));
+  EXPECT_EQ(waiting.wait_for(50ms), std::future_status::timeout) << "three shared were free";
+  auto other = RunSync(first(), TakeKey(&semaphore, "tenant-b", 0ms));
+  ASSERT_TRUE(other && *other);
+
+  held->reset();  // released from the test thread
+  ASSERT_EQ(waiting.wait_for(5s), std::future_status::ready);
+  KeyTaken served = waiting.get();
+  EXPECT_TRUE(served);
+  EXPECT_EQ(semaphore.held(), 2u);
+  EXPECT_EQ(semaphore.waiting(), 0u);
+  served.reset();
+  other.reset();
+  EXPECT_EQ(semaphore.held(), 0u);
+  EXPECT_EQ(semaphore.keys(), 0u);
+}
+
+TEST_F(SemaphoreTest, AMovedKeyPermitIsReleasedOnce) {
+  KeyedSemaphore semaphore(/*permits=*/1, /*per_key=*/5);
+  auto taken = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
+  ASSERT_TRUE(taken && *taken);
+  KeyedSemaphore::Permit moved = std::move(**taken);
+  taken->reset();
+  EXPECT_EQ(semaphore.held(), 1u) << "the moved-from permit released nothing";
+  EXPECT_EQ(semaphore.keys(), 1u);
+  auto second_key = RunSync(first(), TakeKey(&semaphore, "tenant-b", 20ms));
+  ASSERT_TRUE(second_key);
+  EXPECT_FALSE(*second_key) << "the one shared permit is held";
+  { KeyedSemaphore::Permit gone = std::move(moved); }
+  EXPECT_EQ(semaphore.held(), 0u);
+  EXPECT_EQ(semaphore.keys(), 0u);
 }
 
 }  // namespace

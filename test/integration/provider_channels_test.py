@@ -504,6 +504,88 @@ class MediaDownloadLimitTest(ProviderChannelFixture):
             == 0, timeout=10, what="the kept call to be dropped once stored")
 
 
+class MediaDownloadShareTest(ProviderChannelFixture):
+    """One tenant holds at most [channels] media_fetches_per_tenant of the media_fetches
+    downloads (half by default): its slow pictures leave another tenant's theirs."""
+    KIND = "messenger"
+    EXTRA_ENV = {"PARLEY_CHANNELS__MEDIA_FETCHES": "2"}  # one per tenant
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Another tenant, with a Telegram connection on a simulator of its own.
+        cls.other = cls.bootstrap()
+        port = harness.free_port()
+        settings, credentials, flags = kind_setup("telegram", "http://127.0.0.1:%d" % port)
+        r = cls.parley.admin().post("/v1/admin/tenants/%s/connections" % cls.other.id,
+                                    {"kind": "telegram", "name": "telegram",
+                                     "settings": settings, "credentials": credentials})
+        assert r.status == 201, r
+        cls.other_log = open(cls.parley.workdir + "/simulate-other.log", "w+b")
+        cls.other_sim = subprocess.Popen(
+            [cls.parley.binary, "simulate", "telegram", "--serve", "--listen",
+             "127.0.0.1:%d" % port, "--parley", cls.parley.url(""), "--connection",
+             r.json["id"]] + flags, stdout=cls.other_log, stderr=subprocess.STDOUT)
+        cls.other_port = port
+        harness.wait_until(lambda: cls._port_up(port), timeout=10, what="the other simulator")
+
+    @classmethod
+    def _port_up(cls, port):
+        try:
+            return harness.http_request(port, "GET", "/_sim/received").status == 200
+        except OSError:
+            return False
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "other_sim", None):
+            cls.other_sim.terminate()
+            try:
+                cls.other_sim.wait(10)
+            except subprocess.TimeoutExpired:
+                cls.other_sim.kill()
+            cls.other_log.close()
+        super().tearDownClass()
+
+    def cdn_requests(self):
+        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
+        return [q for q in r.json["requests"] if q["target"].startswith("/cdn/")]
+
+    def test_a_tenant_with_slow_downloads_leaves_the_other_tenant_its_share(self):
+        before = len(self.cdn_requests())
+        self.fail_next("slow", delay_ms=7000)  # this tenant's CDN holds its first download 7 s
+        answers = {}
+        first = threading.Thread(
+            target=lambda: answers.__setitem__("first", self.inbound(type="image")))
+        first.start()
+        harness.wait_until(lambda: len(self.cdn_requests()) > before, what="the first download")
+
+        # The other tenant's picture takes the other slot at once and is stored.
+        started = time.monotonic()
+        r = harness.http_request(self.other_port, "POST", "/_sim/inbound",
+                                 {"type": "image", "from": CONTACT["telegram"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["status"], 200, r.json)
+        self.assertLess(time.monotonic() - started, 4, "the other tenant waited for a slot")
+        event = self.other.webhook.wait_for_event(
+            lambda e: e["type"] == "message.created" and e["data"]["content"]["type"] == "media",
+            timeout=10, what="the other tenant's picture")
+        self.assertTrue(event["data"]["content"]["attachments"][0]["id"].startswith("att_"))
+
+        # This tenant's second picture waits for its own slot, though a shared one is free,
+        # and is kept for later: nothing lost.
+        started = time.monotonic()
+        second = self.inbound(type="image")
+        self.assertIn(second["status"], (200, 202), second)
+        self.assertGreaterEqual(time.monotonic() - started, 4.5)
+        self.assertEqual(len(self.cdn_requests()), before + 1, "a second download of one tenant")
+        first.join(20)
+        self.assertIn(answers["first"]["status"], (200, 202), answers)
+        # The kept call is tried again once this tenant's slot is free; its picture is stored.
+        event = self.picture_event(timeout=20)
+        self.assertTrue(event["data"]["content"]["attachments"][0]["id"].startswith("att_"))
+
+
 del ProviderChannelFixture, ProviderChannelTest  # only the concrete kinds run
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
