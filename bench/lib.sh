@@ -18,6 +18,26 @@ stop_pid() {  # stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL
   wait "$pid" 2>/dev/null || true
 }
 
+# CPU pinning (taskset, from util-linux). A list is CPU numbers and ranges: "0", "2-3", "0,2".
+# check_cpus NAME LIST: dies (exit 1) unless LIST is empty or names CPUs this process may use.
+check_cpus() {
+  [[ -z $2 ]] && return 0
+  if [[ ! $2 =~ ^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?){0,63}$ ]] ||
+    ! taskset -c "$2" true >/dev/null 2>&1; then
+    echo "$1: not a list of this machine's CPUs (got '$2'; online: $(cat /sys/devices/system/cpu/online))" >&2
+    exit 1
+  fi
+}
+cpus_of() { taskset -pc "$1" 2>/dev/null | sed 's/.*: //'; }  # cpus_of PID: the CPUs it may use
+# on_cpus LIST CMD...: exec CMD, on LIST's CPUs when LIST is not empty. Run it in the
+# background (`on_cpus "$CPUS" prog args &`): the job's pid ($!) is then the program's.
+on_cpus() {
+  local cpus=$1
+  shift
+  if [[ -n $cpus ]]; then exec taskset -c "$cpus" "$@"; fi
+  exec "$@"
+}
+
 thread_ticks() {  # thread_ticks PID: "<thread name> <utime+stime>" per thread, summed by name
   local t stat name
   local -a f

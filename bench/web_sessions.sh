@@ -21,6 +21,10 @@
 #                flight each (default 64: with 8, the replies were capped at 8 / POST latency,
 #                about 900/s, below the rate)
 #   IO_THREADS   Parley's [server] io_threads (default 2, Parley's default)
+#   PARLEY_CPUS, GENERATOR_CPUS
+#                CPUs to run Parley and the generator on (taskset lists such as "0-3" and
+#                "4-5"; default: both on every CPU). On a machine with cores to spare, give
+#                them separate CPUs, so that the generator's work does not slow Parley's
 #   LOG_LEVEL    Parley's [log] level (default info, Parley's default)
 #   NOFILE       open-file limit to ask for (default 200000)
 #   SETTLE       seconds between "all open" and reading the server's memory (default 2)
@@ -74,6 +78,10 @@ is_int "$NOFILE" 1024 1048576 || die "NOFILE must be 1024..1048576 (got '$NOFILE
 is_int "$SETTLE" 0 600 || die "SETTLE must be 0..600 seconds (got '$SETTLE')"
 is_int "$START_TIMEOUT" 1 600 || die "START_TIMEOUT must be 1..600 seconds (got '$START_TIMEOUT')"
 [[ $LOG_LEVEL =~ ^(trace|debug|info|warn|error|off)$ ]] || die "LOG_LEVEL: trace..off"
+PARLEY_CPUS=${PARLEY_CPUS:-}
+GENERATOR_CPUS=${GENERATOR_CPUS:-}
+check_cpus PARLEY_CPUS "$PARLEY_CPUS"
+check_cpus GENERATOR_CPUS "$GENERATOR_CPUS"
 for n in "${levels[@]}"; do
   ((ACTIVE <= n)) || die "ACTIVE ($ACTIVE) must not exceed a SESSIONS level ($n)"
 done
@@ -232,7 +240,8 @@ frame_burst = 100000
 [log]
 level = "$LOG_LEVEL"
 EOF
-  "$tmp/parley" serve --config "$run/parley.toml" --listen 127.0.0.1:0 >"$run/parley.log" 2>&1 &
+  on_cpus "$PARLEY_CPUS" "$tmp/parley" serve --config "$run/parley.toml" \
+    --listen 127.0.0.1:0 >"$run/parley.log" 2>&1 &
   parley_pid=$!
   port=""
   for _ in $(seq $((START_TIMEOUT * 10))); do
@@ -257,8 +266,8 @@ EOF
   echo "== $n sessions (parley pid $parley_pid, port $port, RSS $(mib "$rss0") MiB before;" \
     "$local_addrs local address(es); load average $(cut -d' ' -f1-3 /proc/loadavg))"
   : >"$run/generator.out"
-  "$GENERATOR" --port="$port" --connection="$CONNECTION_ID" --origin="$ORIGIN" \
-    --api-key="$API_KEY" --sessions="$n" --concurrency="$CONCURRENCY" \
+  on_cpus "$GENERATOR_CPUS" "$GENERATOR" --port="$port" --connection="$CONNECTION_ID" \
+    --origin="$ORIGIN" --api-key="$API_KEY" --sessions="$n" --concurrency="$CONCURRENCY" \
     --local-addrs="$local_addrs" --active="$ACTIVE" --rate="$RATE" --duration="$DURATION" \
     --drain="$DRAIN" --http-conns="$HTTP_CONNS" --server-pid="$parley_pid" --wait-signal \
     --wait-timeout=120 >>"$run/generator.out" 2>&1 &
@@ -275,6 +284,7 @@ EOF
     tail -n 20 "$run/parley.log" >&2
     die "$n sessions: the generator did not open its sessions within $((60 + n / 200)) s"
   fi
+  echo "  CPUs: parley on $(cpus_of "$parley_pid"), generator on $(cpus_of "$gen_pid")"
   sleep "$SETTLE"
   rss1=$(rss_kib "$parley_pid")
   commits0=$(metric_of "$port" parley_store_commits_total)

@@ -32,11 +32,20 @@ expect_lines bench/ingest.sh "^c=4 +nginx +custom" "^c=4 +parley +custom" \
   "^OK: every answer 2xx"
 echo "PASS bench/ingest.sh"
 
-# Web sessions: 200 sessions, 100 of them sending 200 messages/s for 2 s.
+# Web sessions: 200 sessions, 100 of them sending 200 messages/s for 2 s, both processes on
+# the first CPU (every machine has one).
 SESSIONS=200 ACTIVE=100 RATE=200 DURATION=2 PARLEY="$parley" GENERATOR="$generator" \
+  PARLEY_CPUS=0 GENERATOR_CPUS=0 \
   bash "$repo/bench/web_sessions.sh" >"$out" 2>&1 || fail "bench/web_sessions.sh exited with $?"
-expect_lines bench/web_sessions.sh "open: 200 of 200 sessions" "ping: 400 sent" \
+expect_lines bench/web_sessions.sh "^  CPUs: parley on 0, generator on 0$" \
+  "open: 200 of 200 sessions" "ping: 400 sent" \
   "roundtrip: 400 sent at [0-9]+/s, 400 answered, 0 failed, 0 unanswered" \
   "store during the phases: [0-9]+ commits" "store time per commit, ms, mean" \
   "parley CPU by thread" "server RSS: .* KiB per session" "^OK: every session opened"
 echo "PASS bench/web_sessions.sh"
+
+# A CPU list the machine does not have is refused before anything starts.
+PARLEY_CPUS=4095 PARLEY="$parley" GENERATOR="$generator" \
+  bash "$repo/bench/web_sessions.sh" >"$out" 2>&1 && fail "PARLEY_CPUS=4095 was accepted"
+expect_lines "bench/web_sessions.sh PARLEY_CPUS=4095" "^PARLEY_CPUS: not a list of this machine's CPUs"
+echo "PASS bench/web_sessions.sh refuses a CPU list the machine lacks"
