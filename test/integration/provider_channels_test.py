@@ -81,6 +81,43 @@ def send_path(kind, setup):
     return "/bot%s/sendMessage" % credentials["bot_token"]
 
 
+class Simulator:
+    """A connection of `kind` for a tenant, and `parley simulate <kind> --serve` beside
+    Parley for it, until stop()."""
+
+    def __init__(self, parley, tenant_id, kind, log_name):
+        self.port = harness.free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.setup = kind_setup(kind, self.url)
+        settings, credentials, flags = self.setup
+        r = parley.admin().post("/v1/admin/tenants/%s/connections" % tenant_id,
+                                {"kind": kind, "name": kind, "settings": settings,
+                                 "credentials": credentials})
+        assert r.status == 201, r
+        self.connection = r.json["id"]
+        self.log = open(parley.workdir + "/simulate-%s.log" % log_name, "w+b")
+        self.proc = subprocess.Popen(
+            [parley.binary, "simulate", kind, "--serve", "--listen",
+             "127.0.0.1:%d" % self.port, "--parley", parley.url(""), "--connection",
+             self.connection] + flags,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        harness.wait_until(self.up, timeout=10, what="the %s simulator" % log_name)
+
+    def up(self):
+        try:
+            return harness.http_request(self.port, "GET", "/_sim/received").status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
 class ProviderChannelFixture(harness.ParleyTestCase):
     """A Parley with one connection of KIND and that provider's simulator beside it."""
     KIND = None  # set by the subclasses below
@@ -94,41 +131,15 @@ class ProviderChannelFixture(harness.ParleyTestCase):
         cls.ENV["PARLEY_SERVER__PUBLIC_URL"] = "http://127.0.0.1:%d" % port
         super().setUpClass()
         cls.tenant = cls.bootstrap()
-        sim_port = harness.free_port()
-        cls.sim_url = "http://127.0.0.1:%d" % sim_port
-        cls.setup = kind_setup(cls.KIND, cls.sim_url)
-        settings, credentials, flags = cls.setup
-        r = cls.parley.admin().post("/v1/admin/tenants/%s/connections" % cls.tenant.id,
-                                    {"kind": cls.KIND, "name": cls.KIND, "settings": settings,
-                                     "credentials": credentials})
-        assert r.status == 201, r
-        cls.connection = r.json["id"]
-        cls.sim_log = open(cls.parley.workdir + "/simulate-%s.log" % cls.KIND, "w+b")
-        cls.sim = subprocess.Popen(
-            [cls.parley.binary, "simulate", cls.KIND, "--serve", "--listen",
-             "127.0.0.1:%d" % sim_port, "--parley", cls.parley.url(""), "--connection",
-             cls.connection] + flags,
-            stdout=cls.sim_log, stderr=subprocess.STDOUT)
-        cls.sim_port = sim_port
         cls.pictures_seen = set()
-        harness.wait_until(lambda: cls._sim_up(), timeout=10, what="the simulator")
-
-    @classmethod
-    def _sim_up(cls):
-        try:
-            return harness.http_request(cls.sim_port, "GET", "/_sim/received").status == 200
-        except OSError:
-            return False
+        cls.sim = Simulator(cls.parley, cls.tenant.id, cls.KIND, cls.KIND)
+        cls.sim_url, cls.sim_port, cls.setup = cls.sim.url, cls.sim.port, cls.sim.setup
+        cls.connection = cls.sim.connection
 
     @classmethod
     def tearDownClass(cls):
         if getattr(cls, "sim", None):
-            cls.sim.terminate()
-            try:
-                cls.sim.wait(10)
-            except subprocess.TimeoutExpired:
-                cls.sim.kill()
-            cls.sim_log.close()
+            cls.sim.stop()
         super().tearDownClass()
 
     # -- the simulator's control routes
@@ -148,6 +159,21 @@ class ProviderChannelFixture(harness.ParleyTestCase):
         return [q for q in r.json["requests"] if q["method"] == "POST" and path in q["target"]]
 
     # -- helpers
+    def cdn_requests(self):
+        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
+        return [q for q in r.json["requests"] if q["target"].startswith("/cdn/")]
+
+    def picture_held_by_the_cdn(self, answers):
+        """Sends a picture whose download the CDN holds for 7 s; returns, once that download
+        has started, the thread that puts the call's answer in answers["first"]."""
+        before = len(self.cdn_requests())
+        self.fail_next("slow", delay_ms=7000)
+        first = threading.Thread(
+            target=lambda: answers.__setitem__("first", self.inbound(type="image")))
+        first.start()
+        harness.wait_until(lambda: len(self.cdn_requests()) > before, what="the first download")
+        return first
+
     def customer_text(self, text):
         answer = self.inbound(type="text", text=text)
         self.assertEqual(answer["status"], 200, answer)
@@ -467,10 +493,6 @@ class MediaDownloadLimitTest(ProviderChannelFixture):
     KIND = "messenger"
     EXTRA_ENV = {"PARLEY_CHANNELS__MEDIA_FETCHES": "1"}
 
-    def cdn_requests(self):
-        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
-        return [q for q in r.json["requests"] if q["target"].startswith("/cdn/")]
-
     def busy_count(self):
         r = harness.http_request(self.parley.port, "GET", "/metrics")
         for line in r.body.decode().splitlines():
@@ -480,12 +502,8 @@ class MediaDownloadLimitTest(ProviderChannelFixture):
 
     def test_a_download_waits_for_the_only_slot_and_is_kept_when_it_stays_taken(self):
         before = len(self.cdn_requests())
-        self.fail_next("slow", delay_ms=7000)  # the CDN holds the first download 7 s
         answers = {}
-        first = threading.Thread(
-            target=lambda: answers.__setitem__("first", self.inbound(type="image")))
-        first.start()
-        harness.wait_until(lambda: len(self.cdn_requests()) > before, what="the first download")
+        first = self.picture_held_by_the_cdn(answers)
         started = time.monotonic()
         second = self.inbound(type="image")
         waited = time.monotonic() - started
@@ -515,54 +533,22 @@ class MediaDownloadShareTest(ProviderChannelFixture):
         super().setUpClass()
         # Another tenant, with a Telegram connection on a simulator of its own.
         cls.other = cls.bootstrap()
-        port = harness.free_port()
-        settings, credentials, flags = kind_setup("telegram", "http://127.0.0.1:%d" % port)
-        r = cls.parley.admin().post("/v1/admin/tenants/%s/connections" % cls.other.id,
-                                    {"kind": "telegram", "name": "telegram",
-                                     "settings": settings, "credentials": credentials})
-        assert r.status == 201, r
-        cls.other_log = open(cls.parley.workdir + "/simulate-other.log", "w+b")
-        cls.other_sim = subprocess.Popen(
-            [cls.parley.binary, "simulate", "telegram", "--serve", "--listen",
-             "127.0.0.1:%d" % port, "--parley", cls.parley.url(""), "--connection",
-             r.json["id"]] + flags, stdout=cls.other_log, stderr=subprocess.STDOUT)
-        cls.other_port = port
-        harness.wait_until(lambda: cls._port_up(port), timeout=10, what="the other simulator")
-
-    @classmethod
-    def _port_up(cls, port):
-        try:
-            return harness.http_request(port, "GET", "/_sim/received").status == 200
-        except OSError:
-            return False
+        cls.other_sim = Simulator(cls.parley, cls.other.id, "telegram", "other-telegram")
 
     @classmethod
     def tearDownClass(cls):
         if getattr(cls, "other_sim", None):
-            cls.other_sim.terminate()
-            try:
-                cls.other_sim.wait(10)
-            except subprocess.TimeoutExpired:
-                cls.other_sim.kill()
-            cls.other_log.close()
+            cls.other_sim.stop()
         super().tearDownClass()
-
-    def cdn_requests(self):
-        r = harness.http_request(self.sim_port, "GET", "/_sim/received")
-        return [q for q in r.json["requests"] if q["target"].startswith("/cdn/")]
 
     def test_a_tenant_with_slow_downloads_leaves_the_other_tenant_its_share(self):
         before = len(self.cdn_requests())
-        self.fail_next("slow", delay_ms=7000)  # this tenant's CDN holds its first download 7 s
         answers = {}
-        first = threading.Thread(
-            target=lambda: answers.__setitem__("first", self.inbound(type="image")))
-        first.start()
-        harness.wait_until(lambda: len(self.cdn_requests()) > before, what="the first download")
+        first = self.picture_held_by_the_cdn(answers)  # this tenant's one slot, for 7 s
 
         # The other tenant's picture takes the other slot at once and is stored.
         started = time.monotonic()
-        r = harness.http_request(self.other_port, "POST", "/_sim/inbound",
+        r = harness.http_request(self.other_sim.port, "POST", "/_sim/inbound",
                                  {"type": "image", "from": CONTACT["telegram"]})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["status"], 200, r.json)
