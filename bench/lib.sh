@@ -19,16 +19,35 @@ stop_pid() {  # stop_pid PID SIGNAL: signal, wait up to 10 s, then SIGKILL
 }
 
 # CPU pinning (taskset, from util-linux). A list is CPU numbers and ranges: "0", "2-3", "0,2".
-# check_cpus NAME LIST: dies (exit 1) unless LIST is empty or names CPUs this process may use.
+cpus_of() { taskset -pc "$1" 2>/dev/null | sed 's/.*: //'; }  # cpus_of PID: the CPUs it may use
+cpu_numbers() {  # cpu_numbers LIST: its CPUs, one per line ("0-2,5": 0 1 2 5); 1 if malformed
+  local part
+  local -a parts
+  [[ $1 =~ ^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?){0,63}$ ]] || return 1
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part == *-* ]]; then
+      ((10#${part%-*} <= 10#${part#*-})) || return 1
+      seq "$((10#${part%-*}))" "$((10#${part#*-}))"
+    else
+      echo "$((10#$part))"
+    fi
+  done
+}
+# check_cpus NAME LIST: dies (exit 1) unless LIST is empty or every CPU in it is one this
+# process may use (taskset alone would quietly drop the ones the machine lacks).
 check_cpus() {
   [[ -z $2 ]] && return 0
-  if [[ ! $2 =~ ^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?){0,63}$ ]] ||
-    ! taskset -c "$2" true >/dev/null 2>&1; then
-    echo "$1: not a list of this machine's CPUs (got '$2'; online: $(cat /sys/devices/system/cpu/online))" >&2
-    exit 1
+  command -v taskset >/dev/null || { echo "$1: needs taskset (Debian package util-linux)" >&2; exit 1; }
+  local allowed wanted
+  allowed=$(cpus_of $$)
+  if wanted=$(cpu_numbers "$2") &&
+    [[ -z $(comm -23 <(sort -u <<<"$wanted") <(cpu_numbers "$allowed" | sort -u)) ]]; then
+    return 0
   fi
+  echo "$1: not a list of CPUs this process may use (got '$2'; allowed: $allowed)" >&2
+  exit 1
 }
-cpus_of() { taskset -pc "$1" 2>/dev/null | sed 's/.*: //'; }  # cpus_of PID: the CPUs it may use
 # on_cpus LIST CMD...: exec CMD, on LIST's CPUs when LIST is not empty. Run it in the
 # background (`on_cpus "$CPUS" prog args &`): the job's pid ($!) is then the program's.
 on_cpus() {

@@ -316,6 +316,12 @@ void CheckCrossField(const Config& config, Errors& errors) {
         fmt::format("must not exceed delivery.max_backoff_ms ({} > {})",
                     config.delivery.initial_backoff.count(), config.delivery.max_backoff.count()));
   }
+  if (config.channels.media_fetches_per_tenant > config.channels.media_fetches) {
+    errors.Add(
+        "channels.media_fetches_per_tenant",
+        fmt::format("must not exceed channels.media_fetches ({} > {})",
+                    config.channels.media_fetches_per_tenant, config.channels.media_fetches));
+  }
 }
 
 }  // namespace

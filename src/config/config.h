@@ -151,18 +151,17 @@ struct ChannelsConfig {
   // its tenant's attachment limit, until stored); a webhook waits up to 5 s for one, then is
   // kept and tried again later.
   int media_fetches = 4;
-  // "media_fetches_per_tenant" 0..256: of those, at most this many for one tenant, so that
-  // one tenant's burst of pictures leaves the others theirs; 0 (the default) is half of
-  // media_fetches, rounded up. A single-tenant deployment may set it to media_fetches.
+  // "media_fetches_per_tenant" 0..256, at most media_fetches: of those, at most this many
+  // for one tenant, so that one tenant's burst of pictures leaves the others theirs; 0 (the
+  // default) is half of media_fetches, rounded up. A single-tenant deployment may set it to
+  // media_fetches.
   int media_fetches_per_tenant = 0;
   CustomChannelConfig custom;
 };
 
 // The provider media downloads one tenant may have in progress at once (see above).
 inline int MediaFetchesPerTenant(const ChannelsConfig& c) {
-  if (c.media_fetches_per_tenant == 0) return (c.media_fetches + 1) / 2;
-  return c.media_fetches_per_tenant < c.media_fetches ? c.media_fetches_per_tenant
-                                                      : c.media_fetches;
+  return c.media_fetches_per_tenant == 0 ? (c.media_fetches + 1) / 2 : c.media_fetches_per_tenant;
 }
 
 // [web]: the web chat channel (docs/channels/web.md).

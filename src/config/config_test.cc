@@ -242,8 +242,13 @@ TEST(ConfigTest, OneTenantMayHoldHalfTheMediaDownloadsUnlessToldOtherwise) {
   c.media_fetches = 8;
   c.media_fetches_per_tenant = 8;
   EXPECT_EQ(MediaFetchesPerTenant(c), 8) << "a single-tenant deployment";
-  c.media_fetches_per_tenant = 20;
-  EXPECT_EQ(MediaFetchesPerTenant(c), 8) << "never more than media_fetches";
+}
+
+TEST(ConfigTest, RejectsAPerTenantMediaShareAboveTheWhole) {
+  std::string error = ErrorOf(LoadFromString(
+      "[channels]\nmedia_fetches = 4\nmedia_fetches_per_tenant = 5\n", Environment()));
+  EXPECT_THAT(error, HasSubstr("channels.media_fetches_per_tenant: must not exceed"
+                               " channels.media_fetches (5 > 4)"));
 }
 
 TEST(ConfigTest, RejectsBadStringValues) {

@@ -160,12 +160,12 @@ struct KeyEntry {
 
 class KeyedSemaphoreState {
  public:
-  KeyedSemaphoreState(size_t permits, size_t per_key) : shared(permits), per_key_(per_key) {}
+  KeyedSemaphoreState(size_t permits, size_t per_key) : shared_(permits), per_key_(per_key) {}
 
   std::shared_ptr<KeyEntry> Enter(const std::string& key) {
+    auto fresh = std::make_shared<KeyEntry>(per_key_);  // before the map changes: may throw
     std::lock_guard lock(mutex_);
-    std::shared_ptr<KeyEntry>& entry = keys_[key];
-    if (!entry) entry = std::make_shared<KeyEntry>(per_key_);
+    std::shared_ptr<KeyEntry>& entry = keys_.try_emplace(key, std::move(fresh)).first->second;
     ++entry->users;
     return entry;
   }
@@ -176,10 +176,11 @@ class KeyedSemaphoreState {
     if (it != keys_.end() && --it->second->users == 0) keys_.erase(it);
   }
 
-  size_t held() const { return shared.held(); }
+  Semaphore& shared() { return shared_; }
+  size_t held() const { return shared_.held(); }
   size_t waiting() const {
     std::lock_guard lock(mutex_);
-    size_t n = shared.waiting();
+    size_t n = shared_.waiting();
     for (const auto& [key, entry] : keys_) n += entry->semaphore.waiting();
     return n;
   }
@@ -188,9 +189,8 @@ class KeyedSemaphoreState {
     return keys_.size();
   }
 
-  Semaphore shared;
-
  private:
+  Semaphore shared_;  // the permits all keys share
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<KeyEntry>> keys_;
   const size_t per_key_;
@@ -247,7 +247,7 @@ asio::awaitable<std::optional<KeyedSemaphore::Permit>> KeyedSemaphore::Acquire(
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   std::optional<Semaphore::Permit> shared =
-      co_await use->state->shared.Acquire(std::max(left, std::chrono::milliseconds::zero()));
+      co_await use->state->shared().Acquire(std::max(left, std::chrono::milliseconds::zero()));
   if (!shared) co_return std::nullopt;
   co_return Permit(std::move(use), std::move(*mine), std::move(*shared));
 }

@@ -190,6 +190,24 @@ TEST_F(SemaphoreTest, AKeyWaitingForItsOwnPermitIsServedWhenItsHolderLetsGo) {
   EXPECT_EQ(semaphore.keys(), 0u);
 }
 
+TEST_F(SemaphoreTest, AKeyWaiterWhoseLoopGoesAwayGivesBackItsKeysPermit) {
+  KeyedSemaphore semaphore(/*permits=*/1, /*per_key=*/1);
+  auto other = RunSync(first(), TakeKey(&semaphore, "tenant-b", 0ms));
+  ASSERT_TRUE(other && *other);
+  {
+    IoRuntime loop;
+    loop.Start(1);
+    std::future<KeyTaken> waiting = TakeKeyOn(loop.context(), semaphore, "tenant-a", 60s);
+    // It holds tenant-a's one permit and waits for the shared one tenant-b has.
+    ASSERT_TRUE(WaitUntil([&] { return semaphore.waiting() == 1 && semaphore.keys() == 2; }));
+  }  // the loop is stopped and destroyed while its coroutine waits
+  EXPECT_EQ(semaphore.waiting(), 0u);
+  EXPECT_EQ(semaphore.keys(), 1u) << "tenant-a is forgotten";
+  other->reset();
+  auto again = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
+  EXPECT_TRUE(again && *again) << "tenant-a's permit came back";
+}
+
 TEST_F(SemaphoreTest, AMovedKeyPermitIsReleasedOnce) {
   KeyedSemaphore semaphore(/*permits=*/1, /*per_key=*/5);
   auto taken = RunSync(first(), TakeKey(&semaphore, "tenant-a", 0ms));
