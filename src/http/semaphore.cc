@@ -155,7 +155,7 @@ namespace internal {
 struct KeyEntry {
   explicit KeyEntry(size_t per_key) : semaphore(per_key) {}
   Semaphore semaphore;
-  size_t users = 0;  // under KeyedSemaphoreState::mutex
+  size_t users = 0;  // under KeyedSemaphoreState::mutex_
 };
 
 class KeyedSemaphoreState {
@@ -244,10 +244,10 @@ asio::awaitable<std::optional<KeyedSemaphore::Permit>> KeyedSemaphore::Acquire(
   auto use = std::make_shared<internal::KeyUse>(state_, std::move(key));
   std::optional<Semaphore::Permit> mine = co_await use->entry->semaphore.Acquire(timeout);
   if (!mine) co_return std::nullopt;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  std::optional<Semaphore::Permit> shared =
-      co_await use->state->shared().Acquire(std::max(left, std::chrono::milliseconds::zero()));
+  const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 deadline - std::chrono::steady_clock::now()),
+                             std::chrono::milliseconds::zero());
+  std::optional<Semaphore::Permit> shared = co_await use->state->shared().Acquire(left);
   if (!shared) co_return std::nullopt;
   co_return Permit(std::move(use), std::move(*mine), std::move(*shared));
 }
