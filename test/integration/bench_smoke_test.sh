@@ -34,7 +34,8 @@ echo "PASS bench/ingest.sh"
 
 # Web sessions: 200 sessions, 100 of them sending 200 messages/s for 2 s, both processes on
 # the first CPU this test may use.
-cpu=$(taskset -pc $$ | sed 's/.*: //; s/[,-].*//')
+source "$repo/bench/lib.sh"  # cpus_of
+cpu=$(cpus_of $$ | sed 's/[,-].*//')
 SESSIONS=200 ACTIVE=100 RATE=200 DURATION=2 PARLEY="$parley" GENERATOR="$generator" \
   PARLEY_CPUS=$cpu GENERATOR_CPUS=$cpu \
   bash "$repo/bench/web_sessions.sh" >"$out" 2>&1 || fail "bench/web_sessions.sh exited with $?"
